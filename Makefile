@@ -1,0 +1,46 @@
+# The two commands of the README: `make demo` and `make test`. Everything else is a helper.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: demo test install lint format lock bench screenshots
+
+$(BIN)/.installed: pyproject.toml requirements.lock
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.11)")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	@touch $@
+
+install: $(BIN)/.installed
+
+demo: install
+	$(BIN)/medworks migrate --noinput
+	$(BIN)/medworks seed-demo
+	$(BIN)/medworks runserver $(HOST):$(PORT)
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/medworks makemigrations --check --dry-run
+	$(BIN)/medworks check
+	$(BIN)/pytest
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format:
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Regenerate the lock file from the current environment (after changing pyproject.toml).
+lock:
+	$(BIN)/pip freeze --exclude-editable | grep -v '^medworks' > requirements.lock
+
+bench: install
+	$(BIN)/python bench/bench_matching.py
+	$(BIN)/python bench/bench_import.py

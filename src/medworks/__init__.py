@@ -1,0 +1,1 @@
+"""MedWorks Booking Desk."""

@@ -1,0 +1,85 @@
+"""Organisations, users and their roles.
+
+Every user belongs to exactly one organisation. MedWorks staff hold one or more of the SOP's
+roles; insurer and clinic users hold the portal role of their organisation's kind.
+"""
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+
+
+class OrganisationKind(models.TextChoices):
+    OPERATOR = "operator", "MedWorks"  # the company running the desk
+    INSURER = "insurer", "Insurance partner"  # insurers and assistance companies, who pay
+    AFFILIATE = "affiliate", "Affiliate partner"  # clinics and networks who provide the service
+
+
+class Organisation(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=16, choices=OrganisationKind.choices)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RoleCode(models.TextChoices):
+    BOOKING_AGENT = "booking_agent", "Booking agent (Core Booking Team)"
+    BOOKING_COORDINATOR = "booking_coordinator", "Corporate booking coordinator"
+    CLINIC_MANAGER = "clinic_manager", "Clinic manager"
+    SALES_MANAGER = "sales_manager", "Sales manager"
+    DIRECTOR_OF_OPERATIONS = "director_of_operations", "Director of operations"
+    SENIOR_MANAGER = "senior_manager", "Senior manager"
+    CHIEF_OF_STAFF = "chief_of_staff", "Chief of staff"
+    CEO = "ceo", "CEO"
+    FINANCE = "finance", "Finance"
+    INSURER_USER = "insurer_user", "Insurance partner user"
+    CLINIC_USER = "clinic_user", "Clinic user"
+
+
+# Which organisation kind may hold a role: a clinic user cannot be made a CEO.
+ROLE_ORGANISATION_KIND = {
+    RoleCode.INSURER_USER: OrganisationKind.INSURER,
+    RoleCode.CLINIC_USER: OrganisationKind.AFFILIATE,
+}
+STAFF_ROLES = frozenset(r for r in RoleCode if r not in ROLE_ORGANISATION_KIND)
+
+
+class Role(models.Model):
+    """Seeded by a migration, one row per RoleCode; rows so an admin can see who holds what."""
+
+    code = models.CharField(max_length=32, choices=RoleCode.choices, unique=True)
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="users", null=True
+    )
+    roles = models.ManyToManyField(Role, blank=True, related_name="users")
+    preferred_language = models.CharField(
+        max_length=2, choices=[("en", "English"), ("fr", "Français")], default="en"
+    )
+
+    objects = UserManager()
+
+    @property
+    def role_codes(self) -> frozenset[str]:
+        cached = getattr(self, "_role_codes", None)
+        if cached is None:
+            cached = frozenset(self.roles.values_list("code", flat=True)) if self.pk else frozenset()
+            self._role_codes = cached
+        return cached
+
+    @property
+    def organisation_kind(self) -> str | None:
+        return self.organisation.kind if self.organisation_id else None

@@ -1,0 +1,74 @@
+"""Who may do what: the one place permissions are decided.
+
+A capability is a verb of the product; each is granted to roles here and nowhere else. Views,
+API handlers and commands ask `user_can(user, Capability.X)`; templates read the same answers.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from .models import OrganisationKind, RoleCode
+
+
+class Capability(StrEnum):
+    BACK_OFFICE = "back_office"  # enter the staff back office
+    DIRECTORY_VIEW = "directory_view"  # read partners, locations, prices
+    DIRECTORY_EDIT = "directory_edit"  # change partners, locations, prices
+    DIRECTORY_IMPORT = "directory_import"  # import / export the national spreadsheet
+    MATCH_CLINICS = "match_clinics"  # find clinics near a patient
+    INSURER_PORTAL = "insurer_portal"
+    CLINIC_PORTAL = "clinic_portal"
+
+
+_R = RoleCode
+_ALL_STAFF = {
+    _R.BOOKING_AGENT,
+    _R.BOOKING_COORDINATOR,
+    _R.CLINIC_MANAGER,
+    _R.SALES_MANAGER,
+    _R.DIRECTOR_OF_OPERATIONS,
+    _R.SENIOR_MANAGER,
+    _R.CHIEF_OF_STAFF,
+    _R.CEO,
+    _R.FINANCE,
+}
+# Management finds and records providers (SOP case 2), so it edits the directory too.
+_DIRECTORY_EDITORS = {
+    _R.BOOKING_COORDINATOR,
+    _R.CLINIC_MANAGER,
+    _R.SALES_MANAGER,
+    _R.DIRECTOR_OF_OPERATIONS,
+    _R.SENIOR_MANAGER,
+}
+
+GRANTS: dict[Capability, frozenset[str]] = {
+    Capability.BACK_OFFICE: frozenset(_ALL_STAFF),
+    Capability.DIRECTORY_VIEW: frozenset(_ALL_STAFF),
+    Capability.DIRECTORY_EDIT: frozenset(_DIRECTORY_EDITORS),
+    Capability.DIRECTORY_IMPORT: frozenset(_DIRECTORY_EDITORS),
+    Capability.MATCH_CLINICS: frozenset(_ALL_STAFF - {_R.FINANCE}),
+    Capability.INSURER_PORTAL: frozenset({_R.INSURER_USER}),
+    Capability.CLINIC_PORTAL: frozenset({_R.CLINIC_USER}),
+}
+
+# A role only counts inside the organisation kind it belongs to.
+_ORG_KIND_OF_CAPABILITY = {
+    Capability.INSURER_PORTAL: OrganisationKind.INSURER,
+    Capability.CLINIC_PORTAL: OrganisationKind.AFFILIATE,
+}
+
+
+def user_can(user, capability: Capability) -> bool:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if user.organisation_id is None:
+        return False
+    kind = user.organisation_kind
+    if kind != _ORG_KIND_OF_CAPABILITY.get(capability, OrganisationKind.OPERATOR):
+        return False
+    return bool(user.role_codes & GRANTS[capability])
+
+
+def capabilities_of(user) -> frozenset[Capability]:
+    return frozenset(c for c in Capability if user_can(user, c))

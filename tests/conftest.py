@@ -1,0 +1,43 @@
+"""Personas and shared fixtures. Tests read like a specification: who does what, what follows."""
+
+from __future__ import annotations
+
+import pytest
+
+from medworks.accounts.models import OrganisationKind, RoleCode
+
+from . import factories
+
+
+@pytest.fixture
+def booking_agent(db):
+    return factories.make_user(roles=[RoleCode.BOOKING_AGENT], username="agent")
+
+
+@pytest.fixture
+def coordinator(db):
+    return factories.make_user(roles=[RoleCode.BOOKING_COORDINATOR], username="coordinator")
+
+
+@pytest.fixture
+def finance_user(db):
+    return factories.make_user(roles=[RoleCode.FINANCE], username="finance")
+
+
+@pytest.fixture
+def insurer_user(db):
+    org = factories.make_organisation(kind=OrganisationKind.INSURER, name="Maple Assist")
+    return factories.make_user(roles=[RoleCode.INSURER_USER], organisation=org, username="insurer")
+
+
+@pytest.fixture
+def clinic_user(db):
+    org = factories.make_organisation(kind=OrganisationKind.AFFILIATE, name="Harbour Clinic")
+    return factories.make_user(roles=[RoleCode.CLINIC_USER], organisation=org, username="clinic")
+
+
+@pytest.fixture
+def outsider(db):
+    """Signed in, but holds no role in any organisation."""
+    org = factories.make_organisation(kind=OrganisationKind.INSURER, name="Nobody Inc")
+    return factories.make_user(roles=[], organisation=org, username="outsider")
