@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "medworks.network",
     "medworks.web",
     "medworks.api",
+    "medworks.demo",
 ]
 
 MIDDLEWARE = [

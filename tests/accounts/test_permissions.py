@@ -1,0 +1,96 @@
+"""Who may do what, per role: the table in accounts/permissions.py, checked role by role."""
+
+import pytest
+
+from medworks.accounts.models import OrganisationKind, Role, RoleCode
+from medworks.accounts.permissions import Capability, capabilities_of, user_can
+from tests import factories
+
+C = Capability
+R = RoleCode
+
+EXPECTED = {
+    R.BOOKING_AGENT: {C.BACK_OFFICE, C.DIRECTORY_VIEW, C.MATCH_CLINICS},
+    R.BOOKING_COORDINATOR: {
+        C.BACK_OFFICE,
+        C.DIRECTORY_VIEW,
+        C.DIRECTORY_EDIT,
+        C.DIRECTORY_IMPORT,
+        C.MATCH_CLINICS,
+    },
+    R.CLINIC_MANAGER: {
+        C.BACK_OFFICE,
+        C.DIRECTORY_VIEW,
+        C.DIRECTORY_EDIT,
+        C.DIRECTORY_IMPORT,
+        C.MATCH_CLINICS,
+    },
+    R.SALES_MANAGER: {
+        C.BACK_OFFICE,
+        C.DIRECTORY_VIEW,
+        C.DIRECTORY_EDIT,
+        C.DIRECTORY_IMPORT,
+        C.MATCH_CLINICS,
+    },
+    R.DIRECTOR_OF_OPERATIONS: {
+        C.BACK_OFFICE,
+        C.DIRECTORY_VIEW,
+        C.DIRECTORY_EDIT,
+        C.DIRECTORY_IMPORT,
+        C.MATCH_CLINICS,
+    },
+    R.SENIOR_MANAGER: {
+        C.BACK_OFFICE,
+        C.DIRECTORY_VIEW,
+        C.DIRECTORY_EDIT,
+        C.DIRECTORY_IMPORT,
+        C.MATCH_CLINICS,
+    },
+    R.CHIEF_OF_STAFF: {C.BACK_OFFICE, C.DIRECTORY_VIEW, C.MATCH_CLINICS},
+    R.CEO: {C.BACK_OFFICE, C.DIRECTORY_VIEW, C.MATCH_CLINICS},
+    R.FINANCE: {C.BACK_OFFICE, C.DIRECTORY_VIEW},
+    R.INSURER_USER: {C.INSURER_PORTAL},
+    R.CLINIC_USER: {C.CLINIC_PORTAL},
+}
+
+
+def test_every_role_of_the_sop_is_seeded_by_the_migration(db):
+    assert set(Role.objects.values_list("code", flat=True)) == {r.value for r in RoleCode}
+
+
+@pytest.mark.parametrize("role", list(RoleCode))
+def test_each_role_holds_exactly_the_capabilities_the_procedure_gives_it(db, role):
+    user = factories.make_user(roles=[role])
+    assert capabilities_of(user) == EXPECTED[role]
+
+
+def test_a_staff_role_held_by_an_insurer_user_opens_no_back_office(db):
+    insurer = factories.make_organisation(kind=OrganisationKind.INSURER)
+    user = factories.make_user(roles=[R.BOOKING_AGENT, R.CEO], organisation=insurer)
+    assert capabilities_of(user) == frozenset()
+
+
+def test_a_clinic_role_held_by_a_medworks_user_opens_no_clinic_portal(db):
+    user = factories.make_user(
+        roles=[R.BOOKING_AGENT, R.CLINIC_USER], organisation=factories.operator()
+    )
+    assert not user_can(user, C.CLINIC_PORTAL)
+    assert user_can(user, C.BACK_OFFICE)
+
+
+def test_an_inactive_user_can_do_nothing(db):
+    user = factories.make_user(roles=[R.CEO])
+    user.is_active = False
+    assert capabilities_of(user) == frozenset()
+
+
+def test_a_user_without_organisation_can_do_nothing(db):
+    user = factories.make_user(roles=[R.CEO])
+    user.organisation = None
+    assert capabilities_of(user) == frozenset()
+
+
+def test_an_anonymous_visitor_can_do_nothing():
+    from django.contrib.auth.models import AnonymousUser
+
+    assert capabilities_of(AnonymousUser()) == frozenset()
