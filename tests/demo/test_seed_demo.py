@@ -1,0 +1,44 @@
+"""`make demo` loads a network worth looking at and a login for every role."""
+
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+
+from medworks.accounts.models import RoleCode, User
+from medworks.demo.seeding import DEMO_PASSWORD, demo_seed
+from medworks.network.models import GeoPrecision, Location
+
+
+def test_the_demo_loads_300_located_clinics_and_a_login_for_every_role(db, capsys):
+    call_command("seed_demo")
+    out = capsys.readouterr().out
+
+    locations = Location.objects.all()
+    assert locations.count() >= 300
+    assert locations.exclude(geo_precision=GeoPrecision.POSTAL_CODE).count() == 0
+    assert set(locations.values_list("province", flat=True)) >= {
+        "ON", "QC", "BC", "AB", "MB", "SK", "NS", "NB", "NL", "PE",
+    }  # fmt: skip
+    for role in RoleCode:
+        holder = User.objects.get(roles__code=role)
+        assert holder.username in out
+        assert authenticate(username=holder.username, password=DEMO_PASSWORD) == holder
+    assert DEMO_PASSWORD in out
+
+
+def test_loading_the_demo_twice_changes_nothing(db):
+    demo_seed()
+    users = User.objects.count()
+    report, _ = demo_seed()
+    assert report.locations_created == report.locations_updated == 0
+    assert report.offerings_created == report.offerings_updated == 0
+    assert User.objects.count() == users
+
+
+def test_the_demo_is_never_loaded_in_production(db, settings, capsys):
+    import pytest
+    from django.core.management.base import CommandError
+
+    settings.PRODUCTION = True
+    with pytest.raises(CommandError, match="never loaded in production"):
+        call_command("seed_demo")
+    assert Location.objects.count() == 0
