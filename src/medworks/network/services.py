@@ -1,0 +1,437 @@
+"""Directory edit use cases: every write the staff back office makes to partners and locations.
+
+Each function is keyword-only, runs in one transaction, locks the row it changes, writes one
+audit event, and raises `DomainError` (with field errors where a form can show them) on input
+a person can correct. Views and commands call these; they never save directory rows themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+
+from medworks.core.audit import audit_record
+from medworks.core.errors import DomainError
+from medworks.core.money import to_money
+
+from . import geo
+from .models import (
+    AffiliatePartner,
+    BillingArrangement,
+    Location,
+    Offering,
+    PartnerKind,
+    Province,
+    Service,
+)
+from .text import clean_text, name_key
+
+PARTNER_FIELDS = frozenset(
+    {
+        "name",
+        "kind",
+        "is_affiliate",
+        "billing_arrangements",
+        "accepts_prepayment",
+        "tax_number",
+        "contact_name",
+        "contact_email",
+        "contact_phone",
+        "is_active",
+        "notes",
+    }
+)
+LOCATION_FIELDS = frozenset(
+    {
+        "name",
+        "address",
+        "city",
+        "province",
+        "postal_code",
+        "phone",
+        "email",
+        "languages",
+        "notes",
+        "is_active",
+    }
+)
+_BOOL_FIELDS = frozenset({"is_affiliate", "accepts_prepayment", "is_active"})
+_MULTILINE_FIELDS = frozenset({"notes"})
+_EMAIL_FIELDS = frozenset({"contact_email", "email"})
+
+
+def _json(value: Any) -> Any:
+    """Audit payloads are JSON: money as its exact string, never a float."""
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _check_fields(data: Mapping[str, Any], allowed: frozenset[str]) -> None:
+    unknown = set(data) - allowed
+    if unknown:
+        # A caller bug, not user input: fail loudly rather than silently drop a change.
+        raise TypeError(f"fields that cannot be set here: {sorted(unknown)}")
+
+
+def _clean_common(data: Mapping[str, Any], errors: dict[str, list[str]]) -> dict[str, Any]:
+    """Trim text, coerce booleans, check e-mail addresses; collect errors per field."""
+    cleaned: dict[str, Any] = {}
+    for field, value in data.items():
+        if field in _BOOL_FIELDS:
+            cleaned[field] = bool(value)
+        elif field in _MULTILINE_FIELDS:
+            cleaned[field] = str(value or "").strip()
+        elif isinstance(value, str) or value is None:
+            cleaned[field] = clean_text(value)
+        else:
+            cleaned[field] = value
+        if field in _EMAIL_FIELDS and cleaned[field]:
+            try:
+                validate_email(cleaned[field])
+            except ValidationError:
+                errors.setdefault(field, []).append("Enter a valid e-mail address.")
+    if "name" in cleaned and not cleaned["name"]:
+        errors.setdefault("name", []).append("A name is required.")
+    return cleaned
+
+
+def _sentence(exc: Exception) -> str:
+    """geo's 'postal code ... is unknown' -> 'Postal code ... is unknown.' for a form."""
+    text = str(exc)
+    return f"{text[:1].upper()}{text[1:]}."
+
+
+def _raise_if(errors: dict[str, list[str]], *, code: str = "invalid") -> None:
+    if errors:
+        first = next(iter(errors.values()))[0]
+        raise DomainError(code, first, fields=errors)
+
+
+def _apply(obj: Any, cleaned: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """Set the changed attributes; return {field: [old, new]} for the audit trail."""
+    changes: dict[str, list[Any]] = {}
+    for field, new in cleaned.items():
+        old = getattr(obj, field)
+        if old != new:
+            changes[field] = [_json(old), _json(new)]
+            setattr(obj, field, new)
+    return changes
+
+
+# --- partners ---------------------------------------------------------------------------------
+
+
+def partner_update(
+    *, partner: AffiliatePartner, data: Mapping[str, Any], acting_user
+) -> AffiliatePartner:
+    """Change a partner's own fields (any subset of PARTNER_FIELDS)."""
+    _check_fields(data, PARTNER_FIELDS)
+    errors: dict[str, list[str]] = {}
+    cleaned = _clean_common(data, errors)
+    if "kind" in cleaned and cleaned["kind"] not in PartnerKind.values:
+        errors.setdefault("kind", []).append("Choose network or individual clinic.")
+    if "billing_arrangements" in cleaned:
+        arrangements = list(dict.fromkeys(cleaned["billing_arrangements"] or []))
+        bad = [a for a in arrangements if a not in BillingArrangement.values]
+        if bad:
+            errors.setdefault("billing_arrangements", []).append(
+                f"Unknown billing arrangement: {', '.join(map(str, bad))}."
+            )
+        # Stored in the catalogue's order so an unchanged set never shows up as a change.
+        cleaned["billing_arrangements"] = [
+            a for a in BillingArrangement.values if a in arrangements
+        ]
+    if cleaned.get("name"):
+        key = name_key(cleaned["name"])
+        if AffiliatePartner.objects.filter(name_key=key).exclude(pk=partner.pk).exists():
+            errors.setdefault("name", []).append("Another partner already has this name.")
+    _raise_if(errors)
+
+    with transaction.atomic():
+        locked = AffiliatePartner.objects.select_for_update().get(pk=partner.pk)
+        changes = _apply(locked, cleaned)
+        if not changes:
+            return locked
+        if "name" in changes:
+            locked.name_key = name_key(locked.name)
+        locked.save()
+        audit_record(
+            actor=acting_user,
+            action="partner.updated",
+            obj=locked,
+            summary=f"Changed {', '.join(sorted(changes))}",
+            payload={"partner_id": locked.pk, "changes": changes},
+        )
+    return locked
+
+
+def partner_set_active(*, partner: AffiliatePartner, active: bool, acting_user) -> AffiliatePartner:
+    """Take a partner out of matching (or back in) without losing its history."""
+    with transaction.atomic():
+        locked = AffiliatePartner.objects.select_for_update().get(pk=partner.pk)
+        if locked.is_active == active:
+            return locked
+        locked.is_active = active
+        locked.save(update_fields=["is_active", "updated_at"])
+        audit_record(
+            actor=acting_user,
+            action="partner.activated" if active else "partner.deactivated",
+            obj=locked,
+            summary="Reactivated" if active else "Deactivated",
+            payload={"partner_id": locked.pk},
+        )
+    return locked
+
+
+# --- locations --------------------------------------------------------------------------------
+
+
+def _clean_location(
+    data: Mapping[str, Any], *, current: Location | None
+) -> tuple[dict[str, Any], geo.GeoPoint | None]:
+    """Validate location input; geocode the postal code when it is new or has changed."""
+    _check_fields(data, LOCATION_FIELDS)
+    errors: dict[str, list[str]] = {}
+    cleaned = _clean_common(data, errors)
+
+    postal_code = current.postal_code if current else ""
+    if "postal_code" in cleaned or current is None:
+        try:
+            postal_code = geo.normalize_postal_code(cleaned.get("postal_code", ""))
+            cleaned["postal_code"] = postal_code
+        except ValueError as exc:
+            errors.setdefault("postal_code", []).append(_sentence(exc))
+            postal_code = ""
+
+    province = cleaned.get("province", current.province if current else "")
+    if province not in Province.values:
+        errors.setdefault("province", []).append("Choose a province or territory.")
+    elif postal_code:
+        allowed = geo.provinces_for_postal_code(postal_code)
+        if province not in allowed:
+            errors.setdefault("province", []).append(
+                f"A postal code starting with {postal_code[0]} is in "
+                f"{' or '.join(sorted(allowed))}, not {province}."
+            )
+
+    point = None
+    moved = current is None or postal_code != current.postal_code
+    if postal_code and "postal_code" not in errors and moved:
+        try:
+            point = geo.geocode(postal_code)
+        except ValueError as exc:
+            # Refused rather than stored unlocated: a location matching cannot place is
+            # invisible to the booking team, and the usual cause is a typo.
+            errors.setdefault("postal_code", []).append(_sentence(exc))
+    _raise_if(errors)
+    return cleaned, point
+
+
+def _set_point(location: Location, point: geo.GeoPoint) -> None:
+    location.latitude = point.latitude
+    location.longitude = point.longitude
+    location.geo_precision = point.precision
+    location.geo_cell = geo.grid_cell(point.latitude, point.longitude)
+
+
+def _refuse_duplicate(location: Location) -> None:
+    twins = Location.objects.filter(
+        partner_id=location.partner_id, name_key=location.name_key, postal_code=location.postal_code
+    )
+    if location.pk:
+        twins = twins.exclude(pk=location.pk)
+    if twins.exists():
+        raise DomainError(
+            "location_duplicate",
+            "This partner already has a location with this name at this postal code.",
+            fields={"name": ["This partner already has a location with this name here."]},
+        )
+
+
+def location_create(*, partner: AffiliatePartner, data: Mapping[str, Any], acting_user) -> Location:
+    """Add a location to a partner, placed on the map from its postal code."""
+    cleaned, point = _clean_location(data, current=None)
+    with transaction.atomic():
+        locked_partner = AffiliatePartner.objects.select_for_update().get(pk=partner.pk)
+        location = Location(partner=locked_partner, **cleaned)
+        location.name_key = name_key(location.name)
+        if point is not None:
+            _set_point(location, point)
+        _refuse_duplicate(location)
+        location.save()
+        audit_record(
+            actor=acting_user,
+            action="location.created",
+            obj=location,
+            summary=f"Added location {location.name} ({location.postal_code})",
+            payload={
+                "partner_id": locked_partner.pk,
+                "location_id": location.pk,
+                "postal_code": location.postal_code,
+                "geo_precision": location.geo_precision,
+            },
+        )
+    return location
+
+
+def location_update(*, location: Location, data: Mapping[str, Any], acting_user) -> Location:
+    """Change a location; a new postal code moves it (re-geocoded, new grid cell)."""
+    cleaned, point = _clean_location(data, current=location)
+    with transaction.atomic():
+        locked = Location.objects.select_for_update().get(pk=location.pk)
+        changes = _apply(locked, cleaned)
+        if not changes:
+            return locked
+        if "name" in changes:
+            locked.name_key = name_key(locked.name)
+        if point is not None:
+            before = [locked.latitude, locked.longitude, locked.geo_precision]
+            _set_point(locked, point)
+            changes["coordinates"] = [before, [point.latitude, point.longitude, point.precision]]
+        _refuse_duplicate(locked)
+        locked.save()
+        audit_record(
+            actor=acting_user,
+            action="location.updated",
+            obj=locked,
+            summary=f"Changed {', '.join(sorted(changes))} of {locked.name}",
+            payload={"partner_id": locked.partner_id, "location_id": locked.pk, "changes": changes},
+        )
+    return locked
+
+
+# --- offerings --------------------------------------------------------------------------------
+
+
+def _clean_price(price: Decimal | int | str | None) -> Decimal | None:
+    if price is None or price == "":
+        return None
+    try:
+        value = to_money(price)
+    except (TypeError, ValueError) as exc:
+        raise DomainError(
+            "price_invalid", "Enter an amount such as 125.00.", fields={"price": [str(exc)]}
+        ) from None
+    if value < 0:
+        raise DomainError(
+            "price_invalid",
+            "A price cannot be negative.",
+            fields={"price": ["Cannot be negative."]},
+        )
+    if value >= Decimal("10000000000"):
+        raise DomainError(
+            "price_invalid", "This price is too large.", fields={"price": ["Too large."]}
+        )
+    return value
+
+
+def offering_set_price(
+    *, offering: Offering, price: Decimal | int | str | None, acting_user
+) -> Offering:
+    """Set, change or (with None) remove the clinic price of an offering."""
+    value = _clean_price(price)
+    with transaction.atomic():
+        locked = (
+            Offering.objects.select_for_update(of=("self",))
+            .select_related("location", "service")
+            .get(pk=offering.pk)
+        )
+        old = locked.clinic_price
+        if old == value:
+            return locked
+        locked.clinic_price = value
+        locked.save(update_fields=["clinic_price", "updated_at"])
+        audit_record(
+            actor=acting_user,
+            action="offering.price_set" if value is not None else "offering.price_removed",
+            obj=locked,
+            summary=(
+                f"{locked.service.name_en} at {locked.location.name}: "
+                f"{old if old is not None else 'no price'} → "
+                f"{value if value is not None else 'no price'}"
+            ),
+            payload={
+                "partner_id": locked.location.partner_id,
+                "location_id": locked.location_id,
+                "service": locked.service.code,
+                "old": _json(old),
+                "new": _json(value),
+            },
+        )
+    return locked
+
+
+def offering_create(
+    *, location: Location, service: Service, price: Decimal | int | str | None, acting_user
+) -> Offering:
+    """List a location for a catalogue service (an inactive listing is revived)."""
+    value = _clean_price(price)
+    if not service.is_active:
+        raise DomainError(
+            "service_inactive",
+            f"{service.name_en} is no longer in the catalogue.",
+            fields={"service": ["This service is no longer offered."]},
+        )
+    with transaction.atomic():
+        locked_location = Location.objects.select_for_update().get(pk=location.pk)
+        offering = Offering.objects.filter(location=locked_location, service=service).first()
+        if offering is not None and offering.is_active:
+            raise DomainError(
+                "offering_exists",
+                f"{locked_location.name} already offers {service.name_en}.",
+                fields={"service": ["This location already offers this service."]},
+            )
+        if offering is None:
+            offering = Offering.objects.create(
+                location=locked_location, service=service, clinic_price=value
+            )
+        else:
+            offering.is_active = True
+            offering.clinic_price = value
+            offering.save(update_fields=["is_active", "clinic_price", "updated_at"])
+        audit_record(
+            actor=acting_user,
+            action="offering.created",
+            obj=offering,
+            summary=f"{locked_location.name} now offers {service.name_en}",
+            payload={
+                "partner_id": locked_location.partner_id,
+                "location_id": locked_location.pk,
+                "service": service.code,
+                "price": _json(value),
+            },
+        )
+    return offering
+
+
+def offering_set_active(*, offering: Offering, active: bool, acting_user) -> Offering:
+    """Withdraw a service from a location (kept for history and billing), or restore it."""
+    with transaction.atomic():
+        locked = (
+            Offering.objects.select_for_update(of=("self",))
+            .select_related("location", "service")
+            .get(pk=offering.pk)
+        )
+        if locked.is_active == active:
+            return locked
+        locked.is_active = active
+        locked.save(update_fields=["is_active", "updated_at"])
+        audit_record(
+            actor=acting_user,
+            action="offering.activated" if active else "offering.withdrawn",
+            obj=locked,
+            summary=f"{locked.service.name_en} at {locked.location.name} "
+            + ("restored" if active else "withdrawn"),
+            payload={
+                "partner_id": locked.location.partner_id,
+                "location_id": locked.location_id,
+                "service": locked.service.code,
+            },
+        )
+    return locked

@@ -1,0 +1,41 @@
+"""Formatting for pages: money in CAD, labels of stored codes."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import template
+
+from medworks.network.models import BillingArrangement, GeoPrecision, Province
+
+register = template.Library()
+
+
+@register.filter
+def cad(value: Decimal | None) -> str:
+    """Decimal('1250') -> '$1,250.00'; None -> '—' (no price recorded yet)."""
+    if value is None or value == "":
+        return "—"
+    return f"${Decimal(value):,.2f}"
+
+
+@register.filter
+def province_name(code: str) -> str:
+    try:
+        return Province(code).label
+    except ValueError:
+        return code
+
+
+@register.filter
+def precision_label(code: str) -> str:
+    try:
+        return GeoPrecision(code).label
+    except ValueError:
+        return code
+
+
+@register.filter
+def arrangement_labels(values: list[str]) -> str:
+    labels = dict(BillingArrangement.choices)
+    return ", ".join(labels.get(v, v) for v in values or []) or "—"

@@ -1,0 +1,1 @@
+"""HTML faces: each view parses input, checks a capability, calls a selector or service, renders."""
