@@ -1,0 +1,103 @@
+"""`medworks import-partners FILE [--dry-run] [--strict] [--json]`.
+
+Exit status: 0 when the import was applied (rejected rows are listed, the rest applied);
+2 when nothing was applied because the file is unusable or because --strict met a rejected
+row. A dry run that finds no problem exits 0.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from medworks.core.errors import DomainError
+from medworks.network.importing import ImportReport, directory_import
+
+BAR_WIDTH = 30
+
+
+class Command(BaseCommand):
+    help = "Import the National Affiliate Partner Spreadsheet (XLSX or CSV) into the directory."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("file", help="the .xlsx or .csv file")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="check and count everything, change nothing"
+        )
+        parser.add_argument(
+            "--strict", action="store_true", help="apply nothing if any row is rejected"
+        )
+        parser.add_argument(
+            "--json", action="store_true", help="print the report as one JSON object"
+        )
+
+    def handle(self, *args, **options) -> None:
+        path = Path(options["file"])
+        as_json = options["json"]
+        # A bar only for a person watching a terminal; logs and pipes stay clean.
+        show_bar = not as_json and _is_tty(self.stderr)
+        try:
+            report = directory_import(
+                file=path,
+                filename=path.name,
+                strict=options["strict"],
+                dry_run=options["dry_run"],
+                progress=self._draw_bar if show_bar else None,
+            )
+        except DomainError as exc:
+            raise CommandError(exc.message, returncode=2) from None
+        finally:
+            if show_bar:
+                self.stderr.write("")  # end the bar's line
+
+        if as_json:
+            self.stdout.write(json.dumps(report.as_dict(), ensure_ascii=False))
+        else:
+            self.stdout.write(_summary(report, filename=path.name))
+        if report.strict and report.rejected:
+            raise CommandError(
+                f"{len(report.rejected)} row(s) rejected with --strict: nothing was applied.",
+                returncode=2,
+            )
+
+    def _draw_bar(self, done: int, total: int) -> None:
+        filled = BAR_WIDTH * done // total if total else BAR_WIDTH
+        bar = "#" * filled + "-" * (BAR_WIDTH - filled)
+        self.stderr.write(f"\r[{bar}] {done}/{total} rows", ending="")
+        self.stderr.flush()
+
+
+def _is_tty(stream) -> bool:
+    raw = getattr(stream, "_out", stream)  # Django's OutputWrapper keeps the real stream here
+    try:
+        return raw.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _summary(report: ImportReport, *, filename: str) -> str:
+    if report.applied:
+        head = f"Imported {filename}."
+    elif report.dry_run:
+        head = f"Dry run of {filename}: nothing was changed."
+    else:
+        head = f"{filename}: nothing was applied (--strict and some rows were rejected)."
+    lines = [
+        head,
+        f"  rows read:  {report.rows_read}",
+        f"  partners:   {report.partners_created} new, {report.partners_updated} changed",
+        f"  locations:  {report.locations_created} new, {report.locations_updated} changed",
+        f"  offerings:  {report.offerings_created} new, {report.offerings_updated} changed",
+    ]
+    if report.new_services:
+        lines.append(f"  new services in the catalogue: {', '.join(report.new_services)}")
+    if report.duplicates:
+        rows = ", ".join(str(n) for n in report.duplicates)
+        lines.append(f"  duplicate rows skipped: {rows}")
+    if report.rejected:
+        lines.append(f"  rejected rows ({len(report.rejected)}), fix and import again:")
+        for rejected in report.rejected:
+            lines.append(f"    row {rejected.row}: {'; '.join(rejected.errors)}")
+    return "\n".join(lines)
