@@ -9,6 +9,12 @@ from medworks.accounts.models import OrganisationKind, RoleCode
 from . import factories
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Personas are made per test; the production hasher's deliberate slowness is not under test."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def booking_agent(db):
     return factories.make_user(roles=[RoleCode.BOOKING_AGENT], username="agent")
