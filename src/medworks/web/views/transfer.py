@@ -9,6 +9,8 @@ from django.utils import timezone
 
 from medworks.accounts.permissions import Capability
 from medworks.core.errors import DomainError
+from medworks.network.exporting import directory_export_xlsx
+from medworks.network.importing import directory_import
 
 from ..access import require_capability
 from ..forms import ImportForm, add_domain_errors
@@ -22,8 +24,6 @@ def directory_import_page(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = ImportForm(request.POST, request.FILES)
         if form.is_valid():
-            from medworks.network.importing import directory_import  # TEMP-LAZY
-
             upload = form.cleaned_data["file"]
             try:
                 report = directory_import(
@@ -46,8 +46,6 @@ def directory_import_page(request: HttpRequest) -> HttpResponse:
 
 @require_capability(Capability.DIRECTORY_IMPORT)
 def directory_export(request: HttpRequest) -> HttpResponse:
-    from medworks.network.exporting import directory_export_xlsx  # TEMP-LAZY
-
     response = HttpResponse(content_type=XLSX)
     stamp = timezone.localdate().isoformat()
     response["Content-Disposition"] = f'attachment; filename="medworks-directory-{stamp}.xlsx"'
