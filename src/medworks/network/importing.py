@@ -30,6 +30,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -344,6 +345,20 @@ class _Geocoder:
         return hit
 
 
+# The same few values fill most cells of a column (provinces, types, billing lists), so each
+# distinct cell is read once. Pure functions of the raw value; typed keeps 1 and 1.0 apart.
+_kind = lru_cache(maxsize=4096, typed=True)(parse_partner_kind)
+_billing = lru_cache(maxsize=4096, typed=True)(
+    lambda raw: None if (found := parse_billing(raw)) is None else tuple(found)
+)
+_yes_no = lru_cache(maxsize=4096, typed=True)(parse_yes_no)
+_province = lru_cache(maxsize=4096, typed=True)(parse_province)
+_languages = lru_cache(maxsize=4096, typed=True)(parse_languages)
+_postal = lru_cache(maxsize=65536, typed=True)(
+    lambda raw: geo.normalize_postal_code(cell_text(raw))
+)
+
+
 def _parse_row(row: SheetRow, *, catalogue: _Catalogue, geocode: _Geocoder) -> _Row | list[str]:
     cells = row.cells
     errors: list[str] = []
@@ -376,10 +391,10 @@ def _parse_row(row: SheetRow, *, catalogue: _Catalogue, geocode: _Geocoder) -> _
     if prepay is None and cell_text(prepay_raw):
         errors[-1] = f"accepts pre-payment: {errors[-1]} (write Yes or No)"
 
-    postal_code = attempt(lambda: geo.normalize_postal_code(cell_text(cells.get("postal_code"))))
+    postal_code = attempt(lambda: _postal(cells.get("postal_code")))
     point = attempt(lambda: geocode(postal_code)) if postal_code else None
     province_raw = cell_text(cells.get("province"))
-    province = attempt(lambda: parse_province(province_raw)) if province_raw else None
+    province = attempt(lambda: _province(province_raw)) if province_raw else None
     if postal_code and province:
         allowed = geo.provinces_for_postal_code(postal_code)
         if province not in allowed:
@@ -422,7 +437,7 @@ def _parse_row(row: SheetRow, *, catalogue: _Catalogue, geocode: _Geocoder) -> _
         partner_name=partner_name,
         partner_key=name_key(partner_name),
         kind=kind,
-        billing=billing,
+        billing=list(billing) if billing is not None else None,
         prepay=prepay,
         location_name=location_name,
         location_key=name_key(location_name),
@@ -433,7 +448,7 @@ def _parse_row(row: SheetRow, *, catalogue: _Catalogue, geocode: _Geocoder) -> _
         point=point,
         phone=text("phone"),
         email=email,
-        languages=parse_languages(cells.get("languages"))[: _LIMITS["languages"][1]],
+        languages=_languages(cells.get("languages"))[: _LIMITS["languages"][1]],
         notes=clean_notes(cells.get("notes")),
         service=service,
         price=price,
