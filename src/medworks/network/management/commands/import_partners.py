@@ -50,7 +50,7 @@ class Command(BaseCommand):
             raise CommandError(exc.message, returncode=2) from None
         finally:
             if show_bar:
-                self.stderr.write("")  # end the bar's line
+                self._raw_stderr().write("\n")  # end the bar's line
 
         if as_json:
             self.stdout.write(json.dumps(report.as_dict(), ensure_ascii=False))
@@ -65,8 +65,12 @@ class Command(BaseCommand):
     def _draw_bar(self, done: int, total: int) -> None:
         filled = BAR_WIDTH * done // total if total else BAR_WIDTH
         bar = "#" * filled + "-" * (BAR_WIDTH - filled)
-        self.stderr.write(f"\r[{bar}] {done}/{total} rows", ending="")
-        self.stderr.flush()
+        stream = self._raw_stderr()  # not self.stderr: Django would paint the bar as an error
+        stream.write(f"\r[{bar}] {done}/{total} rows")
+        stream.flush()
+
+    def _raw_stderr(self):
+        return getattr(self.stderr, "_out", self.stderr)
 
 
 def _is_tty(stream) -> bool:
