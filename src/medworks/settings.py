@@ -191,3 +191,8 @@ LOGGING = {
 MEDWORKS_SERVICE_AREA_MINUTES = env_int("MEDWORKS_SERVICE_AREA_MINUTES", 60)
 # Largest spreadsheet accepted from the staff import page.
 MEDWORKS_IMPORT_MAX_BYTES = env_int("MEDWORKS_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
+# Drive time: the offline estimate by default; a dotted path to a routing-engine adapter
+# (network.drivetime.DriveTimeEstimator) replaces it.
+MEDWORKS_DRIVE_TIME_ESTIMATOR = env_str(
+    "MEDWORKS_DRIVE_TIME_ESTIMATOR", "medworks.network.drivetime.OfflineEstimator"
+)

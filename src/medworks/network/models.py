@@ -48,7 +48,9 @@ class AffiliatePartner(models.Model):
     name = models.CharField(max_length=200)
     # Case-, accent- and space-insensitive key the importer matches on.
     name_key = models.CharField(max_length=200, unique=True, editable=False)
-    kind = models.CharField(max_length=16, choices=PartnerKind.choices, default=PartnerKind.INDIVIDUAL)
+    kind = models.CharField(
+        max_length=16, choices=PartnerKind.choices, default=PartnerKind.INDIVIDUAL
+    )
     is_affiliate = models.BooleanField(
         default=True, help_text="Unticked for a provider found during an escalation."
     )
@@ -81,7 +83,9 @@ class AffiliatePartner(models.Model):
 
 
 class Location(models.Model):
-    partner = models.ForeignKey(AffiliatePartner, on_delete=models.PROTECT, related_name="locations")
+    partner = models.ForeignKey(
+        AffiliatePartner, on_delete=models.PROTECT, related_name="locations"
+    )
     name = models.CharField(max_length=200)
     name_key = models.CharField(max_length=200, editable=False)
     address = models.CharField(max_length=255, blank=True)
@@ -109,6 +113,11 @@ class Location(models.Model):
             models.UniqueConstraint(
                 fields=["partner", "name_key", "postal_code"], name="location_unique_per_partner"
             )
+        ]
+        # Matching reads boxes of latitude/longitude inside grid cells: with the box in the
+        # index, a dense city cell costs only the rows inside the box (network/matching.py).
+        indexes = [
+            models.Index(fields=["geo_cell", "latitude", "longitude"], name="location_geo_box"),
         ]
 
     def __str__(self) -> str:
