@@ -25,7 +25,7 @@ def test_the_login_page_has_labelled_fields_and_the_geonames_credit(client, db):
         ("clinic_user", "web:clinic_home"),
     ],
 )
-def test_signing_in_lands_each_role_on_its_own_home(client, request, persona, landing):
+def test_signing_in_lands_each_role_on_its_own_home(client, db, request, persona, landing):
     user = request.getfixturevalue(persona)
     response = client.post(
         reverse("web:login"),

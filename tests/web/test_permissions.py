@@ -147,7 +147,7 @@ def test_edit_buttons_are_shown_to_a_coordinator(client, coordinator, directory)
     ],
 )
 def test_the_navigation_offers_only_what_the_user_can_do(
-    client, request, persona, nav_items, hidden
+    client, db, request, persona, nav_items, hidden
 ):
     client.force_login(request.getfixturevalue(persona))
     page = client.get(reverse("web:staff_home")).content.decode()
