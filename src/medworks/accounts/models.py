@@ -76,7 +76,8 @@ class User(AbstractUser):
     def role_codes(self) -> frozenset[str]:
         cached = getattr(self, "_role_codes", None)
         if cached is None:
-            cached = frozenset(self.roles.values_list("code", flat=True)) if self.pk else frozenset()
+            codes = self.roles.values_list("code", flat=True) if self.pk else []
+            cached = frozenset(codes)
             self._role_codes = cached
         return cached
 

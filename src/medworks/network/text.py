@@ -23,7 +23,10 @@ def fold(text: str) -> str:
 
 
 def name_key(text: str) -> str:
-    """The key two spellings of one name share: 'Clinique Médicale  St-Jean' ~ 'clinique medicale st jean'."""
+    """The key two spellings of a name share.
+
+    'Clinique Médicale  St-Jean' and 'clinique medicale st jean' both give the latter.
+    """
     return fold(text)[:200]
 
 
