@@ -1,5 +1,52 @@
-"""JSON API v1 (Django Ninja). OpenAPI at /api/v1/openapi.json."""
+"""JSON API v1 (Django Ninja). OpenAPI at /api/v1/openapi.json, docs at /api/v1/docs.
+
+Every error is JSON of one shape: {"detail": "...", "code": "...", "fields": {"name": ["..."]}}.
+A DomainError's status comes from its class (400, 403 PermissionDenied, 404 NotFound);
+unauthenticated is 401, malformed input 422.
+"""
+
+from __future__ import annotations
 
 from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, ValidationError
 
-api = NinjaAPI(title="MedWorks Booking Desk API", version="1", urls_namespace="api-v1")
+from medworks.core.errors import DomainError
+
+from .auth import AUTHENTICATORS
+from .network import router as network_router
+
+api = NinjaAPI(
+    title="MedWorks Booking Desk API",
+    version="1",
+    urls_namespace="api-v1",
+    auth=AUTHENTICATORS,
+)
+api.add_router("/", network_router)
+
+
+def _error(request, status: int, *, detail: str, code: str, fields=None):
+    return api.create_response(
+        request, {"detail": detail, "code": code, "fields": fields or {}}, status=status
+    )
+
+
+@api.exception_handler(DomainError)
+def domain_error(request, exc: DomainError):
+    return _error(request, exc.status, detail=exc.message, code=exc.code, fields=exc.fields)
+
+
+@api.exception_handler(AuthenticationError)
+def not_authenticated(request, exc: AuthenticationError):
+    return _error(request, 401, detail="Sign in first.", code="not_authenticated")
+
+
+@api.exception_handler(ValidationError)
+def invalid_input(request, exc: ValidationError):
+    fields: dict[str, list[str]] = {}
+    for error in exc.errors:
+        # loc is ("query", "max_minutes") and the like: the last part names the field.
+        loc = [str(part) for part in error.get("loc", ()) if part not in ("query", "body")]
+        fields.setdefault(loc[-1] if loc else "__all__", []).append(error.get("msg", "invalid"))
+    return _error(
+        request, 422, detail="Some values are not valid.", code="invalid_input", fields=fields
+    )

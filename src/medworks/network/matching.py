@@ -6,14 +6,16 @@ minutes (then road distance, then offering id, so the order is total and repeata
 each as within the service area or not, and when none is within still returns the nearest
 ones, so the caller can escalate (SOP case 2).
 
-The spatial search reads only nearby rows: it queries boxes of growing radius around the
-patient (2, 3, 4.5, 6.5, ... 280 km, growing ~1.4x so that little is read past the
-radius that settles the answer), each restricted to the 0.5 degree grid cells it touches
-(Location.geo_cell, indexed) and to the box's latitude/longitude, skipping the box already
-read. It stops as soon as it holds `limit` candidates and the estimator's lower bound of drive
-minutes for anything outside the box is worse than the last candidate kept: nothing unread
-could enter the list, so the result equals a scan of every location. Past 280 km it reads all
-the rest (a remote patient, or a service few clinics offer).
+The spatial search reads only nearby rows. It queries boxes around the patient, each
+restricted to the 0.5 degree grid cells it touches (Location.geo_cell, indexed together with
+latitude and longitude) and to the box itself, skipping the box already read. The first box
+is 2 km; while fewer than `limit` offerings are found the box grows by what is missing (1.5x to
+4x). Once `limit` are held, the estimator's lower bound of drive minutes (`min_minutes`, a
+function of straight distance) tells how far away something would have to be to be worse than
+the last one kept: the next box goes straight to that radius, and the search stops when nothing
+outside the box can enter the list. So the result equals a scan of every location (the tests
+check this against a brute-force scan), while a query typically reads a few dozen rows in 2-4
+queries. Past 400 km one last query reads all the rest (a remote patient, a rare service).
 """
 
 from __future__ import annotations
@@ -34,8 +36,12 @@ from .geo import EARTH_RADIUS_KM, GeoPoint
 from .models import AffiliatePartner, Location, Offering, Service
 from .selectors import service_resolve
 
-# Box half-sizes in km: small first, because a city has hundreds of clinics within 5 km.
-SEARCH_RADII_KM = (2.0, 3.0, 4.5, 6.5, 9.0, 13.0, 18.0, 25.0, 35.0, 50.0, 70.0, 100.0, 140.0, 200.0, 280.0)
+# The first box's half-size in km: a downtown has hundreds of clinics within 2 km.
+FIRST_RADIUS_KM = 2.0
+# While fewer than `limit` are found the box grows by 1.5x to 4x (by what is missing).
+MIN_GROWTH, MAX_GROWTH = 1.5, 4.0
+# Beyond this half-size (km) one last query reads everything not read yet.
+MAX_RADIUS_KM = 400.0
 MAX_LIMIT = 100
 KM_PER_DEG_LAT = math.pi / 180.0 * EARTH_RADIUS_KM
 
@@ -188,6 +194,22 @@ def _rows(sql: str, params: list) -> list[tuple[int, float, float]]:
         return cursor.fetchall()
 
 
+def _settling_radius_km(worst_minutes: int, min_minutes) -> float:
+    """The least straight distance at which nothing can take fewer than `worst_minutes`."""
+    low, high = 0.0, 1.0
+    while round(min_minutes(high)) <= worst_minutes:
+        low, high = high, high * 2
+        if high > 50000:
+            return math.inf
+    for _ in range(30):  # bisection to ~1e-9 of the bracket: plenty
+        mid = (low + high) / 2
+        if round(min_minutes(mid)) > worst_minutes:
+            high = mid
+        else:
+            low = mid
+    return high
+
+
 def _nearest(
     *, origin: GeoPoint, service: Service, limit: int, estimator: DriveTimeEstimator
 ) -> list[tuple[int, float, int, float]]:
@@ -217,21 +239,34 @@ def _nearest(
 
     flags = [True, service.id, True, True]
     inner: list[float] = []
-    for radius in SEARCH_RADII_KM:
+    radius = FIRST_RADIUS_KM
+    while True:
         lat_lo, lat_hi, lon_lo, lon_hi, half_lon = _box(lat, lon, radius)
         cells = _cells(lat_lo, lat_hi, lon_lo, lon_hi)
         sql = _BOX_SQL.format(
             cells=", ".join(["%s"] * len(cells)), not_inner=_NOT_INNER if inner else "", **_TABLES
         )
+        held_before = len(kept)
         consider(_rows(sql, [*cells, lat_lo, lat_hi, lon_lo, lon_hi, *inner, *flags]))
         inner = [lat_lo, lat_hi, lon_lo, lon_hi]
         if len(kept) == limit:
-            outside_km = _outside_bound_km(lat, lon, lat_lo, lat_hi, half_lon)
-            if round(min_minutes(outside_km)) > -kept[0][0]:
+            worst = -kept[0][0]
+            if round(min_minutes(_outside_bound_km(lat, lon, lat_lo, lat_hi, half_lon))) > worst:
                 break
-    else:
-        # Too little nearby (a remote patient, a rare service): read all the rest.
-        consider(_rows(_REST_SQL.format(not_inner=_NOT_INNER, **_TABLES), [*inner, *flags]))
+            # Jump straight to the radius that would settle it: rows in between may still
+            # improve the list, but none beyond it can.
+            radius = max(radius * 1.05, _settling_radius_km(worst, min_minutes) * 1.01)
+        else:
+            # Too few yet: grow the box's area by about what is missing, within reason; an
+            # empty ring means open country, so at least double.
+            factor = math.sqrt(limit / max(1, len(kept)))
+            floor = 2.0 if len(kept) == held_before else MIN_GROWTH
+            radius *= min(MAX_GROWTH, max(floor, factor))
+        if radius > MAX_RADIUS_KM:
+            # A remote patient or a rare service: read all the rest in one go.
+            rest = _REST_SQL.format(not_inner=_NOT_INNER, **_TABLES)
+            consider(_rows(rest, [*inner, *flags]))
+            break
     return sorted(best.values())
 
 

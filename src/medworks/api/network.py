@@ -1,0 +1,97 @@
+"""API v1: the service catalogue and clinic matching. Handlers parse, check, call, render."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from ninja import Query, Router, Schema
+from pydantic import Field
+
+from medworks.accounts.permissions import Capability
+from medworks.network.matching import MAX_LIMIT, match_clinics
+from medworks.network.selectors import service_list
+
+from .auth import require
+
+router = Router(tags=["network"])
+
+
+class ServiceOut(Schema):
+    code: str
+    name_en: str
+    name_fr: str
+    category: str
+
+
+class OriginOut(Schema):
+    postal_code: str
+    latitude: float
+    longitude: float
+    precision: str = Field(description="postal_code, or fsa when the area's centre was used")
+    place: str
+    province: str
+    note: str
+
+
+class MatchOut(Schema):
+    offering_id: int
+    location_id: int
+    partner_id: int
+    partner: str
+    location: str
+    address: str
+    city: str
+    province: str
+    postal_code: str
+    straight_km: float
+    distance_km: float = Field(description="Estimated road distance (approximate)")
+    drive_minutes: int = Field(description="Estimated drive time, off-peak (approximate)")
+    within_area: bool
+    price: Decimal | None = Field(description="Clinic price, CAD")
+    geo_precision: str
+
+
+class MatchResultOut(Schema):
+    origin: OriginOut
+    service: ServiceOut
+    max_minutes: int
+    any_within: bool = Field(description="False: no clinic within the area, escalate the case")
+    drive_times_are_estimates: bool = True
+    matches: list[MatchOut]
+
+
+class MatchQuery(Schema):
+    postal_code: str = Field(description="The patient's postal code, or an address with one")
+    service: str = Field(description="A catalogue code (XRAY) or name (X-ray)")
+    max_minutes: int | None = Field(
+        None, ge=1, le=24 * 60, description="Service area; default the configured hour"
+    )
+    limit: int = Field(10, ge=1, le=MAX_LIMIT)
+
+
+@router.get("/services", response=list[ServiceOut], summary="The active service catalogue")
+def services(request):
+    require(request, Capability.DIRECTORY_VIEW)
+    return list(service_list())
+
+
+@router.get(
+    "/matches",
+    response=MatchResultOut,
+    summary="Clinics nearest a postal code for a service, by approximate drive time",
+)
+def matches(request, query: Query[MatchQuery]):
+    require(request, Capability.MATCH_CLINICS)
+    result = match_clinics(
+        postal_code=query.postal_code,
+        service=query.service,
+        max_minutes=query.max_minutes,
+        limit=query.limit,
+    )
+    return {
+        "origin": result.origin,
+        "service": result.service,
+        "max_minutes": result.max_minutes,
+        "any_within": result.any_within,
+        "matches": result.matches,
+    }
