@@ -12,17 +12,18 @@ straight_km / 130 km/h is a safe bound).
 The offline model (OfflineEstimator)
 ------------------------------------
 1. Road distance = straight line x circuity. Published circuity factors for North America are
-   about 1.2-1.4 (Ballou, Rahardja & Sakai 2002, "Selected country circuity factors for road
-   travel distance estimation", Transportation Research A 36: ~1.2 for Canada/US overall;
-   Boscoe, Henry & Zdeb 2012, "A nationwide comparison of driving distance versus straight-line
-   distance to hospitals", Prof. Geographer 64: mean 1.42 for short trips falling towards 1.2
-   for long ones). We use  circuity(d) = 1.15 + 0.25 * exp(-d / 30 km): 1.40 at 0 km, 1.36 at
+   about 1.2-1.4, higher for short trips (see Ballou, Rahardja & Sakai 2002, "Selected country
+   circuity factors for road travel distance estimation", Transportation Research A; Boscoe,
+   Henry & Zdeb 2012, "A nationwide comparison of driving distance versus straight-line
+   distance to hospitals", The Professional Geographer). We use  circuity(d) = 1.15 + 0.25 * exp(-d / 30 km): 1.40 at 0 km, 1.36 at
    5 km, 1.27 at 22 km, 1.18 at 60 km, 1.15 beyond ~150 km.
 2. A regional factor, faded in over the first 30 km (a city grid is a city grid anywhere):
-   British Columbia x1.15 (mountain valleys, inlets), the island of Newfoundland x1.15 (bays,
-   one trunk road), the Prairies x0.93 (section-line roads run nearly straight). The region is
-   judged at the trip's midpoint from coarse outlines (not from a province field, because an
-   estimator only receives coordinates).
+   British Columbia x1.15 (mountain valleys, inlets, few crossings) and the island of
+   Newfoundland x1.3 (deep bays and one trunk road: St. John's - Corner Brook is ~690 road km
+   for 417 straight). The region is judged at the trip's midpoint from coarse outlines (an
+   estimator only receives coordinates). No factor below 1 (a Prairie grid would deserve
+   ~0.93): the lower bound matching relies on stays tight, and the Prairie pairs below are
+   still within +10%.
 3. Water: a trip between Vancouver Island or the island of Newfoundland and anywhere else
    needs a ferry: +120 min (BC Ferries' ~95 min crossings plus loading) and +360 min (Marine
    Atlantic, Port aux Basques - North Sydney, ~7 h) respectively. A trip to or from Prince
@@ -30,14 +31,17 @@ The offline model (OfflineEstimator)
 4. Speed by stretch of road distance, because every trip starts and ends on city streets:
    first 2 km at 24 km/h (local streets, lights, parking), next 8 km at 40 km/h (arterials),
    next 15 km at 65 km/h (suburban arterials, ramps), next 75 km at 100 km/h, beyond at
-   105 km/h (400-series / Trans-Canada / QEII average incl. slowdowns).
+   110 km/h (long runs are nearly all 400-series / Autoroute / Trans-Canada / QEII).
 
-Calibration (typical off-peak drive times from public route planners, downtown to downtown;
-the test suite checks each within +/-25%): Toronto-Hamilton ~60 min (model 58), Toronto-Barrie
-~70-75 min (75), Ottawa-Montreal ~2 h (128), Calgary-Edmonton ~3 h (190), Vancouver-Surrey
-~30-35 min (34), a 5 km downtown trip ~12-15 min (12), Toronto-London ~2 h (126), Montreal-
-Quebec City ~2 h 30 (172), Charlottetown-Moncton ~1 h 50 (105). Rush-hour traffic is not
-modelled: the estimate is an off-peak one.
+Calibration (typical off-peak drive times from public route planners, centre to centre; the
+test suite checks each within +/-25%, tests/network/test_drivetime.py):
+Toronto-Hamilton ~60 min (model 58), Ottawa-Montreal ~120 (126), Toronto-Barrie ~70 (76),
+Calgary-Edmonton ~180 (198), Vancouver-Surrey ~30 (35), a 5 km downtown trip 12-15 (12),
+Toronto-London ~120 (127), Toronto-Kitchener ~75 (80), Montreal-Quebec City ~150 (167),
+Winnipeg-Brandon ~135 (148), Saskatoon-Regina ~160 (169), Charlottetown-Moncton ~110 (104),
+Victoria-Nanaimo ~95 (88), Toronto-Mississauga ~30 (33), Montreal-Laval ~25 (27). The model
+leans ~5% long on average, which errs towards escalating rather than sending a patient to a
+clinic over an hour away. Rush-hour traffic is not modelled: the estimate is an off-peak one.
 """
 
 from __future__ import annotations
