@@ -55,17 +55,17 @@ class PartnerSearchForm(forms.Form):
     )
     service = forms.ChoiceField(label="Service", required=False)
     kind = forms.ChoiceField(
-        label="Kind", required=False, choices=[("", "Network or individual"), *PartnerKind.choices]
+        label="Kind", required=False, choices=[("", "All kinds"), *PartnerKind.choices]
     )
     active = forms.ChoiceField(
         label="Status",
         required=False,
-        choices=[("", "Active and inactive"), ("yes", "Active"), ("no", "Inactive")],
+        choices=[("", "All"), ("yes", "Active"), ("no", "Inactive")],
     )
     affiliate = forms.ChoiceField(
         label="Affiliation",
         required=False,
-        choices=[("", "Affiliates and others"), ("yes", "Affiliate"), ("no", "Non-affiliate")],
+        choices=[("", "All"), ("yes", "Affiliate"), ("no", "Non-affiliate")],
     )
 
     def __init__(self, *args, **kwargs):

@@ -64,7 +64,6 @@ def partner_detail(request: HttpRequest, partner_id: int) -> HttpResponse:
         {
             "partner": partner,
             "events": selectors.partner_audit_events(partner=partner),
-            "add_form": OfferingAddForm(),
         },
     )
 

@@ -20,6 +20,7 @@ from django_htmx.http import push_url
 
 from medworks.accounts.permissions import Capability
 from medworks.core.errors import DomainError
+from medworks.network.matching import match_clinics
 
 from ..access import require_capability
 from ..forms import FindClinicForm, add_domain_errors
@@ -52,8 +53,6 @@ def find_clinic(request: HttpRequest) -> HttpResponse:
 
     result = None
     if form.is_bound and form.is_valid():
-        from medworks.network.matching import match_clinics  # TEMP-LAZY
-
         try:
             result = match_clinics(
                 postal_code=form.cleaned_data["where"],
@@ -62,7 +61,10 @@ def find_clinic(request: HttpRequest) -> HttpResponse:
             )
         except DomainError as exc:
             field = _ERROR_FIELD.get(exc.code)
-            form.add_error(field, exc.message) if field else add_domain_errors(form, exc)
+            if field:
+                form.add_error(field, exc.message)
+            else:
+                add_domain_errors(form, exc)
 
     context = {"form": form, "result": result}
     if request.htmx:

@@ -1,0 +1,176 @@
+"""Screenshots of the main pages for the README, taken from the demo in a real browser.
+
+    .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--chromium /usr/bin/chromium]
+
+Builds a throwaway demo database (migrate + `medworks seed-demo`) in a temporary data folder,
+starts `medworks runserver` on a free local port, signs in as the demo coordinator with
+Playwright driving Debian's Chromium, and saves: login, directory list, partner detail, find a
+clinic with results, and the import page with a dry-run report. Your own `var/` is untouched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+DEMO_SPREADSHEET = ROOT / "src/medworks/demo/data/national-affiliate-partners.xlsx"
+# A spreadsheet with typical mistakes makes the import report worth looking at (dry run only).
+MESSY_SPREADSHEET = ROOT / "tests/network/fixtures/messy_partners.xlsx"
+DEMO_USER = "coordinator"  # sees every staff page, including import
+DEMO_PASSWORD = "medworks-demo"  # the demo's published password (medworks.demo.seeding)
+PATIENT_POSTAL_CODE = "M5V 3L9"  # downtown Toronto: the demo has clinics near and far
+SERVICE_LABEL = "X-ray"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _medworks(*args: str, env: dict[str, str], **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([str(BIN / "medworks"), *args], env=env, check=True, **kwargs)  # noqa: S603
+
+
+def _wait_until_up(url: str, server: subprocess.Popen, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"the server stopped (exit {server.returncode})")
+        try:
+            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - our own local server
+                return
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit(f"the server did not answer at {url} within {timeout:.0f} s")
+
+
+def take(base_url: str, out: Path, chromium: Path) -> list[Path]:
+    from playwright.sync_api import expect, sync_playwright
+
+    saved: list[Path] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS
+        )
+        context = browser.new_context(
+            base_url=base_url, viewport={"width": 1280, "height": 800}, device_scale_factor=1
+        )
+        context.set_default_timeout(15_000)
+        page = context.new_page()
+
+        def shot(name: str, *, full_page: bool = True) -> None:
+            path = out / f"{name}.png"
+            page.screenshot(path=str(path), full_page=full_page)
+            saved.append(path)
+
+        page.goto("/login/")
+        shot("login")
+
+        page.get_by_label("Username").fill(DEMO_USER)
+        page.get_by_label("Password").fill(DEMO_PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("heading", name="Back office")).to_be_visible()
+
+        page.goto("/staff/partners/")
+        expect(page.locator("#partner-table table")).to_be_visible()
+        shot("directory", full_page=False)
+
+        # A network with a few locations: the national chains' pages are too long to show.
+        page.goto("/staff/partners/?kind=network")
+        rows = page.locator("#partner-table tbody tr")
+        counts = [int(rows.nth(i).locator("td").nth(2).inner_text()) for i in range(rows.count())]
+        pick = min(range(len(counts)), key=lambda i: (abs(counts[i] - 3), i))
+        rows.nth(pick).get_by_role("link").click()
+        expect(page.get_by_role("heading", name="Locations")).to_be_visible()
+        shot("partner-detail", full_page=False)
+
+        page.goto("/staff/find/")
+        page.get_by_label("Patient's postal code").fill(PATIENT_POSTAL_CODE)
+        page.get_by_role("combobox", name="Service", exact=True).select_option(label=SERVICE_LABEL)
+        page.get_by_role("button", name="Find clinics").click()
+        expect(page.get_by_test_id("find-results")).to_be_visible()
+        shot("find-a-clinic")
+
+        page.goto("/staff/import/")
+        upload = MESSY_SPREADSHEET if MESSY_SPREADSHEET.exists() else DEMO_SPREADSHEET
+        page.get_by_label("Spreadsheet").set_input_files(str(upload))
+        page.get_by_label("Dry run").check()
+        page.get_by_role("button", name="Upload and check").click()
+        expect(page.get_by_test_id("import-report")).to_be_visible()
+        shot("import")
+
+        context.close()
+        browser.close()
+    return saved
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    parser.add_argument("--chromium", type=Path, default=Path("/usr/bin/chromium"))
+    args = parser.parse_args()
+    if not args.chromium.exists():
+        raise SystemExit(
+            f"Chromium not found at {args.chromium}: install Debian's chromium: "
+            "apt-get install chromium"
+        )
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    with tempfile.TemporaryDirectory(prefix="medworks-screenshots-") as data_dir:
+        env = {
+            **os.environ,
+            "MEDWORKS_DATA_DIR": data_dir,
+            "MEDWORKS_ENV": "development",
+            "DEBUG": "true",  # runserver serves the static files only in debug
+            "DJANGO_SETTINGS_MODULE": "medworks.settings",
+        }
+        env.pop("DATABASE_URL", None)  # always a fresh SQLite demo, never a real database
+        print(f"Building the demo database in {data_dir} …")
+        _medworks("migrate", "--noinput", env=env, stdout=subprocess.DEVNULL)
+        _medworks("seed-demo", env=env, stdout=subprocess.DEVNULL)
+
+        port = _free_port()
+        base_url = f"http://127.0.0.1:{port}"
+        log = Path(data_dir) / "server.log"
+        server = subprocess.Popen(  # noqa: S603 - our own console script
+            [str(BIN / "medworks"), "runserver", f"127.0.0.1:{port}", "--noreload"],
+            env=env,
+            stdout=log.open("w"),
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            _wait_until_up(f"{base_url}/login/", server)
+            for path in take(base_url, args.out, args.chromium):
+                print(f"saved {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+        except BaseException:
+            print(log.read_text()[-3000:], file=sys.stderr)  # the server's side of the failure
+            raise
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+
+
+if __name__ == "__main__":
+    main()
