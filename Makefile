@@ -41,6 +41,9 @@ format:
 lock:
 	$(BIN)/pip freeze --exclude-editable | grep -v '^medworks' > requirements.lock
 
+screenshots: install
+	$(BIN)/python scripts/screenshots.py
+
 bench: install
 	$(BIN)/python bench/bench_matching.py
 	$(BIN)/python bench/bench_import.py
