@@ -15,8 +15,9 @@ The offline model (OfflineEstimator)
    about 1.2-1.4, higher for short trips (see Ballou, Rahardja & Sakai 2002, "Selected country
    circuity factors for road travel distance estimation", Transportation Research A; Boscoe,
    Henry & Zdeb 2012, "A nationwide comparison of driving distance versus straight-line
-   distance to hospitals", The Professional Geographer). We use  circuity(d) = 1.15 + 0.25 * exp(-d / 30 km): 1.40 at 0 km, 1.36 at
-   5 km, 1.27 at 22 km, 1.18 at 60 km, 1.15 beyond ~150 km.
+   distance to hospitals", The Professional Geographer). We use
+   circuity(d) = 1.15 + 0.25 * exp(-d / 30 km): 1.40 at 0 km, 1.36 at 5 km, 1.27 at 22 km,
+   1.18 at 60 km, 1.15 beyond ~150 km.
 2. A regional factor, faded in over the first 30 km (a city grid is a city grid anywhere):
    British Columbia x1.15 (mountain valleys, inlets, few crossings) and the island of
    Newfoundland x1.3 (deep bays and one trunk road: St. John's - Corner Brook is ~690 road km
