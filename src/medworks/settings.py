@@ -81,6 +81,8 @@ INSTALLED_APPS = [
     "medworks.network",
     "medworks.web",
     "medworks.api",
+    "medworks.notifications",
+    "medworks.bookings",
     "medworks.demo",
 ]
 
@@ -197,3 +199,12 @@ MEDWORKS_IMPORT_MAX_BYTES = env_int("MEDWORKS_IMPORT_MAX_BYTES", 20 * 1024 * 102
 MEDWORKS_DRIVE_TIME_ESTIMATOR = env_str(
     "MEDWORKS_DRIVE_TIME_ESTIMATOR", "medworks.network.drivetime.OfflineEstimator"
 )
+
+# Where links in emails point (the public address of this desk).
+MEDWORKS_BASE_URL = env_str("MEDWORKS_BASE_URL", "http://127.0.0.1:8000")
+# The Core Booking Team's shared inbox, and management's, for new cases and escalations.
+MEDWORKS_BOOKING_TEAM_EMAIL = env_str("MEDWORKS_BOOKING_TEAM_EMAIL", "bookings@medworks.example")
+MEDWORKS_MANAGEMENT_EMAIL = env_str("MEDWORKS_MANAGEMENT_EMAIL", "management@medworks.example")
+# One-click approval links in emails expire after this many hours.
+MEDWORKS_OFFER_LINK_MAX_AGE_HOURS = env_int("MEDWORKS_OFFER_LINK_MAX_AGE_HOURS", 72)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "MedWorks Booking Desk <desk@medworks.example>")

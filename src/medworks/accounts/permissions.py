@@ -17,6 +17,11 @@ class Capability(StrEnum):
     DIRECTORY_EDIT = "directory_edit"  # change partners, locations, prices
     DIRECTORY_IMPORT = "directory_import"  # import / export the national spreadsheet
     MATCH_CLINICS = "match_clinics"  # find clinics near a patient
+    BOOKING_VIEW = "booking_view"  # read every booking request (staff)
+    BOOKING_WORK = "booking_work"  # move requests through the workflow, enter email requests
+    API_KEYS_MANAGE = "api_keys_manage"  # create and revoke insurers' API keys
+    BOOKING_SUBMIT = "booking_submit"  # an insurer submits requests and approves dates
+    CLINIC_AVAILABILITY = "clinic_availability"  # a clinic enters dates for its own cases
     INSURER_PORTAL = "insurer_portal"
     CLINIC_PORTAL = "clinic_portal"
 
@@ -42,18 +47,29 @@ _DIRECTORY_EDITORS = {
     _R.SENIOR_MANAGER,
 }
 
+# The Core Booking Team and the people it escalates to work cases; finance and the approvers
+# (chief of staff, CEO) read them.
+_BOOKING_TEAM = {_R.BOOKING_AGENT} | _DIRECTORY_EDITORS
+
 GRANTS: dict[Capability, frozenset[str]] = {
     Capability.BACK_OFFICE: frozenset(_ALL_STAFF),
     Capability.DIRECTORY_VIEW: frozenset(_ALL_STAFF),
     Capability.DIRECTORY_EDIT: frozenset(_DIRECTORY_EDITORS),
     Capability.DIRECTORY_IMPORT: frozenset(_DIRECTORY_EDITORS),
     Capability.MATCH_CLINICS: frozenset(_ALL_STAFF - {_R.FINANCE}),
+    Capability.BOOKING_VIEW: frozenset(_ALL_STAFF),
+    Capability.BOOKING_WORK: frozenset(_BOOKING_TEAM),
+    Capability.API_KEYS_MANAGE: frozenset(_DIRECTORY_EDITORS),
+    Capability.BOOKING_SUBMIT: frozenset({_R.INSURER_USER}),
+    Capability.CLINIC_AVAILABILITY: frozenset({_R.CLINIC_USER}),
     Capability.INSURER_PORTAL: frozenset({_R.INSURER_USER}),
     Capability.CLINIC_PORTAL: frozenset({_R.CLINIC_USER}),
 }
 
 # A role only counts inside the organisation kind it belongs to.
 _ORG_KIND_OF_CAPABILITY = {
+    Capability.BOOKING_SUBMIT: OrganisationKind.INSURER,
+    Capability.CLINIC_AVAILABILITY: OrganisationKind.AFFILIATE,
     Capability.INSURER_PORTAL: OrganisationKind.INSURER,
     Capability.CLINIC_PORTAL: OrganisationKind.AFFILIATE,
 }

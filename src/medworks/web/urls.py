@@ -1,5 +1,6 @@
 from django.urls import path
 
+from . import urls_bookings_portals, urls_bookings_staff
 from .views import auth, directory, find, portals, transfer
 
 app_name = "web"
@@ -44,3 +45,6 @@ urlpatterns = [
     path("staff/import/", transfer.directory_import_page, name="directory_import"),
     path("staff/export.xlsx", transfer.directory_export, name="directory_export"),
 ]
+
+# Booking requests: the staff case pages and the insurer and clinic portal pages.
+urlpatterns += urls_bookings_staff.urlpatterns + urls_bookings_portals.urlpatterns

@@ -1,0 +1,160 @@
+"""Which email each booking event sends, to whom, in which language, with what.
+
+Only what the procedure needs goes in an email: the clinic gets the patient's name, date of
+birth and contact to see them; the insurer gets its reference and the appointment; the patient
+gets their own appointment. No symptoms travel by email except to the clinic.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from medworks.notifications.calendar import ics_for_appointment
+from medworks.notifications.services import email_queue
+
+from .links import offer_link_url
+
+
+def _base(case) -> dict:
+    return {
+        "case": case,
+        "order_id": case.order_id,
+        "insurer_reference": case.insurer_reference,
+        "services": [s.name_en for s in case.services.all()],
+        "base_url": settings.MEDWORKS_BASE_URL.rstrip("/"),
+    }
+
+
+def _insurer(case, template: str, **extra) -> None:
+    email_queue(
+        to=[case.insurer_contact_email],
+        template=template,
+        language="en",
+        context={**_base(case), **extra},
+        related=case,
+    )
+
+
+def _team(case, template: str, **extra) -> None:
+    email_queue(
+        to=[settings.MEDWORKS_BOOKING_TEAM_EMAIL],
+        template=template,
+        context={**_base(case), **extra},
+        related=case,
+    )
+
+
+def request_received(case) -> None:
+    _insurer(case, "request_received")
+    _team(case, "team_new_request")
+
+
+def escalated(case, *, note: str) -> None:
+    email_queue(
+        to=[settings.MEDWORKS_MANAGEMENT_EMAIL],
+        template="team_escalated",
+        context={**_base(case), "note": note, "postal_code": case.patient.postal_code},
+        related=case,
+    )
+
+
+def dates_offered(case, offer) -> None:
+    slots = [
+        {"slot": slot, "approve_url": offer_link_url(kind="approve", pk=slot.pk)}
+        for slot in offer.slots.all()
+    ]
+    _insurer(
+        case,
+        "dates_offered",
+        offer=offer,
+        location=offer.location,
+        slots=slots,
+        decline_url=offer_link_url(kind="decline", pk=offer.pk),
+        link_hours=settings.MEDWORKS_OFFER_LINK_MAX_AGE_HOURS,
+    )
+
+
+def dates_declined(case, *, note: str) -> None:
+    _team(case, "team_dates_declined", note=note)
+
+
+def booked(case, appointment) -> None:
+    ics = ics_for_appointment(appointment=appointment, case=case)
+    location = appointment.location
+    patient = case.patient
+    context = {**_base(case), "appointment": appointment, "location": location}
+    attachments = [("appointment.ics", "text/calendar", ics)]
+    if location.email:
+        email_queue(
+            to=[location.email],
+            template="clinic_booking",
+            language="fr"
+            if "french" in location.languages.lower()
+            and "english" not in location.languages.lower()
+            else "en",
+            context={**context, "patient": patient},
+            related=case,
+            attachments=attachments,
+        )
+    email_queue(
+        to=[case.insurer_contact_email],
+        template="insurer_booked",
+        context=context,
+        related=case,
+        attachments=attachments,
+    )
+    if case.notify_patient and patient.email:
+        email_queue(
+            to=[patient.email],
+            template="patient_booked",
+            language=patient.preferred_language,
+            context={**context, "patient": patient},
+            related=case,
+            attachments=attachments,
+        )
+
+
+def results_direct(case) -> None:
+    _insurer(case, "results_direct")
+
+
+def no_show(case) -> None:
+    _insurer(case, "no_show")
+    _team(case, "team_no_show")
+
+
+def cancelled_appointment(case, appointment, *, note: str) -> None:
+    if appointment.location.email:
+        email_queue(
+            to=[appointment.location.email],
+            template="clinic_cancelled",
+            context={**_base(case), "appointment": appointment, "note": note},
+            related=case,
+        )
+
+
+def cancelled(case, appointment, *, cancelled_by: str, note: str) -> None:
+    _insurer(case, "cancelled", cancelled_by=cancelled_by, note=note)
+    if appointment is not None:
+        cancelled_appointment(case, appointment, note=note)
+
+
+def reminder(case, appointment) -> None:
+    """The day before: the patient (if the insurer allows) and the clinic."""
+    context = {**_base(case), "appointment": appointment, "location": appointment.location}
+    patient = case.patient
+    if case.notify_patient and patient.email:
+        email_queue(
+            to=[patient.email],
+            template="patient_reminder",
+            language=patient.preferred_language,
+            context={**context, "patient": patient},
+            related=case,
+        )
+    if appointment.location.email:
+        email_queue(
+            to=[appointment.location.email],
+            template="clinic_reminder",
+            context=context,
+            related=case,
+        )

@@ -1,0 +1,152 @@
+"""The fields of a booking request and their rules, shared by the portal, the API and email intake.
+
+One form validates every door's input, so a rule is written once. Pages render it; the API
+and services feed it a dict.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.utils import timezone
+
+from medworks.network import geo
+from medworks.network.models import Province, Service
+
+from .models import Language, ResultsDelivery, TimeWindow, Urgency
+
+
+class ServiceChoiceField(forms.ModelMultipleChoiceField):
+    """Services by id, catalogue code or name (the API and emails use codes and names)."""
+
+    def clean(self, value):
+        from medworks.core.errors import DomainError
+        from medworks.network.selectors import service_resolve
+
+        if value in self.empty_values:
+            raise forms.ValidationError("Choose at least one service.", code="required")
+        if isinstance(value, str):
+            value = [value]
+        resolved = []
+        for item in value:
+            if isinstance(item, Service):
+                resolved.append(item)
+                continue
+            text = str(item).strip()
+            if text.isdigit():
+                found = Service.objects.filter(pk=int(text), is_active=True).first()
+                if found is None:
+                    raise forms.ValidationError(f"Unknown service {text}.")
+                resolved.append(found)
+                continue
+            try:
+                resolved.append(service_resolve(name_or_code=text))
+            except DomainError as exc:
+                raise forms.ValidationError(exc.message) from None
+        return resolved
+
+
+class BookingRequestForm(forms.Form):
+    insurer_reference = forms.CharField(label="Your case / claim reference", max_length=100)
+    policy_number = forms.CharField(max_length=100, required=False)
+    insurer_contact_name = forms.CharField(label="Contact name", max_length=200)
+    insurer_contact_email = forms.EmailField(label="Contact email")
+    insurer_contact_phone = forms.CharField(label="Contact phone", max_length=40, required=False)
+
+    patient_first_name = forms.CharField(label="Patient first name", max_length=100)
+    patient_last_name = forms.CharField(label="Patient last name", max_length=100)
+    patient_date_of_birth = forms.DateField(
+        label="Date of birth", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    patient_phone = forms.CharField(label="Patient phone", max_length=40, required=False)
+    patient_email = forms.EmailField(label="Patient email", required=False)
+    patient_address = forms.CharField(label="Street address", max_length=255)
+    patient_city = forms.CharField(label="City", max_length=100)
+    patient_province = forms.ChoiceField(
+        label="Province", choices=[("", "—"), *list(Province.choices)], required=False
+    )
+    patient_postal_code = forms.CharField(label="Postal code", max_length=10)
+    patient_language = forms.ChoiceField(
+        label="Preferred language", choices=Language.choices, initial=Language.EN
+    )
+
+    services = ServiceChoiceField(
+        queryset=Service.objects.filter(is_active=True).order_by("name_en"),
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+    )
+    symptoms = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    summary = forms.CharField(
+        label="What is required", widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    preferred_dates = forms.CharField(
+        label="Preferred dates",
+        required=False,
+        help_text="One or more dates, YYYY-MM-DD, separated by commas.",
+    )
+    preferred_time_window = forms.ChoiceField(choices=TimeWindow.choices, initial=TimeWindow.ANY)
+    scheduling_notes = forms.CharField(max_length=500, required=False)
+    urgency = forms.ChoiceField(choices=Urgency.choices, initial=Urgency.ROUTINE)
+    paperwork_required = forms.BooleanField(label="Paperwork or GOP required", required=False)
+    results_delivery = forms.ChoiceField(
+        choices=ResultsDelivery.choices, initial=ResultsDelivery.DIRECT_TO_PATIENT
+    )
+    notify_patient = forms.BooleanField(
+        label="MedWorks may send the patient the confirmation", required=False
+    )
+
+    def clean_patient_date_of_birth(self):
+        dob = self.cleaned_data["patient_date_of_birth"]
+        today = timezone.localdate()
+        if dob > today:
+            raise forms.ValidationError("The date of birth is in the future.")
+        if dob < today.replace(year=today.year - 125):
+            raise forms.ValidationError("The date of birth is more than 125 years ago.")
+        return dob
+
+    def clean_patient_postal_code(self):
+        raw = self.cleaned_data["patient_postal_code"]
+        try:
+            code = geo.normalize_postal_code(raw)
+            geo.geocode(code)
+        except ValueError as exc:
+            message = str(exc)
+            raise forms.ValidationError(message[:1].upper() + message[1:] + ".") from None
+        return code
+
+    def clean_preferred_dates(self):
+        raw = self.cleaned_data.get("preferred_dates")
+        if isinstance(raw, list | tuple):
+            items = [str(x) for x in raw]
+        else:
+            items = [part for part in (raw or "").replace(";", ",").split(",")]
+        dates = []
+        for item in (i.strip() for i in items):
+            if not item:
+                continue
+            try:
+                day = dt.date.fromisoformat(item)
+            except ValueError:
+                raise forms.ValidationError(f"{item!r} is not a date like 2026-12-01.") from None
+            if day < timezone.localdate():
+                raise forms.ValidationError(f"{item} is in the past.")
+            dates.append(day.isoformat())
+        return sorted(set(dates))
+
+    def clean(self):
+        cleaned = super().clean()
+        code = cleaned.get("patient_postal_code")
+        province = cleaned.get("patient_province")
+        if code:
+            provinces = geo.provinces_for_postal_code(code)
+            if not province:
+                if len(provinces) == 1:
+                    cleaned["patient_province"] = next(iter(provinces))
+                else:
+                    self.add_error("patient_province", "Choose the province.")
+            elif province not in provinces:
+                self.add_error(
+                    "patient_postal_code",
+                    f"{code} is not a {Province(province).label} postal code.",
+                )
+        return cleaned

@@ -1,0 +1,405 @@
+"""Every write a booking use case performs. Each is one transaction; emails are queued in it.
+
+Keyword-only, named <entity>_<action>. Views, API handlers and commands parse, call one of
+these, and render.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from medworks.accounts.models import Organisation, OrganisationKind
+from medworks.core.errors import DomainError
+from medworks.network.models import Location, Offering
+
+from . import emails
+from .forms import BookingRequestForm
+from .models import (
+    Appointment,
+    AppointmentStatus,
+    AvailabilityOffer,
+    BookingEvent,
+    BookingRequest,
+    Channel,
+    OfferSlot,
+    OfferStatus,
+    OrderSequence,
+    Patient,
+    SlotStatus,
+)
+from .workflow import Party, transition
+
+MAX_SLOTS_PER_OFFER = 10
+
+
+def _form_errors(form) -> dict[str, list[str]]:
+    return {field: [str(e) for e in errors] for field, errors in form.errors.items()}
+
+
+def booking_request_clean(*, data: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate a request's fields (any door). Raises DomainError with field errors."""
+    data = dict(data)
+    if isinstance(data.get("preferred_dates"), list | tuple):
+        data["preferred_dates"] = ",".join(str(d) for d in data["preferred_dates"])
+    if isinstance(data.get("services"), str):
+        data["services"] = [data["services"]]
+    form = BookingRequestForm(data=data)
+    if not form.is_valid():
+        raise DomainError(
+            "request_invalid",
+            "The request has errors: see the fields.",
+            fields=_form_errors(form),
+        )
+    return form.cleaned_data
+
+
+def _next_order_id(year: int) -> str:
+    OrderSequence.objects.get_or_create(year=year)
+    seq = OrderSequence.objects.select_for_update().get(year=year)
+    seq.last += 1
+    seq.save(update_fields=["last"])
+    return f"MW-{year}-{seq.last:06d}"
+
+
+def booking_request_submit(
+    *,
+    insurer: Organisation,
+    data: Mapping[str, Any],
+    acting_user,
+    channel: str = Channel.PORTAL,
+    source_filename: str = "",
+    source_content: bytes = b"",
+) -> BookingRequest:
+    """Create a case from an insurer's request (portal, API, or an email entered by an agent)."""
+    if insurer.kind != OrganisationKind.INSURER:
+        raise DomainError("insurer_invalid", "Requests are made for an insurance partner.")
+    cleaned = booking_request_clean(data=data)
+    with transaction.atomic():
+        patient = Patient.objects.create(
+            insurer=insurer,
+            first_name=cleaned["patient_first_name"],
+            last_name=cleaned["patient_last_name"],
+            date_of_birth=cleaned["patient_date_of_birth"],
+            phone=cleaned["patient_phone"],
+            email=cleaned["patient_email"],
+            address=cleaned["patient_address"],
+            city=cleaned["patient_city"],
+            province=cleaned["patient_province"],
+            postal_code=cleaned["patient_postal_code"],
+            preferred_language=cleaned["patient_language"],
+        )
+        case = BookingRequest.objects.create(
+            order_id=_next_order_id(timezone.localdate().year),
+            insurer=insurer,
+            insurer_reference=cleaned["insurer_reference"],
+            policy_number=cleaned["policy_number"],
+            insurer_contact_name=cleaned["insurer_contact_name"],
+            insurer_contact_email=cleaned["insurer_contact_email"],
+            insurer_contact_phone=cleaned["insurer_contact_phone"],
+            patient=patient,
+            symptoms=cleaned["symptoms"],
+            summary=cleaned["summary"],
+            preferred_dates=cleaned["preferred_dates"],
+            preferred_time_window=cleaned["preferred_time_window"],
+            scheduling_notes=cleaned["scheduling_notes"],
+            urgency=cleaned["urgency"],
+            paperwork_required=cleaned["paperwork_required"],
+            results_delivery=cleaned["results_delivery"],
+            notify_patient=cleaned["notify_patient"],
+            channel=channel,
+            source_filename=source_filename[:255],
+            source_content=source_content or b"",
+            created_by=acting_user if getattr(acting_user, "pk", None) else None,
+        )
+        case.services.set(cleaned["services"])
+        BookingEvent.objects.create(
+            request=case,
+            actor=acting_user if getattr(acting_user, "pk", None) else None,
+            kind="created",
+            to_status=case.status,
+            payload={"channel": channel},
+        )
+        emails.request_received(case)
+    return case
+
+
+def booking_request_take(*, case: BookingRequest, acting_user) -> BookingRequest:
+    """An agent takes a new case: it becomes theirs and sourcing starts."""
+    with transaction.atomic():
+        case = transition(case=case, name="start_sourcing", by=acting_user)
+        case.owner = acting_user
+        case.save(update_fields=["owner", "updated_at"])
+    return case
+
+
+def booking_request_assign(*, case: BookingRequest, owner, acting_user) -> BookingRequest:
+    from medworks.accounts.permissions import Capability, user_can
+
+    if not user_can(owner, Capability.BOOKING_WORK):
+        raise DomainError("owner_invalid", "Cases are owned by the booking team.")
+    with transaction.atomic():
+        locked = BookingRequest.objects.select_for_update().get(pk=case.pk)
+        previous = locked.owner_id
+        locked.owner = owner
+        locked.save(update_fields=["owner", "updated_at"])
+        BookingEvent.objects.create(
+            request=locked,
+            actor=acting_user,
+            kind="assigned",
+            payload={"from_owner": previous, "to_owner": owner.pk},
+        )
+    return locked
+
+
+def booking_request_escalate(*, case: BookingRequest, acting_user, note: str) -> BookingRequest:
+    """No affiliate within the area: hand the case to management (SOP case 2)."""
+    with transaction.atomic():
+        case = transition(case=case, name="escalate", by=acting_user, note=note)
+        emails.escalated(case, note=note)
+    return case
+
+
+def booking_request_select_clinic(
+    *, case: BookingRequest, location: Location, acting_user, note: str = ""
+) -> BookingRequest:
+    """Choose the clinic location and ask it for dates."""
+    wanted = set(case.services.values_list("id", flat=True))
+    offered = set(
+        Offering.objects.filter(
+            location=location, is_active=True, service_id__in=wanted
+        ).values_list("service_id", flat=True)
+    )
+    if not location.is_active or not location.partner.is_active:
+        raise DomainError("location_inactive", f"{location.name} is not active.")
+    if wanted - offered:
+        raise DomainError(
+            "location_lacks_service",
+            f"{location.name} does not offer every service requested.",
+        )
+    with transaction.atomic():
+        locked = BookingRequest.objects.select_for_update().get(pk=case.pk)
+        locked.location = location
+        locked.save(update_fields=["location", "updated_at"])
+        case = transition(
+            case=locked,
+            name="select_clinic",
+            by=acting_user,
+            note=note,
+            payload={"location_id": location.pk, "location": location.name},
+        )
+    return case
+
+
+def _clean_slots(slots: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    now = timezone.now()
+    if not slots:
+        raise DomainError(
+            "slots_missing", "Give at least one date.", fields={"slots": ["Required."]}
+        )
+    if len(slots) > MAX_SLOTS_PER_OFFER:
+        raise DomainError("slots_too_many", f"At most {MAX_SLOTS_PER_OFFER} dates per offer.")
+    cleaned, errors = [], {}
+    for i, slot in enumerate(slots):
+        starts_at = slot.get("starts_at")
+        expires_at = slot.get("expires_at") or (
+            starts_at - dt.timedelta(hours=24) if isinstance(starts_at, dt.datetime) else None
+        )
+        problems = []
+        if not isinstance(starts_at, dt.datetime) or timezone.is_naive(starts_at):
+            problems.append("Give the date and time of the appointment.")
+        elif starts_at <= now:
+            problems.append("The appointment is in the past.")
+        if isinstance(expires_at, dt.datetime) and isinstance(starts_at, dt.datetime):
+            if expires_at <= now:
+                problems.append("The clinic's hold has already expired.")
+            elif expires_at > starts_at:
+                expires_at = starts_at
+        duration = int(slot.get("duration_minutes") or 60)
+        if not 5 <= duration <= 480:
+            problems.append("The duration is between 5 and 480 minutes.")
+        if problems:
+            errors[f"slots.{i}"] = problems
+            continue
+        cleaned.append(
+            {
+                "starts_at": starts_at,
+                "expires_at": expires_at,
+                "duration_minutes": duration,
+                "practitioner": str(slot.get("practitioner") or "")[:200],
+            }
+        )
+    if errors:
+        raise DomainError("slots_invalid", "Some dates cannot be offered.", fields=errors)
+    return cleaned
+
+
+def availability_offer_record(
+    *, case: BookingRequest, slots: Sequence[Mapping[str, Any]], acting_user
+) -> AvailabilityOffer:
+    """Record the dates the clinic gave and send them to the insurer for approval."""
+    cleaned = _clean_slots(slots)
+    with transaction.atomic():
+        case = transition(
+            case=case,
+            name="offer_dates",
+            by=acting_user,
+            payload={"slots": len(cleaned)},
+        )
+        offer = AvailabilityOffer.objects.create(
+            request=case, location=case.location, created_by=acting_user
+        )
+        OfferSlot.objects.bulk_create(OfferSlot(offer=offer, **slot) for slot in cleaned)
+        emails.dates_offered(case, offer)
+    return offer
+
+
+def _open_offer(case: BookingRequest) -> AvailabilityOffer:
+    offer = case.offers.filter(status=OfferStatus.OPEN).order_by("-created_at").first()
+    if offer is None:
+        raise DomainError("offer_missing", "There are no dates waiting for approval.")
+    return offer
+
+
+def availability_offer_approve(
+    *, slot: OfferSlot, acting_user, party: Party | None = None
+) -> Appointment:
+    """The insurer approves one offered date: the case is booked, everyone is told."""
+    with transaction.atomic():
+        locked_slot = OfferSlot.objects.select_for_update().select_related("offer").get(pk=slot.pk)
+        offer = locked_slot.offer
+        case = BookingRequest.objects.get(pk=offer.request_id)
+        if offer.status != OfferStatus.OPEN or locked_slot.status != SlotStatus.OPEN:
+            raise DomainError("slot_taken", "This date is no longer available.")
+        if not locked_slot.is_available():
+            raise DomainError("slot_expired", "The clinic no longer holds this date.")
+        case = transition(
+            case=case,
+            name="approve_date",
+            by=acting_user,
+            party=party,
+            payload={"slot_id": locked_slot.pk, "starts_at": locked_slot.starts_at.isoformat()},
+        )
+        try:
+            with transaction.atomic():
+                appointment = Appointment.objects.create(
+                    request=case,
+                    slot=locked_slot,
+                    location=offer.location,
+                    starts_at=locked_slot.starts_at,
+                    duration_minutes=locked_slot.duration_minutes,
+                    practitioner=locked_slot.practitioner,
+                )
+        except IntegrityError:
+            raise DomainError("slot_taken", "This date is no longer available.") from None
+        OfferSlot.objects.filter(pk=locked_slot.pk).update(status=SlotStatus.TAKEN)
+        offer.slots.exclude(pk=locked_slot.pk).update(status=SlotStatus.RELEASED)
+        AvailabilityOffer.objects.filter(pk=offer.pk).update(
+            status=OfferStatus.ACCEPTED, decided_at=timezone.now()
+        )
+        emails.booked(case, appointment)
+        if not case.paperwork_required:
+            # SOP case 1 step 3: no paperwork, so results go straight to the patient.
+            BookingEvent.objects.create(
+                request=case,
+                kind="results_direct_to_patient",
+                note="No paperwork: the clinic gives the results to the patient directly.",
+            )
+            emails.results_direct(case)
+    return appointment
+
+
+def availability_offer_decline(
+    *, case: BookingRequest, acting_user, note: str, party: Party | None = None
+) -> BookingRequest:
+    """The insurer declines every offered date: back to sourcing, with its note."""
+    with transaction.atomic():
+        offer = _open_offer(case)
+        case = transition(case=case, name="decline_dates", by=acting_user, party=party, note=note)
+        offer.slots.filter(status=SlotStatus.OPEN).update(status=SlotStatus.RELEASED)
+        AvailabilityOffer.objects.filter(pk=offer.pk).update(
+            status=OfferStatus.DECLINED, decline_note=note.strip(), decided_at=timezone.now()
+        )
+        emails.dates_declined(case, note=note)
+    return case
+
+
+def _current_appointment(case: BookingRequest) -> Appointment | None:
+    return case.appointments.filter(status=AppointmentStatus.BOOKED).order_by("-starts_at").first()
+
+
+def appointment_complete(*, case: BookingRequest, acting_user, note: str = "") -> BookingRequest:
+    with transaction.atomic():
+        case = transition(case=case, name="complete", by=acting_user, note=note)
+        Appointment.objects.filter(request=case, status=AppointmentStatus.BOOKED).update(
+            status=AppointmentStatus.COMPLETED
+        )
+    return case
+
+
+def appointment_no_show(*, case: BookingRequest, acting_user, note: str = "") -> BookingRequest:
+    with transaction.atomic():
+        case = transition(case=case, name="no_show", by=acting_user, note=note)
+        Appointment.objects.filter(request=case, status=AppointmentStatus.BOOKED).update(
+            status=AppointmentStatus.NO_SHOW
+        )
+        emails.no_show(case)
+    return case
+
+
+def appointment_reschedule(*, case: BookingRequest, acting_user, note: str) -> BookingRequest:
+    """Back to asking the clinic for dates; the current appointment is kept as rescheduled."""
+    with transaction.atomic():
+        appointment = _current_appointment(case)
+        case = transition(case=case, name="reschedule", by=acting_user, note=note)
+        Appointment.objects.filter(
+            request=case, status__in=[AppointmentStatus.BOOKED, AppointmentStatus.NO_SHOW]
+        ).update(status=AppointmentStatus.RESCHEDULED)
+        if appointment is not None:
+            emails.cancelled_appointment(case, appointment, note=note)
+    return case
+
+
+CANCELLED_BY = {"insurer", "clinic", "patient", "medworks"}
+
+
+def booking_request_cancel(
+    *, case: BookingRequest, acting_user, cancelled_by: str, note: str
+) -> BookingRequest:
+    """Stop a case, saying who asked and why. Nothing is deleted."""
+    if cancelled_by not in CANCELLED_BY:
+        raise DomainError(
+            "cancelled_by_invalid",
+            "Say who cancelled: insurer, clinic, patient or MedWorks.",
+            fields={"cancelled_by": ["Choose who cancelled."]},
+        )
+    with transaction.atomic():
+        appointment = _current_appointment(case)
+        case = transition(
+            case=case,
+            name="cancel",
+            by=acting_user,
+            note=note,
+            payload={"cancelled_by": cancelled_by},
+        )
+        Appointment.objects.filter(request=case, status=AppointmentStatus.BOOKED).update(
+            status=AppointmentStatus.CANCELLED
+        )
+        for offer in case.offers.filter(status=OfferStatus.OPEN):
+            offer.slots.filter(status=SlotStatus.OPEN).update(status=SlotStatus.RELEASED)
+            AvailabilityOffer.objects.filter(pk=offer.pk).update(
+                status=OfferStatus.WITHDRAWN, decided_at=timezone.now()
+            )
+        emails.cancelled(case, appointment, cancelled_by=cancelled_by, note=note)
+    return case
+
+
+def booking_request_step(*, case: BookingRequest, name: str, acting_user, note: str = ""):
+    """The plain steps with no side effects of their own (start sourcing, billing, closing)."""
+    if name not in {"start_sourcing", "mark_ready_for_billing", "close"}:
+        raise DomainError("transition_unknown", f"{name!r} is not a plain step.")
+    return transition(case=case, name=name, by=acting_user, note=note)

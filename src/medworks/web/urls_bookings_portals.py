@@ -1,0 +1,3 @@
+"""Insurer and clinic portal booking pages, and the one-click email links."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Staff booking pages: work queue, case page, email intake."""
+
+urlpatterns: list = []
