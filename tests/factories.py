@@ -84,3 +84,69 @@ def make_offering(*, location: Location, service_code: str = "XRAY", price: str 
         service=service(service_code),
         clinic_price=Decimal(price) if price is not None else None,
     )
+
+
+def booking_request_data(**overrides) -> dict:
+    """A valid request as an insurer would send it (any door); override what the test is about."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    data = {
+        "insurer_reference": f"CLM-{next(_seq)}",
+        "policy_number": "POL-778812",
+        "insurer_contact_name": "Ines Adjuster",
+        "insurer_contact_email": "adjuster@maple-assist.example",
+        "insurer_contact_phone": "416-555-0100",
+        "patient_first_name": "Jean",
+        "patient_last_name": "Tremblay",
+        "patient_date_of_birth": "1980-04-12",
+        "patient_phone": "416-555-0199",
+        "patient_email": "patient@example.com",
+        "patient_address": "300 Front Street West",
+        "patient_city": "Toronto",
+        "patient_province": "ON",
+        "patient_postal_code": "M5V 3L9",
+        "patient_language": "en",
+        "services": ["XRAY"],
+        "symptoms": "Pain in the left wrist after a fall.",
+        "summary": "Wrist X-ray, two views.",
+        "preferred_dates": [(timezone.localdate() + dt.timedelta(days=3)).isoformat()],
+        "preferred_time_window": "morning",
+        "scheduling_notes": "",
+        "urgency": "soon",
+        "paperwork_required": False,
+        "results_delivery": "direct_to_patient",
+        "notify_patient": True,
+    }
+    data.update(overrides)
+    return data
+
+
+def make_booking_request(*, insurer=None, acting_user=None, channel: str = "portal", **overrides):
+    """A submitted case (status received) through the real use case."""
+    from medworks.bookings.services import booking_request_submit
+
+    insurer = insurer or make_organisation(kind=OrganisationKind.INSURER)
+    return booking_request_submit(
+        insurer=insurer,
+        data=booking_request_data(**overrides),
+        acting_user=acting_user,
+        channel=channel,
+    )
+
+
+def slot_data(*, days: int = 5, hour: int = 10, hold_hours: int = 48, **extra) -> dict:
+    """One offered date, `days` from now at `hour`, held for `hold_hours`."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    day = timezone.localdate() + dt.timedelta(days=days)
+    starts_at = timezone.make_aware(dt.datetime.combine(day, dt.time(hour, 0)))
+    return {
+        "starts_at": starts_at,
+        "expires_at": timezone.now() + dt.timedelta(hours=hold_hours),
+        "duration_minutes": 30,
+        **extra,
+    }
