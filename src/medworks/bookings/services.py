@@ -19,6 +19,7 @@ from medworks.network.models import Location, Offering
 
 from . import emails
 from .forms import BookingRequestForm
+from .locks import lock_case, lock_slot
 from .models import (
     Appointment,
     AppointmentStatus,
@@ -143,7 +144,7 @@ def booking_request_assign(*, case: BookingRequest, owner, acting_user) -> Booki
     if not user_can(owner, Capability.BOOKING_WORK):
         raise DomainError("owner_invalid", "Cases are owned by the booking team.")
     with transaction.atomic():
-        locked = BookingRequest.objects.select_for_update().get(pk=case.pk)
+        locked = lock_case(case.pk)
         previous = locked.owner_id
         locked.owner = owner
         locked.save(update_fields=["owner", "updated_at"])
@@ -182,7 +183,7 @@ def booking_request_select_clinic(
             f"{location.name} does not offer every service requested.",
         )
     with transaction.atomic():
-        locked = BookingRequest.objects.select_for_update().get(pk=case.pk)
+        locked = lock_case(case.pk)
         locked.location = location
         locked.save(update_fields=["location", "updated_at"])
         case = transition(
@@ -270,9 +271,12 @@ def availability_offer_approve(
 ) -> Appointment:
     """The insurer approves one offered date: the case is booked, everyone is told."""
     with transaction.atomic():
-        locked_slot = OfferSlot.objects.select_for_update().select_related("offer").get(pk=slot.pk)
+        request_id = OfferSlot.objects.filter(pk=slot.pk).values_list(
+            "offer__request_id", flat=True
+        )
+        case = lock_case(request_id.get())  # the case first: the one lock order (locks.py)
+        locked_slot = lock_slot(slot.pk)
         offer = locked_slot.offer
-        case = BookingRequest.objects.get(pk=offer.request_id)
         if offer.status != OfferStatus.OPEN or locked_slot.status != SlotStatus.OPEN:
             raise DomainError("slot_taken", "This date is no longer available.")
         if not locked_slot.is_available():

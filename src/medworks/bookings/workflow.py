@@ -196,7 +196,7 @@ def transition(
         raise DomainError("transition_unknown", f"There is no step called {name!r}.")
     with transaction.atomic():
         locked = (
-            BookingRequest.objects.select_for_update()
+            BookingRequest.objects.select_for_update(of=("self",))
             .select_related("location__partner")
             .get(pk=case.pk)
         )
