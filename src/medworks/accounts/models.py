@@ -84,3 +84,34 @@ class User(AbstractUser):
     @property
     def organisation_kind(self) -> str | None:
         return self.organisation.kind if self.organisation_id else None
+
+
+class ApiKey(models.Model):
+    """An insurer system's key to the JSON API. Only a hash of the secret is kept.
+
+    The secret is random (256 bits), so a fast hash is enough: there is nothing to guess
+    a dictionary from, and a lookup by hash costs one indexed read per request.
+    """
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="api_keys"
+    )
+    name = models.CharField(max_length=100, help_text="What the key is for, e.g. 'Claims system'.")
+    prefix = models.CharField(max_length=8, db_index=True)  # shown to tell keys apart
+    secret_hash = models.CharField(max_length=64, unique=True)  # sha256 hex of the whole key
+    created_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["organisation__name", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.name})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

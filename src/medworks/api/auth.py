@@ -1,8 +1,11 @@
 """Who is calling the API, and what they may do.
 
-Authentication answers "who": today a staff member's browser session. A later issue adds API
-keys for insurers: another class next to StaffSession (e.g. an `APIKeyHeader` subclass that
-returns the key's user), appended to AUTHENTICATORS; nothing in the routers changes.
+Authentication answers "who": an insurer's system with an API key (`Authorization: Bearer
+<key>` or `X-API-Key: <key>`), or a signed-in user's browser session. A key stands for its
+insurer (`accounts.services.ApiClient`), which the permission table treats like one of the
+insurer's portal users. The key authenticators come first: a presented key that is unknown or
+revoked is refused with 401 at once, instead of falling through to the session check (whose
+CSRF refusal would answer a key problem with a misleading 403).
 
 Authorisation answers "may they": `require(request, capability)` asks the one permission
 table (accounts.permissions.user_can), so the API and the web pages never disagree.
@@ -10,14 +13,44 @@ table (accounts.permissions.user_can), so the API and the web pages never disagr
 
 from __future__ import annotations
 
-from ninja.security import SessionAuth
+from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
 
 from medworks.accounts.permissions import Capability, user_can
-from medworks.core.errors import PermissionDenied
+from medworks.accounts.services import ApiClient, api_key_authenticate
+from medworks.core.errors import DomainError, PermissionDenied
+
+
+class NotAuthenticated(DomainError):
+    status = 401
+
+
+def _client_for(key: str | None) -> ApiClient:
+    client = api_key_authenticate(secret=key or "")
+    if client is None:
+        raise NotAuthenticated("api_key_invalid", "The API key is unknown or has been revoked.")
+    return client
+
+
+class ApiKeyBearer(HttpBearer):
+    """`Authorization: Bearer <key>`."""
+
+    def authenticate(self, request, token):
+        return _client_for(token)
+
+
+class ApiKeyHeader(APIKeyHeader):
+    """`X-API-Key: <key>`, for clients that cannot set Authorization."""
+
+    param_name = "X-API-Key"
+
+    def authenticate(self, request, key):
+        if key is None:
+            return None  # no key header: let the next authenticator try
+        return _client_for(key)
 
 
 class StaffSession(SessionAuth):
-    """A signed-in user's session cookie (GET only for now, so no CSRF token is involved)."""
+    """A signed-in user's session cookie (unsafe methods need the CSRF token, as on pages)."""
 
     def authenticate(self, request, key):
         user = request.user
@@ -26,10 +59,15 @@ class StaffSession(SessionAuth):
         return None
 
 
-AUTHENTICATORS = [StaffSession()]
+AUTHENTICATORS = [ApiKeyBearer(), ApiKeyHeader(), StaffSession()]
 
 
 def require(request, capability: Capability) -> None:
     """Refuse with 403 unless the caller's role grants the capability."""
     if not user_can(request.auth, capability):
         raise PermissionDenied("permission_denied", "Your role does not allow this.", fields={})
+
+
+def acting_user(request):
+    """The User behind a request, or None for an API key (use cases record no person then)."""
+    return None if isinstance(request.auth, ApiClient) else request.auth

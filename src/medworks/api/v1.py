@@ -1,8 +1,10 @@
 """JSON API v1 (Django Ninja). OpenAPI at /api/v1/openapi.json, docs at /api/v1/docs.
 
 Every error is JSON of one shape: {"detail": "...", "code": "...", "fields": {"name": ["..."]}}.
-A DomainError's status comes from its class (400, 403 PermissionDenied, 404 NotFound);
-unauthenticated is 401, malformed input 422.
+A DomainError's status comes from its class (400, 403 PermissionDenied, 404 NotFound), or
+from STATUS_BY_CODE where the API says more than the domain does (a taken date is a 409
+conflict for a client; a form's field errors are 422 like malformed JSON); unauthenticated
+is 401, malformed input 422.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from ninja.errors import AuthenticationError, ValidationError
 from medworks.core.errors import DomainError
 
 from .auth import AUTHENTICATORS
+from .bookings import router as bookings_router
 from .network import router as network_router
 
 api = NinjaAPI(
@@ -22,6 +25,21 @@ api = NinjaAPI(
     auth=AUTHENTICATORS,
 )
 api.add_router("/", network_router)
+api.add_router("/", bookings_router)
+
+STATUS_BY_CODE = {
+    "request_invalid": 422,
+    "insurer_invalid": 422,
+    "note_required": 422,
+    "idempotency_key_invalid": 422,
+    "slot_taken": 409,
+    "slot_expired": 409,
+    "offer_missing": 409,
+    "offer_closed": 409,
+    "transition_illegal": 409,
+    "transition_refused": 409,
+    "transition_forbidden": 403,
+}
 
 
 def _error(request, status: int, *, detail: str, code: str, fields=None):
@@ -32,7 +50,8 @@ def _error(request, status: int, *, detail: str, code: str, fields=None):
 
 @api.exception_handler(DomainError)
 def domain_error(request, exc: DomainError):
-    return _error(request, exc.status, detail=exc.message, code=exc.code, fields=exc.fields)
+    status = STATUS_BY_CODE.get(exc.code, exc.status)
+    return _error(request, status, detail=exc.message, code=exc.code, fields=exc.fields)
 
 
 @api.exception_handler(AuthenticationError)

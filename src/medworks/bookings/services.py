@@ -372,9 +372,17 @@ CANCELLED_BY = {"insurer", "clinic", "patient", "medworks"}
 
 
 def booking_request_cancel(
-    *, case: BookingRequest, acting_user, cancelled_by: str, note: str
+    *,
+    case: BookingRequest,
+    acting_user,
+    cancelled_by: str,
+    note: str,
+    party: Party | None = None,
 ) -> BookingRequest:
-    """Stop a case, saying who asked and why. Nothing is deleted."""
+    """Stop a case, saying who asked and why. Nothing is deleted.
+
+    `party` is given when no user acts (an insurer's API key: acting_user=None, party=INSURER).
+    """
     if cancelled_by not in CANCELLED_BY:
         raise DomainError(
             "cancelled_by_invalid",
@@ -387,6 +395,7 @@ def booking_request_cancel(
             case=case,
             name="cancel",
             by=acting_user,
+            party=party,
             note=note,
             payload={"cancelled_by": cancelled_by},
         )

@@ -1,0 +1,159 @@
+"""Use cases that change accounts: API keys for insurers' systems.
+
+An API key is shown once, when it is made; only its sha256 is stored, so a leaked database
+does not leak working keys. Creating and revoking are audited.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from medworks.core.audit import audit_record
+from medworks.core.errors import DomainError
+
+from .models import ApiKey, Organisation, OrganisationKind, RoleCode
+
+PREFIX_LENGTH = 8
+# last_used_at is a hint for staff ("is this key still in use?"), not an audit trail: writing
+# it on every request would put a write (and on SQLite, the database's one write lock) in the
+# path of every read, so it is refreshed at most this often.
+LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
+
+
+def api_key_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def api_key_create(*, organisation: Organisation, name: str, acting_user) -> tuple[ApiKey, str]:
+    """A new key for an insurer's system. Returns the key and its secret, shown this once."""
+    name = (name or "").strip()
+    if organisation.kind != OrganisationKind.INSURER:
+        raise DomainError(
+            "api_key_organisation_invalid",
+            f"{organisation.name} is not an insurance partner: API keys are for insurers.",
+            fields={"organisation": ["Choose an insurance partner."]},
+        )
+    if not organisation.is_active:
+        raise DomainError(
+            "api_key_organisation_inactive",
+            f"{organisation.name} is not active.",
+            fields={"organisation": ["This insurer is not active."]},
+        )
+    if not name:
+        raise DomainError(
+            "api_key_name_missing",
+            "Name the key (what system uses it).",
+            fields={"name": ["Required."]},
+        )
+    if len(name) > 100:
+        raise DomainError(
+            "api_key_name_too_long", "At most 100 characters.", fields={"name": ["Too long."]}
+        )
+    # token_urlsafe: 43 characters of [A-Za-z0-9_-], safe in a header without quoting.
+    secret = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        key = ApiKey.objects.create(
+            organisation=organisation,
+            name=name,
+            prefix=secret[:PREFIX_LENGTH],
+            secret_hash=api_key_hash(secret),
+            created_by=acting_user if getattr(acting_user, "pk", None) else None,
+        )
+        audit_record(
+            actor=acting_user,
+            action="api_key.created",
+            obj=key,
+            summary=f"API key {key.prefix} for {organisation.name}",
+            payload={"organisation_id": organisation.pk, "name": name, "prefix": key.prefix},
+        )
+    return key, secret
+
+
+def api_key_revoke(*, api_key: ApiKey, acting_user) -> ApiKey:
+    """Stop a key from working. Kept (not deleted): the audit trail names it."""
+    with transaction.atomic():
+        locked = ApiKey.objects.select_for_update().get(pk=api_key.pk)
+        if locked.revoked_at is not None:
+            raise DomainError("api_key_revoked", f"Key {locked.prefix} is already revoked.")
+        locked.revoked_at = timezone.now()
+        locked.save(update_fields=["revoked_at"])
+        audit_record(
+            actor=acting_user,
+            action="api_key.revoked",
+            obj=locked,
+            summary=f"API key {locked.prefix} revoked",
+            payload={"organisation_id": locked.organisation_id, "prefix": locked.prefix},
+        )
+    api_key.revoked_at = locked.revoked_at
+    return locked
+
+
+@dataclass(frozen=True, eq=False)
+class ApiClient:
+    """Who calls with an API key: the key's insurer, acting as one of its portal users.
+
+    It answers what `accounts.permissions.user_can` asks of a user (authenticated, active,
+    organisation, roles), so the one permission table and `BookingRequest.objects.for_user`
+    decide for keys exactly as for people. It has no `pk`: it is not a User, so use cases record
+    no actor for it (audit rows name the key's prefix instead).
+    """
+
+    api_key: ApiKey
+
+    is_authenticated = True
+    is_anonymous = False
+    role_codes = frozenset({RoleCode.INSURER_USER})
+
+    @property
+    def is_active(self) -> bool:
+        return self.api_key.revoked_at is None and self.api_key.organisation.is_active
+
+    @property
+    def organisation(self) -> Organisation:
+        return self.api_key.organisation
+
+    @property
+    def organisation_id(self) -> int:
+        return self.api_key.organisation_id
+
+    @property
+    def organisation_kind(self) -> str:
+        return self.api_key.organisation.kind
+
+    @property
+    def username(self) -> str:
+        return f"api-key:{self.api_key.prefix}"
+
+    def __str__(self) -> str:
+        return self.username
+
+
+def api_key_authenticate(*, secret: str, now: dt.datetime | None = None) -> ApiClient | None:
+    """The client a presented key stands for, or None (unknown, revoked, inactive insurer)."""
+    secret = (secret or "").strip()
+    if not secret or len(secret) > 200:
+        return None
+    key = (
+        ApiKey.objects.select_related("organisation")
+        .filter(secret_hash=api_key_hash(secret), revoked_at__isnull=True)
+        .first()
+    )
+    if key is None:
+        return None
+    client = ApiClient(api_key=key)
+    if not client.is_active or key.organisation.kind != OrganisationKind.INSURER:
+        return None
+    now = now or timezone.now()
+    if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
+        # Conditional: of several workers seeing the same stale value, one writes.
+        stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
+        ApiKey.objects.filter(stale, pk=key.pk).update(last_used_at=now)
+        key.last_used_at = now
+    return client
