@@ -76,6 +76,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "django_tasks",
+    "django_tasks_db",
     "medworks.core",
     "medworks.accounts",
     "medworks.network",
@@ -188,6 +190,39 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Email and background work -------------------------------------------------------------
+# Outbound mail: SMTP when EMAIL_HOST is set (and always in production); otherwise each message
+# is written as a file under DATA_DIR/mail, so a developer sees what would have gone out.
+# Production without EMAIL_HOST hands mail to the host's own MTA (localhost:25).
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost" if PRODUCTION else "")
+EMAIL_PORT = env_int("EMAIL_PORT", 587 if os.environ.get("EMAIL_HOST") else 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", EMAIL_PORT == 587)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", EMAIL_PORT == 465)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL are exclusive: choose one")
+# Seconds; a hung SMTP server must not hold a worker longer than its claim on a message lasts.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST or PRODUCTION
+    else "django.core.mail.backends.filebased.EmailBackend",
+)
+EMAIL_FILE_PATH = DATA_DIR / "mail"
+
+# Background work: the django-tasks database backend; `medworks worker` runs it.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Delivery attempts before an outbox message is given up as failed (backoff 1, 2, 4... min).
+MEDWORKS_EMAIL_MAX_ATTEMPTS = env_int("MEDWORKS_EMAIL_MAX_ATTEMPTS", 8)
+# Jobs `medworks worker` runs every MEDWORKS_PERIODIC_SECONDS (dotted paths, no arguments).
+MEDWORKS_PERIODIC_JOBS = [
+    "medworks.notifications.services.outbox_sweep",
+    "medworks.bookings.services.appointment_reminders_queue",
+]
+MEDWORKS_PERIODIC_SECONDS = env_int("MEDWORKS_PERIODIC_SECONDS", 60)
 
 # --- MedWorks -------------------------------------------------------------------------------
 # The designated service area: "usually within an hour of the address provided" (SOP case 2).

@@ -7,7 +7,10 @@ gets their own appointment. No symptoms travel by email except to the clinic.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
+from django.utils import timezone
 
 from medworks.notifications.calendar import ics_for_appointment
 from medworks.notifications.services import email_queue
@@ -21,6 +24,7 @@ def _base(case) -> dict:
         "order_id": case.order_id,
         "insurer_reference": case.insurer_reference,
         "services": [s.name_en for s in case.services.all()],
+        "services_fr": [s.name_fr or s.name_en for s in case.services.all()],
         "base_url": settings.MEDWORKS_BASE_URL.rstrip("/"),
     }
 
@@ -33,6 +37,12 @@ def _insurer(case, template: str, **extra) -> None:
         context={**_base(case), **extra},
         related=case,
     )
+
+
+def _clinic_language(location) -> str:
+    """French for a clinic that lists French and not English; English otherwise."""
+    languages = (location.languages or "").lower()
+    return "fr" if "french" in languages and "english" not in languages else "en"
 
 
 def _team(case, template: str, **extra) -> None:
@@ -71,6 +81,8 @@ def dates_offered(case, offer) -> None:
         slots=slots,
         decline_url=offer_link_url(kind="decline", pk=offer.pk),
         link_hours=settings.MEDWORKS_OFFER_LINK_MAX_AGE_HOURS,
+        links_expire_at=timezone.now()
+        + dt.timedelta(hours=settings.MEDWORKS_OFFER_LINK_MAX_AGE_HOURS),
     )
 
 
@@ -88,10 +100,7 @@ def booked(case, appointment) -> None:
         email_queue(
             to=[location.email],
             template="clinic_booking",
-            language="fr"
-            if "french" in location.languages.lower()
-            and "english" not in location.languages.lower()
-            else "en",
+            language=_clinic_language(location),
             context={**context, "patient": patient},
             related=case,
             attachments=attachments,
@@ -128,6 +137,7 @@ def cancelled_appointment(case, appointment, *, note: str) -> None:
         email_queue(
             to=[appointment.location.email],
             template="clinic_cancelled",
+            language=_clinic_language(appointment.location),
             context={**_base(case), "appointment": appointment, "note": note},
             related=case,
         )
@@ -155,6 +165,8 @@ def reminder(case, appointment) -> None:
         email_queue(
             to=[appointment.location.email],
             template="clinic_reminder",
-            context=context,
+            language=_clinic_language(appointment.location),
+            # The clinic already has the patient from the booking; the name says who is coming.
+            context={**context, "patient": patient},
             related=case,
         )

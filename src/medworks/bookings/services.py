@@ -416,3 +416,41 @@ def booking_request_step(*, case: BookingRequest, name: str, acting_user, note: 
     if name not in {"start_sourcing", "mark_ready_for_billing", "close"}:
         raise DomainError("transition_unknown", f"{name!r} is not a plain step.")
     return transition(case=case, name=name, by=acting_user, note=note)
+
+
+def appointment_reminders_queue(*, now: dt.datetime | None = None) -> int:
+    """Queue the day-before reminders: booked appointments starting tomorrow (local date).
+
+    Run periodically by `medworks worker`. Each appointment is claimed with a conditional
+    UPDATE of reminder_sent_at in the same transaction that queues its emails, so two workers
+    never remind twice, and a failure leaves it unclaimed for the next run. Returns how many
+    appointments were reminded.
+    """
+    now = now or timezone.now()
+    tomorrow = timezone.localdate(now) + dt.timedelta(days=1)
+    start = timezone.make_aware(dt.datetime.combine(tomorrow, dt.time.min))
+    end = timezone.make_aware(dt.datetime.combine(tomorrow + dt.timedelta(days=1), dt.time.min))
+    due = Appointment.objects.filter(
+        status=AppointmentStatus.BOOKED,
+        reminder_sent_at__isnull=True,
+        starts_at__gte=start,
+        starts_at__lt=end,
+    ).values_list("pk", flat=True)
+    reminded = 0
+    for pk in list(due):
+        with transaction.atomic():
+            claimed = Appointment.objects.filter(
+                pk=pk, status=AppointmentStatus.BOOKED, reminder_sent_at__isnull=True
+            ).update(reminder_sent_at=now)
+            if not claimed:
+                continue  # another worker took it, or it was cancelled meanwhile
+            appointment = Appointment.objects.select_related("location", "request__patient").get(
+                pk=pk
+            )
+            case = appointment.request
+            emails.reminder(case, appointment)
+            BookingEvent.objects.create(
+                request=case, kind="reminder_queued", payload={"appointment_id": pk}
+            )
+        reminded += 1
+    return reminded

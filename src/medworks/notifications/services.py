@@ -1,16 +1,49 @@
-"""Queue an email: render its template in the recipient's language and write an outbox row.
+"""Queue an email, deliver it, retry it: the outbox contract (see README.md in this folder).
 
-Call inside the use case's transaction; the worker delivers after commit.
+`email_queue` renders a template in the recipient's language and writes an outbox row inside
+the caller's transaction; once that transaction commits, a task is enqueued to deliver it. The
+row, not the task, is the truth: `outbox_message_deliver` claims it with a conditional UPDATE
+(so two tasks for one row send it once), and `outbox_sweep` re-enqueues whatever is due, so a
+lost task never loses a message.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+import re
+import smtplib
 from collections.abc import Iterable, Sequence
+from email.utils import parseaddr
+from functools import partial
 
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.db.models import F
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
 
-from .models import OutboxMessage
+from medworks.core.errors import DomainError
+
+from .models import OutboxMessage, OutboxStatus
+
+logger = logging.getLogger(__name__)
+
+# A claim lasts this long: a row still 'sending' after it belonged to a worker that died
+# mid-send and may be claimed again. Longer than EMAIL_TIMEOUT, so a slow send keeps its claim.
+CLAIM_LEASE = dt.timedelta(minutes=5)
+# Backoff between attempts: 1, 2, 4, 8 ... minutes, never more than this.
+RETRY_CAP = dt.timedelta(hours=1)
+# The sweep leaves a just-due message this long to its own task before enqueueing another.
+SWEEP_GRACE = dt.timedelta(minutes=1)
+SWEEP_BATCH = 500
+
+# 13 to 19 digits, single spaces or dashes allowed between them (how people write card numbers).
+_DIGIT_RUN = re.compile(r"[0-9]+(?:[ -][0-9]+)*")
+
+
+# --- Queueing ------------------------------------------------------------------------------
 
 
 def email_queue(
@@ -22,7 +55,12 @@ def email_queue(
     related: object | None = None,
     attachments: Iterable[tuple[str, str, str]] = (),
 ) -> OutboxMessage:
-    """Render notifications/email/<template>.<language>.txt (first line: subject) and queue it."""
+    """Render notifications/email/<template>.<language>.txt (first line: subject) and queue it.
+
+    Call inside the use case's transaction: the row commits with the change that caused it,
+    and delivery is enqueued only after that commit. Refuses (DomainError
+    "email_contains_card_number") a message that would carry a card number.
+    """
     language = language if language in {"en", "fr"} else "en"
     recipients = [address for address in to if address]
     with translation.override(language):
@@ -30,13 +68,183 @@ def email_queue(
             f"notifications/email/{template}.{language}.txt", context or {}
         ).strip()
     subject, _, body = text.partition("\n")
-    return OutboxMessage.objects.create(
+    subject = subject.removeprefix("Subject:").strip()[:255]
+    attachments = [list(a) for a in attachments]
+    if any(contains_card_number(part) for part in (subject, body, *(a[2] for a in attachments))):
+        raise DomainError(
+            "email_contains_card_number",
+            "This email would carry a card number, and card numbers are never sent by email. "
+            "Remove the number from the notes or fields it came from.",
+        )
+    message = OutboxMessage.objects.create(
         to=recipients,
-        subject=subject.removeprefix("Subject:").strip()[:255],
+        subject=subject,
         body=body.strip() + "\n",
         language=language,
         template=template,
-        attachments=[list(a) for a in attachments],
+        attachments=attachments,
         related_type=related._meta.label_lower if related is not None else "",
         related_id=str(related.pk) if related is not None else "",
     )
+    # robust: a failed enqueue (database hiccup) must not turn a committed change into an
+    # error page; the sweep enqueues the row later.
+    transaction.on_commit(partial(outbox_message_enqueue, message_id=message.pk), robust=True)
+    return message
+
+
+def luhn_valid(digits: str) -> bool:
+    total = 0
+    for i, char in enumerate(reversed(digits)):
+        n = int(char)
+        if i % 2:
+            n = n * 2 - 9 if n > 4 else n * 2
+        total += n
+    return total % 10 == 0
+
+
+def contains_card_number(text: str) -> bool:
+    """Whether the text holds a Luhn-valid 13-19 digit number, spaces or dashes allowed.
+
+    A run like "ref 1234 4111 1111 1111 1111" is tried group by group, so a card number
+    written next to other digits is still found; a single unbroken run longer than 19 digits
+    (a tracking number) is not a card.
+    """
+    for run in _DIGIT_RUN.finditer(text):
+        groups = re.split(r"[ -]", run.group())
+        for start in range(len(groups)):
+            digits = ""
+            for group in groups[start:]:
+                digits += group
+                if len(digits) > 19:
+                    break
+                if len(digits) >= 13 and luhn_valid(digits):
+                    return True
+    return False
+
+
+def outbox_message_enqueue(*, message_id: int, run_after: dt.datetime | None = None) -> None:
+    """Ask the task backend to deliver one message (now, or not before run_after)."""
+    from .tasks import deliver_outbox_message
+
+    task = (
+        deliver_outbox_message.using(run_after=run_after) if run_after else deliver_outbox_message
+    )
+    task.enqueue(message_id)
+
+
+# --- Delivery ------------------------------------------------------------------------------
+
+
+def retry_delay(attempts: int) -> dt.timedelta:
+    """How long to wait after the n-th failed attempt: 1, 2, 4, 8 ... minutes, capped."""
+    return min(dt.timedelta(minutes=2 ** max(attempts - 1, 0)), RETRY_CAP)
+
+
+def _message_id_domain() -> str:
+    return parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "medworks.invalid"
+
+
+def _send(message: OutboxMessage) -> None:
+    if not message.to:
+        raise ValueError("the message has no recipient")
+    email = EmailMessage(
+        subject=message.subject,
+        body=message.body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=list(message.to),
+        headers={
+            # Stable per row: in the rare double send (a worker dying between the SMTP
+            # server's OK and marking the row sent) mail clients see one message twice.
+            "Message-ID": f"<outbox-{message.pk}@{_message_id_domain()}>",
+            # RFC 3834: no out-of-office replies to the booking desk's robot.
+            "Auto-Submitted": "auto-generated",
+            "Content-Language": message.language,
+        },
+    )
+    for filename, mimetype, content in message.attachments:
+        email.attach(filename, content, mimetype)
+    email.send(fail_silently=False)
+
+
+def _permanent(exc: Exception) -> bool:
+    """Every recipient refused with a 5xx code: retrying will not make the address exist."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused) and exc.recipients:
+        return all(code >= 500 for code, _ in exc.recipients.values())
+    return False
+
+
+def outbox_message_deliver(*, message_id: int, now: dt.datetime | None = None) -> str:
+    """Send one outbox message if it is due. Returns sent, retry, failed or skipped.
+
+    Safe to call any number of times for one message: only the call whose conditional UPDATE
+    claims the row sends it; the others find it sent, claimed or not yet due, and skip.
+    """
+    clock = (lambda: now) if now is not None else timezone.now
+    claimed_at = clock()
+    claimed = OutboxMessage.objects.filter(
+        pk=message_id,
+        status__in=[OutboxStatus.PENDING, OutboxStatus.SENDING],
+        next_attempt_at__lte=claimed_at,
+    ).update(
+        status=OutboxStatus.SENDING,
+        attempts=F("attempts") + 1,
+        # While sending, next_attempt_at is when the claim lapses (see CLAIM_LEASE).
+        next_attempt_at=claimed_at + CLAIM_LEASE,
+    )
+    if not claimed:
+        return "skipped"
+    message = OutboxMessage.objects.get(pk=message_id)
+    # Writes below only land if this claim still holds (no one reclaimed a lapsed lease).
+    mine = OutboxMessage.objects.filter(
+        pk=message_id, status=OutboxStatus.SENDING, attempts=message.attempts
+    )
+    try:
+        _send(message)
+    except Exception as exc:  # any failure: the row keeps the message for the next attempt
+        error = f"{type(exc).__name__}: {exc}"[:500]
+        if _permanent(exc) or message.attempts >= settings.MEDWORKS_EMAIL_MAX_ATTEMPTS:
+            mine.update(status=OutboxStatus.FAILED, last_error=error)
+            # Ids and error classes only: addresses and contents stay out of logs.
+            logger.error(
+                "outbox message %s failed after %s attempts (%s)",
+                message_id,
+                message.attempts,
+                type(exc).__name__,
+            )
+            return "failed"
+        next_at = clock() + retry_delay(message.attempts)
+        mine.update(status=OutboxStatus.PENDING, next_attempt_at=next_at, last_error=error)
+        logger.warning(
+            "outbox message %s attempt %s failed (%s); next try at %s",
+            message_id,
+            message.attempts,
+            type(exc).__name__,
+            next_at.isoformat(),
+        )
+        try:
+            outbox_message_enqueue(message_id=message_id, run_after=next_at)
+        except Exception:  # the sweep picks the row up; the failure above is what matters
+            logger.warning("outbox message %s: retry not enqueued, left to the sweep", message_id)
+        return "retry"
+    mine.update(status=OutboxStatus.SENT, sent_at=timezone.now(), last_error="")
+    return "sent"
+
+
+def outbox_sweep(*, now: dt.datetime | None = None) -> int:
+    """Enqueue delivery of every message that is due and seems to have no task coming.
+
+    Covers an enqueue lost after commit, a worker that died with a claim, and rows written
+    while the task tables were unavailable. Run periodically by `medworks worker`.
+    """
+    now = now or timezone.now()
+    due = list(
+        OutboxMessage.objects.filter(
+            status__in=[OutboxStatus.PENDING, OutboxStatus.SENDING],
+            next_attempt_at__lte=now - SWEEP_GRACE,
+        )
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
+    for pk in due:
+        outbox_message_enqueue(message_id=pk)
+    return len(due)
