@@ -9,12 +9,13 @@ from medworks.accounts.permissions import Capability
 from medworks.network.selectors import clinic_locations_for_organisation
 
 from ..access import require_capability
+from . import bookings_portals
 
 
 @require_capability(Capability.INSURER_PORTAL)
 def portal_home(request: HttpRequest) -> HttpResponse:
-    # Booking requests arrive with the next issue; the page already shows whose portal it is.
-    return render(request, "web/portal/home.html", {"organisation": request.user.organisation})
+    # The insurer's home is its list of booking requests.
+    return bookings_portals.portal_requests_page(request)
 
 
 @require_capability(Capability.CLINIC_PORTAL)
@@ -24,5 +25,9 @@ def clinic_home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "web/clinic/home.html",
-        {"organisation": organisation, "locations": locations},
+        {
+            "organisation": organisation,
+            "locations": locations,
+            **bookings_portals.clinic_bookings_context(request),
+        },
     )

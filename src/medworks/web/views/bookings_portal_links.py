@@ -1,0 +1,114 @@
+"""The one-click links of the "dates offered" email: approve one date, or decline them all.
+
+No login: the signed, expiring token in the URL is the credential (bookings/links.py). A GET
+only shows a confirmation page and never changes anything, because mail scanners and link
+previews open every link in a message; the person's POST does the work, as Party.SIGNED_LINK
+with no acting user. The page shows no patient data (whoever holds the link sees it): the
+Order Id, the insurer's reference, the dates and the clinic.
+"""
+
+from __future__ import annotations
+
+from django.core import signing
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+
+from medworks.bookings import selectors, services
+from medworks.bookings.links import offer_link_read
+from medworks.bookings.models import OfferStatus
+from medworks.bookings.workflow import Party
+from medworks.core.errors import DomainError, NotFound
+
+from ..forms_bookings_portals import NoteForm
+
+TEMPLATE = "web/links/offer.html"
+
+
+def _page(request: HttpRequest, context: dict, status: int = 200) -> HttpResponse:
+    response = render(request, TEMPLATE, context, status=status)
+    # The token is in the URL: keep it out of Referer headers sent to other sites.
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _refused(request: HttpRequest, title: str, message: str, status: int) -> HttpResponse:
+    return _page(request, {"refused": True, "title": title, "message": message}, status=status)
+
+
+@never_cache
+def offer_link(request: HttpRequest, token: str) -> HttpResponse:
+    """Public by design (no capability): the signed token is checked here instead."""
+    try:
+        kind, pk = offer_link_read(token)
+    except signing.SignatureExpired:
+        return _refused(
+            request,
+            "This link has expired",
+            "Links in our emails work for a limited time. Sign in to the portal to answer, "
+            "or reply to the email and the booking team will help.",
+            410,
+        )
+    except signing.BadSignature:
+        return _refused(
+            request,
+            "This link is not valid",
+            "The link may have been cut short by your email program. Open it again from the "
+            "email, or sign in to the portal.",
+            400,
+        )
+    try:
+        target = selectors.offer_link_target(kind=kind, pk=pk)
+    except NotFound:
+        return _refused(request, "These dates no longer exist", "Nothing to answer here.", 410)
+    if kind == "approve":
+        return _approve(request, slot=target)
+    return _decline(request, offer=target)
+
+
+def _approve(request: HttpRequest, *, slot) -> HttpResponse:
+    offer = slot.offer
+    context = {
+        "kind": "approve",
+        "case": offer.request,
+        "location": offer.location,
+        "slot": slot,
+        "available": offer.status == OfferStatus.OPEN and slot.is_available(),
+    }
+    if request.method == "POST":
+        try:
+            appointment = services.availability_offer_approve(
+                slot=slot, acting_user=None, party=Party.SIGNED_LINK
+            )
+        except DomainError as exc:
+            return _page(request, {**context, "available": False, "error": exc.message}, 409)
+        return _page(request, {**context, "done": True, "appointment": appointment})
+    return _page(request, context)
+
+
+def _decline(request: HttpRequest, *, offer) -> HttpResponse:
+    context = {
+        "kind": "decline",
+        "case": offer.request,
+        "location": offer.location,
+        "slots": list(offer.slots.all()),
+        "available": offer.status == OfferStatus.OPEN,
+        "form": NoteForm(),
+    }
+    if request.method == "POST":
+        form = NoteForm(request.POST)
+        context["form"] = form
+        if not form.is_valid():
+            return _page(request, context, 400)
+        try:
+            services.availability_offer_decline(
+                case=offer.request,
+                offer=offer,
+                acting_user=None,
+                note=form.cleaned_data["note"],
+                party=Party.SIGNED_LINK,
+            )
+        except DomainError as exc:
+            return _page(request, {**context, "available": False, "error": exc.message}, 409)
+        return _page(request, {**context, "done": True})
+    return _page(request, context)
