@@ -150,3 +150,29 @@ def slot_data(*, days: int = 5, hour: int = 10, hold_hours: int = 48, **extra) -
         "duration_minutes": 30,
         **extra,
     }
+
+
+def make_case_awaiting_dates(*, insurer=None, location=None, agent=None, **overrides):
+    """A case an agent took and sent to a clinic location for dates (awaiting_availability)."""
+    from medworks.bookings.services import booking_request_select_clinic, booking_request_take
+
+    if location is None:
+        location = make_location()
+        make_offering(location=location, service_code="XRAY")
+    agent = agent or make_user(roles=[RoleCode.BOOKING_AGENT])
+    case = make_booking_request(insurer=insurer, **overrides)
+    booking_request_take(case=case, acting_user=agent)
+    return booking_request_select_clinic(case=case, location=location, acting_user=agent)
+
+
+def make_case_with_offer(*, slots: list[dict] | None = None, agent=None, **kwargs):
+    """A case with dates offered to the insurer (dates_offered); returns (case, offer)."""
+    from medworks.bookings.services import availability_offer_record
+
+    agent = agent or make_user(roles=[RoleCode.BOOKING_AGENT])
+    case = make_case_awaiting_dates(agent=agent, **kwargs)
+    offer = availability_offer_record(
+        case=case, slots=slots or [slot_data(days=5), slot_data(days=6)], acting_user=agent
+    )
+    case.refresh_from_db()
+    return case, offer
