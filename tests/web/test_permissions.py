@@ -21,6 +21,7 @@ PERSONAS = [
 STAFF_READERS = {"booking_agent", "coordinator", "finance_user"}
 EDITORS = {"coordinator"}
 MATCHERS = {"booking_agent", "coordinator"}
+KEY_MANAGERS = {"coordinator"}  # API_KEYS_MANAGE: the directory editors, not the agents
 
 # (url name, kwargs from the directory fixture, method, personas allowed)
 ROUTES = [
@@ -46,6 +47,10 @@ ROUTES = [
     ("directory_import", None, "get", EDITORS),
     ("directory_import", None, "post", EDITORS),
     ("directory_export", None, "get", EDITORS),
+    ("api_keys", None, "get", KEY_MANAGERS),
+    ("api_key_create", None, "get", KEY_MANAGERS),
+    ("api_key_create", None, "post", KEY_MANAGERS),
+    ("api_key_revoke", None, "post", KEY_MANAGERS),
 ]
 
 # Data a refused POST would have written if the check were missing.

@@ -13,7 +13,7 @@ import datetime as dt
 import math
 
 from django.urls import reverse
-from ninja import Header, Query, Router, Schema
+from ninja import Header, Query, Router, Schema, Status
 from pydantic import ConfigDict, Field
 
 from medworks.accounts.permissions import Capability, user_can
@@ -376,7 +376,7 @@ def booking_request_create(
         case = booking_request_submit(
             insurer=insurer, data=data, acting_user=acting_user(request), channel=Channel.API
         )
-        return 201, _summary(case)
+        return Status(201, _summary(case))
     case, created = booking_request_submit_once(
         insurer=insurer,
         data=data,
@@ -384,7 +384,7 @@ def booking_request_create(
         acting_user=acting_user(request),
         channel=Channel.API,
     )
-    return (201 if created else 200), _summary(case)
+    return Status(201 if created else 200, _summary(case))
 
 
 @router.get(

@@ -1,0 +1,32 @@
+"""Reads of accounts that pages and commands share."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, QuerySet
+
+from medworks.core.errors import NotFound
+
+from .models import ApiKey, Organisation, OrganisationKind
+
+
+def insurers_with_api_keys() -> QuerySet[Organisation]:
+    """Every insurer with its keys (newest first) and who made them: two queries in all."""
+    keys = ApiKey.objects.select_related("created_by").order_by("-created_at")
+    return (
+        Organisation.objects.filter(kind=OrganisationKind.INSURER)
+        .order_by("name")
+        .prefetch_related(Prefetch("api_keys", queryset=keys))
+    )
+
+
+def api_key_by_prefix(*, prefix: str) -> ApiKey:
+    """The one key shown as `prefix` (for the command line). NotFound or ambiguous: refused."""
+    prefix = (prefix or "").strip()
+    keys = list(ApiKey.objects.select_related("organisation").filter(prefix=prefix)[:2])
+    if not keys:
+        raise NotFound("api_key_not_found", f"No API key {prefix!r}.")
+    if len(keys) > 1:
+        raise NotFound(
+            "api_key_ambiguous", f"Several keys start with {prefix!r}: revoke from the web page."
+        )
+    return keys[0]

@@ -1,0 +1,82 @@
+"""Two identical submissions racing with one Idempotency-Key make one case."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from medworks.bookings import idempotency
+from medworks.bookings.models import BookingRequest, IdempotencyKey, Patient
+from medworks.notifications.models import OutboxMessage
+from tests import factories
+
+URL = "/api/v1/booking-requests"
+
+
+@pytest.mark.django_db
+def test_the_loser_of_the_insert_race_answers_with_the_winners_case(insurer_key, monkeypatch):
+    """The winner commits between the loser's check and its insert (forced here, on any DB)."""
+    data = factories.booking_request_data()
+    winner, created = idempotency.booking_request_submit_once(
+        insurer=insurer_key.organisation, data=data, idempotency_key="k", acting_user=None
+    )
+    assert created
+    real_replay = idempotency._replay
+    calls = []
+
+    def replay_missing_the_winner_once(**kwargs):
+        calls.append(kwargs)
+        return None if len(calls) == 1 else real_replay(**kwargs)
+
+    monkeypatch.setattr(idempotency, "_replay", replay_missing_the_winner_once)
+    outbox_before = OutboxMessage.objects.count()
+
+    case, created = idempotency.booking_request_submit_once(
+        insurer=insurer_key.organisation, data=data, idempotency_key="k", acting_user=None
+    )
+
+    assert (case, created) == (winner, False)
+    assert len(calls) == 2
+    # The loser's case, patient and emails were rolled back with its transaction.
+    assert BookingRequest.objects.count() == 1
+    assert Patient.objects.count() == 1
+    assert OutboxMessage.objects.count() == outbox_before
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_identical_requests_sent_at_once_make_one_case(insurer_key):
+    data = factories.booking_request_data()
+    barrier = threading.Barrier(4)
+    answers: list[tuple[int, str]] = []
+
+    def send():
+        client = Client()
+        try:
+            barrier.wait()
+            response = client.post(
+                URL,
+                data,
+                content_type="application/json",
+                headers={
+                    "Authorization": f"Bearer {insurer_key.secret}",
+                    "Idempotency-Key": "race-1",
+                },
+            )
+            answers.append((response.status_code, response.json().get("order_id")))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(status for status, _ in answers) == [200, 200, 200, 201]
+    assert len({order_id for _, order_id in answers}) == 1
+    assert BookingRequest.objects.count() == 1
+    assert IdempotencyKey.objects.count() == 1
