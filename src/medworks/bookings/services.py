@@ -318,11 +318,23 @@ def availability_offer_approve(
 
 
 def availability_offer_decline(
-    *, case: BookingRequest, acting_user, note: str, party: Party | None = None
+    *,
+    case: BookingRequest,
+    acting_user,
+    note: str,
+    party: Party | None = None,
+    offer: AvailabilityOffer | None = None,
 ) -> BookingRequest:
-    """The insurer declines every offered date: back to sourcing, with its note."""
+    """The insurer declines every offered date: back to sourcing, with its note.
+
+    `offer` names the offer the person saw (a signed link names one): declining it when it is
+    no longer the open one is refused, so an old email never declines a newer offer.
+    """
     with transaction.atomic():
-        offer = _open_offer(case)
+        open_offer = _open_offer(case)
+        if offer is not None and offer.pk != open_offer.pk:
+            raise DomainError("offer_closed", "These dates have already been answered.")
+        offer = open_offer
         case = transition(case=case, name="decline_dates", by=acting_user, party=party, note=note)
         offer.slots.filter(status=SlotStatus.OPEN).update(status=SlotStatus.RELEASED)
         AvailabilityOffer.objects.filter(pk=offer.pk).update(
