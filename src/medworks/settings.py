@@ -243,3 +243,47 @@ MEDWORKS_MANAGEMENT_EMAIL = env_str("MEDWORKS_MANAGEMENT_EMAIL", "management@med
 # One-click approval links in emails expire after this many hours.
 MEDWORKS_OFFER_LINK_MAX_AGE_HOURS = env_int("MEDWORKS_OFFER_LINK_MAX_AGE_HOURS", 72)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "MedWorks Booking Desk <desk@medworks.example>")
+
+
+def env_hours_by_state(name: str, default: dict[str, float]) -> dict[str, float]:
+    """Hours per state, as JSON ({"received": 2}) or "received=2,sourcing=24".
+
+    Merged over the defaults, so one state can be changed alone. Unknown states are refused
+    here, not silently ignored in the queue.
+    """
+    import json
+
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return dict(default)
+    try:
+        if raw.startswith("{"):
+            given = json.loads(raw)
+            if not isinstance(given, dict):
+                raise ValueError
+        else:
+            given = dict(part.split("=", 1) for part in raw.split(",") if part.strip())
+        parsed = {str(k).strip(): float(v) for k, v in given.items()}
+    except (ValueError, TypeError):
+        raise ImproperlyConfigured(f"{name} must be JSON or state=hours,..., not {raw!r}") from None
+    unknown = set(parsed) - set(default)
+    if unknown or any(hours <= 0 for hours in parsed.values()):
+        raise ImproperlyConfigured(
+            f"{name}: states are {', '.join(sorted(default))} and hours are positive"
+        )
+    return {**default, **parsed}
+
+
+# The work queue highlights a case that has waited longer than this in its state (hours).
+MEDWORKS_QUEUE_THRESHOLDS_HOURS = env_hours_by_state(
+    "MEDWORKS_QUEUE_THRESHOLDS_HOURS",
+    {
+        "received": 2,
+        "sourcing": 24,
+        "escalated": 24,
+        "awaiting_availability": 48,
+        "dates_offered": 48,
+        "booked": 24 * 30,  # an appointment not marked done a month on
+        "no_show": 24,
+    },
+)

@@ -2,17 +2,48 @@
 
 Every read of a case shows patient information, so `booking_request_get` records who read
 which case, when and from where (RULES.md: PIPEDA/PHIPA access logging).
+
+The work queue (`work_queue`, `work_queue_counts`) shows no patient data at all: Order Id,
+insurer, services, urgency, owner and age. So listing it is not a read of a case and is not
+logged per case; opening one is.
 """
 
 from __future__ import annotations
 
-from django.db.models import Count, Prefetch, QuerySet
+import datetime as dt
+from dataclasses import dataclass
 
+from django.conf import settings
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from medworks.accounts.models import Organisation, OrganisationKind
 from medworks.core.audit import audit_record
 from medworks.core.errors import NotFound
-from medworks.network.models import Service
+from medworks.network.models import Location, Service
 
-from .models import AvailabilityOffer, BookingRequest, BookingStatus, OfferSlot
+from .models import (
+    OPEN_STATUSES,
+    AvailabilityOffer,
+    BookingEvent,
+    BookingRequest,
+    BookingStatus,
+    OfferSlot,
+)
+
+# The queue's states, in the order a case meets them (the page's tabs follow it).
+QUEUE_STATES: tuple[str, ...] = (
+    BookingStatus.RECEIVED,
+    BookingStatus.SOURCING,
+    BookingStatus.ESCALATED,
+    BookingStatus.AWAITING_AVAILABILITY,
+    BookingStatus.DATES_OFFERED,
+    BookingStatus.BOOKED,
+    BookingStatus.NO_SHOW,
+)
+assert set(QUEUE_STATES) == set(OPEN_STATUSES)  # a new open state must join the queue
+
+OWNER_FILTERS = ("anyone", "mine", "unassigned")
 
 
 def booking_requests_for(*, user) -> QuerySet[BookingRequest]:
@@ -43,6 +74,184 @@ def booking_request_get(
         payload={"patient_id": case.patient_id, "origin": origin[:100]},
     )
     return case
+
+
+# --- The work queue ---------------------------------------------------------------------------
+
+
+def queue_threshold(state: str) -> dt.timedelta | None:
+    hours = settings.MEDWORKS_QUEUE_THRESHOLDS_HOURS.get(state)
+    return dt.timedelta(hours=hours) if hours else None
+
+
+def _overdue_q(now: dt.datetime) -> Q:
+    """Cases that have waited longer than their state's threshold: one OR per state."""
+    q = Q(pk__in=[])
+    for state in QUEUE_STATES:
+        limit = queue_threshold(state)
+        if limit is not None:
+            q |= Q(status=state, status_changed_at__lt=now - limit)
+    return q
+
+
+def work_queue(
+    *,
+    user,
+    state: str = "",
+    owner: str = "anyone",
+    insurer_id: int | None = None,
+    urgency: str = "",
+    overdue: bool = False,
+    q: str = "",
+    now: dt.datetime | None = None,
+) -> QuerySet[BookingRequest]:
+    """Open cases for the staff queue, longest waiting in their state first.
+
+    Loads only the columns the queue shows (no patient row: the queue carries no patient
+    data), with insurer and owner joined and services prefetched, so a page costs the same
+    number of queries whatever its size. `q` is an Order Id or an insurer reference, never a
+    patient's name (this is read from GET; see the view).
+    """
+    now = now or timezone.now()
+    cases = (
+        booking_requests_for(user=user)
+        .filter(status__in=OPEN_STATUSES)
+        .select_related("insurer", "owner")
+        .only(
+            "order_id",
+            "insurer_reference",
+            "urgency",
+            "status",
+            "status_changed_at",
+            "created_at",
+            "channel",
+            "insurer__name",
+            "owner__username",
+            "owner__first_name",
+            "owner__last_name",
+        )
+        .prefetch_related(
+            Prefetch("services", queryset=Service.objects.only("code", "name_en").order_by("code"))
+        )
+        .order_by("status_changed_at", "pk")
+    )
+    if state:
+        cases = cases.filter(status=state)
+    if owner == "mine":
+        cases = cases.filter(owner_id=user.pk)
+    elif owner == "unassigned":
+        cases = cases.filter(owner__isnull=True)
+    if insurer_id:
+        cases = cases.filter(insurer_id=insurer_id)
+    if urgency:
+        cases = cases.filter(urgency=urgency)
+    if overdue:
+        cases = cases.filter(_overdue_q(now))
+    q = (q or "").strip()
+    if q:
+        cases = cases.filter(Q(order_id__iexact=q) | Q(insurer_reference__iexact=q))
+    return cases
+
+
+def work_queue_counts(*, user, now: dt.datetime | None = None) -> dict[str, dict[str, int]]:
+    """Per open state: how many cases, and how many waited too long. One query."""
+    now = now or timezone.now()
+    rows = (
+        booking_requests_for(user=user)
+        .filter(status__in=OPEN_STATUSES)
+        .values("status")
+        .annotate(total=Count("pk"), overdue=Count("pk", filter=_overdue_q(now)))
+        .order_by()
+    )
+    counts = {state: {"total": 0, "overdue": 0} for state in QUEUE_STATES}
+    for row in rows:
+        counts[row["status"]] = {"total": row["total"], "overdue": row["overdue"]}
+    return counts
+
+
+@dataclass(frozen=True)
+class QueueAge:
+    age: dt.timedelta
+    threshold: dt.timedelta | None
+
+    @property
+    def overdue(self) -> bool:
+        return self.threshold is not None and self.age > self.threshold
+
+
+def queue_age(case: BookingRequest, *, now: dt.datetime | None = None) -> QueueAge:
+    now = now or timezone.now()
+    return QueueAge(age=now - case.status_changed_at, threshold=queue_threshold(case.status))
+
+
+def insurer_list() -> QuerySet[Organisation]:
+    return Organisation.objects.filter(kind=OrganisationKind.INSURER, is_active=True).only("name")
+
+
+# --- The case page ----------------------------------------------------------------------------
+
+
+def booking_request_timeline(*, case: BookingRequest) -> list[BookingEvent]:
+    return list(case.events.select_related("actor").order_by("occurred_at", "pk"))
+
+
+def booking_request_offers(*, case: BookingRequest) -> list[AvailabilityOffer]:
+    """The case's offers, newest first, with their slots (and the appointment of a taken one)."""
+    return list(
+        case.offers.select_related("location__partner").prefetch_related(
+            Prefetch("slots", queryset=OfferSlot.objects.order_by("starts_at"))
+        )
+    )
+
+
+def booking_request_appointments(*, case: BookingRequest):
+    return list(case.appointments.select_related("location__partner").order_by("-starts_at"))
+
+
+def location_search(*, q: str, service_ids: list[int] = (), limit: int = 20) -> list[Location]:
+    """Any active location by partner or location name, city, or postal code (escalations),
+    among those offering every one of `service_ids`.
+
+    Management looks beyond the area the matcher ranks, so this is a plain text search.
+    """
+    text = (q or "").strip()
+    if len(text) < 2:
+        return []
+    compact = text.replace(" ", "").upper()
+    postal = compact[:3] + " " + compact[3:] if len(compact) > 3 else compact
+    locations = Location.objects.filter(is_active=True, partner__is_active=True).filter(
+        Q(name__icontains=text)
+        | Q(partner__name__icontains=text)
+        | Q(city__icontains=text)
+        | Q(postal_code__istartswith=postal)
+    )
+    wanted = set(service_ids)
+    if wanted:
+        locations = locations.annotate(
+            offered=Count(
+                "offerings__service",
+                filter=Q(offerings__service_id__in=wanted, offerings__is_active=True),
+                distinct=True,
+            )
+        ).filter(offered=len(wanted))
+    return list(locations.select_related("partner").order_by("partner__name", "name")[:limit])
+
+
+def locations_offering_all(*, location_ids: list[int], service_ids: list[int]) -> set[int]:
+    """Which of these locations actively offer every one of these services (one query)."""
+    if not location_ids or not service_ids:
+        return set()
+    from medworks.network.models import Offering
+
+    rows = (
+        Offering.objects.filter(
+            location_id__in=location_ids, service_id__in=service_ids, is_active=True
+        )
+        .values("location_id")
+        .annotate(n=Count("service_id", distinct=True))
+    )
+    return {row["location_id"] for row in rows if row["n"] == len(set(service_ids))}
+
 
 # --- The insurer and clinic portals, and the signed email links -------------------------------
 

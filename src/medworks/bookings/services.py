@@ -267,9 +267,12 @@ def _open_offer(case: BookingRequest) -> AvailabilityOffer:
 
 
 def availability_offer_approve(
-    *, slot: OfferSlot, acting_user, party: Party | None = None
+    *, slot: OfferSlot, acting_user, party: Party | None = None, note: str = ""
 ) -> Appointment:
-    """The insurer approves one offered date: the case is booked, everyone is told."""
+    """The insurer approves one offered date: the case is booked, everyone is told.
+
+    `note` says how the insurer confirmed when staff approve on its behalf (phone, email).
+    """
     with transaction.atomic():
         request_id = OfferSlot.objects.filter(pk=slot.pk).values_list(
             "offer__request_id", flat=True
@@ -286,6 +289,7 @@ def availability_offer_approve(
             name="approve_date",
             by=acting_user,
             party=party,
+            note=note,
             payload={"slot_id": locked_slot.pk, "starts_at": locked_slot.starts_at.isoformat()},
         )
         try:

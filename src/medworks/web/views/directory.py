@@ -29,7 +29,14 @@ PARTNERS_PER_PAGE = 50
 
 @require_capability(Capability.BACK_OFFICE)
 def staff_home(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/staff/home.html")
+    from medworks.accounts.permissions import user_can
+
+    from .bookings_staff import staff_booking_counts
+
+    context = {}
+    if user_can(request.user, Capability.BOOKING_VIEW):
+        context["booking_counts"] = staff_booking_counts(request.user)
+    return render(request, "web/staff/home.html", context)
 
 
 @require_capability(Capability.DIRECTORY_VIEW)
