@@ -26,6 +26,28 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
+def _seed_data_in_transactional_tests(request):
+    """Transactional tests (transaction=True) start from a flushed database, without the
+    roles, operator and service catalogue that data migrations seed: put them back (the seed
+    functions are idempotent). Browser and serialized-rollback tests restore their own."""
+    marker = request.node.get_closest_marker("django_db")
+    if not (marker and marker.kwargs.get("transaction")) or marker.kwargs.get(
+        "serialized_rollback"
+    ):
+        return
+    import importlib
+
+    from django.apps import apps
+
+    request.getfixturevalue("transactional_db")
+    for module in (
+        "medworks.accounts.migrations.0002_seed_roles",
+        "medworks.network.migrations.0002_seed_service_catalogue",
+    ):
+        importlib.import_module(module).seed(apps, None)
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """Personas are made per test; the production hasher's deliberate slowness is not under test."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

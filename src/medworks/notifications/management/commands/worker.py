@@ -29,8 +29,6 @@ def run_periodic_jobs() -> dict[str, int | None]:
             # The class only: exception texts can quote database values (patient data).
             logger.error("periodic job %s failed (%s)", path, type(exc).__name__)
             results[path] = None
-        finally:
-            close_old_connections()
     return results
 
 
@@ -44,7 +42,11 @@ class PeriodicJobs(threading.Thread):
 
     def run(self) -> None:
         while not self.stopped.is_set():
+            # This thread has its own database connection: drop it if the server closed it
+            # or it outlived CONN_MAX_AGE, as a request would.
+            close_old_connections()
             results = run_periodic_jobs()
+            close_old_connections()
             logger.debug("periodic jobs: %s", results)
             self.stopped.wait(self.seconds)
 
