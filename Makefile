@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test install lint format lock bench screenshots
+.PHONY: demo test install lint format lock bench screenshots worker
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.11)")'
@@ -21,6 +21,10 @@ demo: install
 	$(BIN)/medworks migrate --noinput
 	$(BIN)/medworks seed-demo
 	$(BIN)/medworks runserver $(HOST):$(PORT)
+
+# Delivers queued emails (with retries) and sends day-before reminders; run beside the server.
+worker: install
+	$(BIN)/medworks worker
 
 test: install
 	$(BIN)/ruff check .
@@ -47,3 +51,4 @@ screenshots: install
 bench: install
 	$(BIN)/python bench/bench_matching.py
 	$(BIN)/python bench/bench_import.py
+	$(BIN)/python bench/bench_work_queue.py
