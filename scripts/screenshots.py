@@ -5,7 +5,8 @@
 Builds a throwaway demo database (migrate + `medworks seed-demo`) in a temporary data folder,
 starts `medworks runserver` on a free local port, signs in as the demo coordinator with
 Playwright driving Debian's Chromium, and saves: login, directory list, partner detail, find a
-clinic with results, and the import page with a dry-run report. Your own `var/` is untouched.
+clinic with results, the import page with a dry-run report, the work queue, and two case pages
+(sourcing, dates offered). Your own `var/` is untouched.
 """
 
 from __future__ import annotations
@@ -117,6 +118,20 @@ def take(base_url: str, out: Path, chromium: Path) -> list[Path]:
         page.get_by_role("button", name="Upload and check").click()
         expect(page.get_by_test_id("import-report")).to_be_visible()
         shot("import")
+
+        # The work queue (demo cases in several states, some waiting too long) and a case
+        # in sourcing, with the ranked clinics to choose from.
+        page.goto("/staff/bookings/")
+        expect(page.get_by_test_id("queue")).to_be_visible()
+        shot("work-queue", full_page=False)
+        page.goto("/staff/bookings/?state=sourcing")
+        page.get_by_test_id("queue").get_by_role("link").first.click()
+        expect(page.get_by_test_id("matches")).to_be_visible()
+        shot("case-sourcing", full_page=False)
+        page.goto("/staff/bookings/?state=dates_offered")
+        page.get_by_test_id("queue").get_by_role("link").first.click()
+        expect(page.get_by_test_id("offer")).to_be_visible()
+        shot("case-dates-offered", full_page=False)
 
         context.close()
         browser.close()

@@ -42,3 +42,21 @@ def test_the_demo_is_never_loaded_in_production(db, settings, capsys):
     with pytest.raises(CommandError, match="never loaded in production"):
         call_command("seed_demo")
     assert Location.objects.count() == 0
+
+
+def test_the_demo_has_booking_requests_in_several_states_made_once(db):
+    from medworks.bookings.models import BookingRequest, BookingStatus
+
+    demo_seed()
+    demo_seed()
+
+    states = set(BookingRequest.objects.values_list("status", flat=True))
+    assert states == {
+        BookingStatus.RECEIVED,
+        BookingStatus.SOURCING,
+        BookingStatus.ESCALATED,
+        BookingStatus.AWAITING_AVAILABILITY,
+        BookingStatus.DATES_OFFERED,
+        BookingStatus.BOOKED,
+    }
+    assert BookingRequest.objects.count() == 7

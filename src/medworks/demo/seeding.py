@@ -84,4 +84,101 @@ def demo_seed(*, spreadsheet: Path = DEMO_SPREADSHEET) -> tuple[ImportReport, li
                 user.save(update_fields=["password"])
             user.roles.add(Role.objects.get(code=role))
             logins.append(DemoLogin(username, name, RoleCode(role).label, orgs[kind].name))
+    demo_booking_requests(insurer=insurer)
     return report, logins
+
+
+# (reference, patient first/last, postal code, city, service codes, urgency, how far it goes,
+# hours it has waited in its state). Each goes through the real use cases.
+DEMO_REQUESTS = [
+    ("DEMO-1001", "Amelia", "Wong", "M5V 3L9", "Toronto", ["XRAY"], "urgent", "received", 5),
+    ("DEMO-1002", "Noah", "Gagnon", "M4W 1A5", "Toronto", ["XRAY"], "routine", "received", 0),
+    ("DEMO-1003", "Olivia", "Singh", "M5V 3L9", "Toronto", ["XRAY"], "soon", "sourcing", 30),
+    ("DEMO-1004", "Liam", "Roy", "M4W 1A5", "Toronto", ["XRAY"], "routine", "escalated", 2),
+    ("DEMO-1005", "Emma", "Côté", "M5V 3L9", "Toronto", ["XRAY"], "routine", "awaiting", 10),
+    ("DEMO-1006", "Lucas", "Martin", "M4W 1A5", "Toronto", ["XRAY"], "soon", "offered", 60),
+    ("DEMO-1007", "Chloé", "Tremblay", "M5V 3L9", "Toronto", ["XRAY"], "routine", "booked", 4),
+]
+
+
+def demo_booking_requests(*, insurer: Organisation) -> int:
+    """A handful of cases in different states, made through the use cases. Idempotent: a
+    reference already present is skipped. Returns how many were created."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from medworks.bookings import services
+    from medworks.bookings.models import BookingRequest
+    from medworks.network.matching import match_clinics
+    from medworks.network.models import Location
+
+    agent = User.objects.get(username="agent")
+    submitter = User.objects.get(username="insurer")
+    manager = User.objects.get(username="clinicmanager")
+    created = 0
+    for ref, first, last, postal, city, codes, urgency, goal, hours in DEMO_REQUESTS:
+        if BookingRequest.objects.filter(insurer=insurer, insurer_reference=ref).exists():
+            continue
+        day = timezone.localdate() + dt.timedelta(days=7)
+        case = services.booking_request_submit(
+            insurer=insurer,
+            acting_user=submitter,
+            data={
+                "insurer_reference": ref,
+                "policy_number": f"POL-{ref[-4:]}",
+                "insurer_contact_name": "Isabel Insurer",
+                "insurer_contact_email": "insurer@demo.medworks.example",
+                "patient_first_name": first,
+                "patient_last_name": last,
+                "patient_date_of_birth": "1978-05-14",
+                "patient_address": "100 Demo Street",
+                "patient_city": city,
+                "patient_postal_code": postal,
+                "patient_language": "en",
+                "services": codes,
+                "symptoms": "Pain after a fall.",
+                "summary": "Imaging as requested by the adjuster.",
+                "preferred_dates": [day.isoformat()],
+                "urgency": urgency,
+                "preferred_time_window": "any",
+                "results_delivery": "direct_to_patient",
+            },
+        )
+        created += 1
+        if goal != "received":
+            case = services.booking_request_take(case=case, acting_user=agent)
+        if goal == "escalated":
+            services.booking_request_escalate(
+                case=case, acting_user=agent, note="Demo: the nearest clinics are fully booked."
+            )
+        if goal in {"awaiting", "offered", "booked"}:
+            nearest = match_clinics(postal_code=postal, service=codes[0]).matches[0]
+            location = Location.objects.get(pk=nearest.location_id)
+            case = services.booking_request_select_clinic(
+                case=case, location=location, acting_user=manager if goal == "awaiting" else agent
+            )
+        if goal in {"offered", "booked"}:
+            tz = timezone.get_current_timezone()
+            slots = [
+                {
+                    "starts_at": dt.datetime.combine(
+                        day + dt.timedelta(days=i), dt.time(9 + i * 2), tz
+                    ),
+                    "duration_minutes": 30,
+                    "practitioner": "Dr. Demo",
+                }
+                for i in range(3)
+            ]
+            offer = services.availability_offer_record(case=case, slots=slots, acting_user=agent)
+            if goal == "booked":
+                services.availability_offer_approve(
+                    slot=offer.slots.order_by("starts_at").first(), acting_user=submitter
+                )
+        if hours:
+            # Demo only: as if the case had been waiting `hours` in its state, so the queue
+            # shows ages and highlights. The status itself only ever moves through the use cases.
+            BookingRequest.objects.filter(pk=case.pk).update(
+                status_changed_at=timezone.now() - dt.timedelta(hours=hours)
+            )
+    return created
