@@ -17,12 +17,26 @@ def pytest_collection_modifyitems(config, items):
     """
     from django.db import connection
 
+    # pytest-django (tryfirst) has put transactional tests after the others. Among them, run
+    # the serialized-rollback ones (browser) first: a plain transactional test's flush
+    # re-creates content types with new ids, on which a later serialized restore collides
+    # (PostgreSQL). Plain transactional tests get their seed back from the fixture below.
+    items.sort(key=_plain_transactional)
     if connection.vendor == "postgresql":
         return
     kept = [item for item in items if item.get_closest_marker("postgres_only") is None]
     if len(kept) != len(items):
         config.hook.pytest_deselected(items=[i for i in items if i not in kept])
         items[:] = kept
+
+
+def _plain_transactional(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    if marker is not None and marker.kwargs.get("serialized_rollback"):
+        return False
+    transactional = marker is not None and marker.kwargs.get("transaction", False)
+    fixtures = getattr(item, "fixturenames", ())
+    return bool(transactional or "transactional_db" in fixtures or "live_server" in fixtures)
 
 
 @pytest.fixture(autouse=True)
