@@ -183,3 +183,12 @@ def test_the_sweep_enqueues_due_messages_whose_task_was_lost_and_nothing_else(db
     assert outbox_sweep(now=now + dt.timedelta(minutes=2)) == 1
     assert len(_tasks_for(lost)) == 1
     assert _tasks_for(waiting) == [] and _tasks_for(sent) == []
+
+
+def test_a_message_with_no_recipient_fails_at_once_instead_of_retrying(db, smtp_server):
+    message = _queue(to="")
+    assert message.to == []
+    assert outbox_message_deliver(message_id=message.pk) == "failed"
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == (OutboxStatus.FAILED, 1)
+    assert smtp_server.received == []

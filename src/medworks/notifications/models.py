@@ -30,6 +30,7 @@ class OutboxMessage(models.Model):
         max_length=16, choices=OutboxStatus.choices, default=OutboxStatus.PENDING, db_index=True
     )
     attempts = models.PositiveIntegerField(default=0)
+    # Pending: not before then. Sending: when the worker's claim lapses (it may have died).
     next_attempt_at = models.DateTimeField(default=timezone.now, db_index=True)
     last_error = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -144,9 +144,13 @@ def _message_id_domain() -> str:
     return parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "medworks.invalid"
 
 
+class NoRecipientError(ValueError):
+    """Every address was blank when queued (e.g. an unset team inbox): nothing to retry."""
+
+
 def _send(message: OutboxMessage) -> None:
     if not message.to:
-        raise ValueError("the message has no recipient")
+        raise NoRecipientError("the message has no recipient")
     email = EmailMessage(
         subject=message.subject,
         body=message.body,
@@ -167,7 +171,9 @@ def _send(message: OutboxMessage) -> None:
 
 
 def _permanent(exc: Exception) -> bool:
-    """Every recipient refused with a 5xx code: retrying will not make the address exist."""
+    """No recipient, or every one refused with a 5xx code: retrying will not change that."""
+    if isinstance(exc, NoRecipientError):
+        return True
     if isinstance(exc, smtplib.SMTPRecipientsRefused) and exc.recipients:
         return all(code >= 500 for code, _ in exc.recipients.values())
     return False
