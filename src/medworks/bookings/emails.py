@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
 from medworks.notifications.calendar import ics_for_appointment
@@ -19,12 +20,13 @@ from .links import offer_link_url
 
 
 def _base(case) -> dict:
+    services = list(case.services.all())  # one query, or none when prefetched
     return {
         "case": case,
         "order_id": case.order_id,
         "insurer_reference": case.insurer_reference,
-        "services": [s.name_en for s in case.services.all()],
-        "services_fr": [s.name_fr or s.name_en for s in case.services.all()],
+        "services": [s.name_en for s in services],
+        "services_fr": [s.name_fr or s.name_en for s in services],
         "base_url": settings.MEDWORKS_BASE_URL.rstrip("/"),
     }
 
@@ -55,6 +57,8 @@ def _team(case, template: str, **extra) -> None:
 
 
 def request_received(case) -> None:
+    # Two emails, one read of the services (this runs inside every submission).
+    prefetch_related_objects([case], "services")
     _insurer(case, "request_received")
     _team(case, "team_new_request")
 

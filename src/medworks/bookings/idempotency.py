@@ -3,8 +3,9 @@
 An insurer's system that lost our answer (timeout, dropped connection) sends the same request
 again with the same key: it gets the case the first one made. The database decides who was
 first: the unique (organisation, key) constraint. Two identical requests racing both create a
-case in their own transaction; the loser's insert of the key fails, its whole transaction (case,
-patient, emails, Order Id number) rolls back, and it answers with the winner's case.
+case in their own transaction; the loser's insert of the key fails (before any email is queued),
+its whole transaction (case, patient, Order Id number) rolls back, and it answers with the
+winner's case.
 
 The fingerprint is a hash of the request as the client meant it (canonical JSON), so a key
 re-used for a different request is refused rather than silently answered with another case.
@@ -17,7 +18,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 
 from medworks.accounts.models import Organisation
 from medworks.core.errors import DomainError
@@ -76,17 +77,22 @@ def booking_request_submit_once(
     existing = _replay(organisation=insurer, key=key, fingerprint=fingerprint)
     if existing is not None:
         return existing, False
+
+    def record_key(case: BookingRequest) -> None:
+        IdempotencyKey.objects.create(
+            organisation=insurer, key=key, request_fingerprint=fingerprint, booking_request=case
+        )
+
     try:
-        with transaction.atomic():
-            case = booking_request_submit(
-                insurer=insurer, data=data, acting_user=acting_user, channel=channel
-            )
-            IdempotencyKey.objects.create(
-                organisation=insurer,
-                key=key,
-                request_fingerprint=fingerprint,
-                booking_request=case,
-            )
+        # The key is written in the case's own transaction (no outer one: the form is then
+        # validated before any write lock is taken, which matters on SQLite).
+        case = booking_request_submit(
+            insurer=insurer,
+            data=data,
+            acting_user=acting_user,
+            channel=channel,
+            on_created=record_key,
+        )
     except IntegrityError:
         # Another request with this key committed first: answer with its case.
         existing = _replay(organisation=insurer, key=key, fingerprint=fingerprint)

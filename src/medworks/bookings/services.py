@@ -7,7 +7,7 @@ these, and render.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -75,8 +75,13 @@ def booking_request_submit(
     channel: str = Channel.PORTAL,
     source_filename: str = "",
     source_content: bytes = b"",
+    on_created: Callable[[BookingRequest], None] | None = None,
 ) -> BookingRequest:
-    """Create a case from an insurer's request (portal, API, or an email entered by an agent)."""
+    """Create a case from an insurer's request (portal, API, or an email entered by an agent).
+
+    `on_created(case)` runs inside the transaction, before the emails are queued: the API
+    records the request's Idempotency-Key there, so key and case commit (or fail) together.
+    """
     if insurer.kind != OrganisationKind.INSURER:
         raise DomainError("insurer_invalid", "Requests are made for an insurance partner.")
     cleaned = booking_request_clean(data=data)
@@ -118,6 +123,8 @@ def booking_request_submit(
             created_by=acting_user if getattr(acting_user, "pk", None) else None,
         )
         case.services.set(cleaned["services"])
+        if on_created is not None:
+            on_created(case)
         BookingEvent.objects.create(
             request=case,
             actor=acting_user if getattr(acting_user, "pk", None) else None,
