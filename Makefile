@@ -52,3 +52,4 @@ bench: install
 	$(BIN)/python bench/bench_matching.py
 	$(BIN)/python bench/bench_import.py
 	$(BIN)/python bench/bench_work_queue.py
+	$(BIN)/python bench/bench_api.py

@@ -1,6 +1,6 @@
 """Benchmark: POST /api/v1/booking-requests under 4 concurrent clients, served by gunicorn.
 
-    .venv/bin/python bench/bench_api.py [--requests 250] [--clients 4] [--workers 2]
+    .venv/bin/python bench/bench_api.py [--requests 250] [--clients 4] [--workers NPROC]
                                         [--worker-class sync|gthread] [--threads 1]
 
 For each database it prepares a fresh one (SQLite in a temp MEDWORKS_DATA_DIR; and, when
@@ -24,6 +24,7 @@ Client and server share the machine's CPUs; the figures include that contention.
 from __future__ import annotations
 
 import argparse
+import base64
 import datetime as dt
 import http.client
 import json
@@ -259,7 +260,12 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--warmup", type=int, default=10, help="per client, not counted")
     parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"])
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=len(os.sched_getaffinity(0)),
+        help="default: one per CPU (more only add lock waits on SQLite, measured)",
+    )
     parser.add_argument("--threads", type=int, default=1, help="per gunicorn worker")
     parser.add_argument("--only", choices=["sqlite", "postgresql"], help="one database only")
     args = parser.parse_args()
@@ -278,6 +284,8 @@ def main() -> int:
         DJANGO_SETTINGS_MODULE="medworks.settings",
         MEDWORKS_ENV="production",
         SECRET_KEY=secrets.token_urlsafe(50),
+        # Production refuses to start without a document encryption key (unused here).
+        MEDWORKS_DOCUMENT_KEY=base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         ALLOWED_HOSTS="127.0.0.1",
         SECURE_SSL_REDIRECT="false",  # plain HTTP on the loopback; TLS ends at a proxy
         DATABASE_CONN_MAX_AGE="60",  # persistent connections, as a production server runs
