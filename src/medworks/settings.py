@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "medworks.api",
     "medworks.notifications",
     "medworks.bookings",
+    "medworks.documents",
     "medworks.demo",
 ]
 
@@ -287,3 +288,65 @@ MEDWORKS_QUEUE_THRESHOLDS_HOURS = env_hours_by_state(
         "no_show": 24,
     },
 )
+
+
+# --- Documents (paperwork, GOPs, signed forms; documents/README.md) -------------------------
+def _document_key() -> bytes:
+    """The AES-256 key documents are encrypted with: 32 bytes, urlsafe base64 in the env.
+
+    Make one with: python -c "import base64,os;print(base64.urlsafe_b64encode(os.urandom(32))
+    .decode())". Production refuses to start without it: a silent
+    plaintext fallback would leave patients' papers readable to anyone with the disk.
+    """
+    import base64
+    import binascii
+    import hashlib
+
+    raw = os.environ.get("MEDWORKS_DOCUMENT_KEY", "").strip()
+    if raw:
+        try:
+            key = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4))
+        except (binascii.Error, ValueError):
+            key = b""
+        if len(key) != 32:
+            raise ImproperlyConfigured(
+                "MEDWORKS_DOCUMENT_KEY must be 32 random bytes in urlsafe base64 (44 characters)"
+            )
+        return key
+    if PRODUCTION:
+        raise ImproperlyConfigured(
+            "MEDWORKS_DOCUMENT_KEY must be set in production: documents are encrypted at rest "
+            "with it (32 random bytes, urlsafe base64)"
+        )
+    # Development and tests only: a key derived from SECRET_KEY, so a laptop needs no setup.
+    # Changing SECRET_KEY makes documents stored under the old one unreadable.
+    return hashlib.sha256(b"medworks-documents:" + SECRET_KEY.encode()).digest()
+
+
+MEDWORKS_DOCUMENT_KEY = _document_key()
+# Largest document accepted (bytes).
+MEDWORKS_DOCUMENT_MAX_BYTES = env_int("MEDWORKS_DOCUMENT_MAX_BYTES", 25 * 1024 * 1024)
+# The "documents" storage: encrypted files under DATA_DIR/documents, or any Django storage
+# class (e.g. storages.backends.s3.S3Storage) with its options as JSON, wrapped so that it
+# only ever receives encrypted bytes (documents/storage.py).
+MEDWORKS_DOCUMENT_STORAGE_BACKEND = env_str("MEDWORKS_DOCUMENT_STORAGE_BACKEND", "")
+if MEDWORKS_DOCUMENT_STORAGE_BACKEND:
+    import json as _json
+
+    try:
+        _options = _json.loads(env_str("MEDWORKS_DOCUMENT_STORAGE_OPTIONS", "{}"))
+    except ValueError:
+        raise ImproperlyConfigured(
+            "MEDWORKS_DOCUMENT_STORAGE_OPTIONS must be a JSON object"
+        ) from None
+    if not isinstance(_options, dict):
+        raise ImproperlyConfigured("MEDWORKS_DOCUMENT_STORAGE_OPTIONS must be a JSON object")
+    STORAGES["documents"] = {
+        "BACKEND": "medworks.documents.storage.EncryptedStorage",
+        "OPTIONS": {"backend": MEDWORKS_DOCUMENT_STORAGE_BACKEND, "options": _options},
+    }
+else:
+    STORAGES["documents"] = {
+        "BACKEND": "medworks.documents.storage.EncryptedFileSystemStorage",
+        "OPTIONS": {"location": str(DATA_DIR / "documents")},
+    }

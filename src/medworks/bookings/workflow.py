@@ -56,6 +56,16 @@ def _has_location(case: BookingRequest) -> str | None:
     return None if case.location_id else "Choose a clinic first."
 
 
+def _paperwork_back(case: BookingRequest) -> str | None:
+    """Billing waits for the clinic's signed forms when the insurer required paperwork."""
+    if not case.paperwork_required:
+        return None
+    # Imported here: documents builds on bookings, so bookings never imports it at load time.
+    from medworks.documents.selectors import paperwork_complete
+
+    return None if paperwork_complete(case=case) else "the signed paperwork is not back yet."
+
+
 _STAFF = frozenset({Party.STAFF})
 TRANSITIONS: dict[str, Transition] = {
     t.name: t
@@ -133,6 +143,7 @@ TRANSITIONS: dict[str, Transition] = {
             frozenset({S.COMPLETED}),
             S.READY_FOR_BILLING,
             _STAFF,
+            guard=_paperwork_back,
         ),
         Transition("close", "Close", frozenset({S.READY_FOR_BILLING}), S.CLOSED, _STAFF),
         Transition(

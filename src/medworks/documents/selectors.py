@@ -1,0 +1,91 @@
+"""Reads of documents and GOPs that pages, the API and the workflow share.
+
+Listing documents shows kinds, titles, names and dates, not their content, so a list is not
+logged; opening one is (services.document_open writes a DocumentAccess row).
+"""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, QuerySet
+
+from medworks.bookings.models import BookingRequest
+from medworks.core.errors import NotFound
+
+from .models import (
+    Document,
+    DocumentAccess,
+    DocumentKind,
+    DocumentVersion,
+    Gop,
+    UploaderParty,
+)
+
+
+def documents_for_case(*, case: BookingRequest, user) -> list[Document]:
+    """The case's documents this user may see, oldest first, each with its versions (newest
+    first) prefetched, so `document.current` costs no query. Empty for a case the user may not
+    see; an insurer does not see clinic invoices (models.HIDDEN_FROM_INSURER)."""
+    versions = DocumentVersion.objects.select_related("uploaded_by").order_by("-number")
+    return list(
+        Document.objects.for_user(user)
+        .filter(request=case)
+        .prefetch_related(Prefetch("versions", queryset=versions))
+        .order_by("created_at", "pk")
+    )
+
+
+def document_version_get(*, user, version_id: int) -> DocumentVersion:
+    """One version of a document the user may see, with its document and case; NotFound else."""
+    version = (
+        DocumentVersion.objects.select_related("document__request")
+        .filter(pk=version_id, document__in=Document.objects.for_user(user).values("pk"))
+        .first()
+    )
+    if version is None:
+        raise NotFound("document_not_found", "No such document for you.")
+    return version
+
+
+def document_access_history(*, case=None, patient=None) -> QuerySet[DocumentAccess]:
+    """Who read which document, newest first, for a case and/or a patient (all their cases).
+
+    Staff only: the caller checks (BOOKING_VIEW). Both None gives every record.
+    """
+    rows = DocumentAccess.objects.select_related(
+        "actor", "api_key", "version__document", "request"
+    ).order_by("-at", "-pk")
+    if case is not None:
+        rows = rows.filter(request=case)
+    if patient is not None:
+        rows = rows.filter(patient=patient)
+    return rows
+
+
+def gops_for_case(*, case: BookingRequest, user) -> list[Gop]:
+    """The case's GOP versions, newest first, with their services, provider and file; empty for
+    a case the user may not see."""
+    if not BookingRequest.objects.for_user(user).filter(pk=case.pk).exists():
+        return []
+    return list(
+        case.gops.select_related("provider", "document", "supersedes")
+        .prefetch_related("authorised_services")
+        .order_by("-version")
+    )
+
+
+def gop_current(*, case: BookingRequest) -> Gop | None:
+    """The version that stands: the newest not amended (it may be expired or cancelled)."""
+    return case.gops.exclude(status="amended").order_by("-version").first()
+
+
+def paperwork_complete(*, case: BookingRequest) -> bool:
+    """Whether the case may go to billing as far as paperwork goes: none was required, or the
+    clinic has uploaded a completed form with the physician's signature and its attestation."""
+    if not case.paperwork_required:
+        return True
+    return DocumentVersion.objects.filter(
+        document__request_id=case.pk,
+        document__kind=DocumentKind.COMPLETED_FORM,
+        uploaded_by_party=UploaderParty.CLINIC,
+        attested=True,
+    ).exists()
