@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import io
-
 import pytest
 
 from medworks.bookings import services as bookings
 from tests import factories
-
-from . import samples
 
 
 @pytest.fixture(autouse=True)
@@ -43,12 +39,20 @@ def clinic_location(db, clinic_user):
 
 
 @pytest.fixture
+def case(insurer, insurer_user):
+    """A Maple Assist case just received: no clinic yet."""
+    return factories.make_booking_request(insurer=insurer, acting_user=insurer_user)
+
+
+@pytest.fixture
 def paper_case(insurer, insurer_user, clinic_location, booking_agent):
-    """A Maple Assist case that needs paperwork, sent to Harbour Clinic for dates."""
+    """A Maple Assist case (X-ray and ultrasound) that needs paperwork, sent to Harbour Clinic
+    for dates."""
     return factories.make_case_awaiting_dates(
         insurer=insurer,
         location=clinic_location,
         agent=booking_agent,
+        services=["XRAY", "ULTRASOUND"],
         paperwork_required=True,
         results_delivery="via_paperwork",
     )
@@ -81,12 +85,3 @@ def other_insurer_user(db):
 
     org = factories.make_organisation(kind=OrganisationKind.INSURER, name="Other Assist")
     return factories.make_user(roles=[RoleCode.INSURER_USER], organisation=org)
-
-
-def upload_file(data: bytes) -> io.BytesIO:
-    return io.BytesIO(data)
-
-
-@pytest.fixture
-def a_pdf():
-    return samples.pdf()

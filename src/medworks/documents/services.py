@@ -485,7 +485,7 @@ def _gop_terms(*, case: BookingRequest, data: Mapping[str, Any], base: dict) -> 
     unknown = set(data) - GOP_FIELDS
     for key in sorted(unknown):
         errors[str(key)] = ["Not a GOP field."]
-    terms = dict(base)
+    terms = {key: value for key, value in base.items() if key != "authorised_services"}
     for key in GOP_FIELDS & set(data) - {"authorised_services", "provider"}:
         terms[key] = data[key]
     for key, limit in _TEXT_LIMITS.items():
