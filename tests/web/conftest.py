@@ -8,6 +8,17 @@ import pytest
 
 from tests import factories
 
+# The paperwork pages' world (tests/web/documents_world.py), for the test_documents_* modules.
+from .documents_world import (  # noqa: F401
+    booked_case,
+    clinic_location,
+    document_store,
+    issued_gop,
+    other_clinic_user,
+    other_insurer_user,
+    signed_form,
+)
+
 
 @pytest.fixture
 def directory(db):

@@ -10,6 +10,7 @@ from django.urls import get_resolver, reverse
 
 from medworks.core.models import AuditEvent
 
+from .test_documents_permissions import DOCUMENT_ROUTES
 from .test_staff_bookings import STAFF_BOOKING_ROUTES
 
 PERSONAS = [
@@ -141,7 +142,9 @@ def test_every_route_is_in_the_table_and_guarded_by_a_capability():
     names = {p.name for p in patterns}
     # Staff booking routes have their own table (tests/web/test_staff_bookings.py).
     staff_booking = set(STAFF_BOOKING_ROUTES)
-    assert names - PUBLIC - PORTAL_BOOKING_ROUTES - staff_booking == {name for name, *_ in ROUTES}
+    # Paperwork routes too (tests/web/test_documents_permissions.py).
+    routed = names - PUBLIC - PORTAL_BOOKING_ROUTES - staff_booking - set(DOCUMENT_ROUTES)
+    assert routed == {name for name, *_ in ROUTES}
     for pattern in patterns:
         if pattern.name not in PUBLIC:
             assert hasattr(pattern.callback, "required_capability"), pattern.name

@@ -392,3 +392,17 @@ def offer_link_target(*, kind: str, pk: int) -> OfferSlot | AvailabilityOffer:
     if found is None:
         raise NotFound("offer_link_target_missing", "These dates no longer exist.")
     return found
+
+
+def booking_request_reads(*, cases, limit: int = 1000) -> list:
+    """The recorded reads of these cases (`booking_request.*` audit events written by
+    `booking_request_get` and the clinic list), newest first, with who read them."""
+    from medworks.core.models import AuditEvent
+
+    return list(
+        AuditEvent.objects.filter(
+            object_type=BookingRequest._meta.label_lower,
+            object_id__in=[str(case.pk) for case in cases],
+            action__startswith="booking_request.",
+        ).select_related("actor__organisation")[:limit]
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import urls_bookings_portals, urls_bookings_staff
+from . import urls_bookings_portals, urls_bookings_staff, urls_documents
 from .views import auth, directory, find, portals, transfer
 
 app_name = "web"
@@ -48,3 +48,6 @@ urlpatterns = [
 
 # Booking requests: the staff case pages and the insurer and clinic portal pages.
 urlpatterns += urls_bookings_staff.urlpatterns + urls_bookings_portals.urlpatterns
+
+# Paperwork: documents, GOPs, uploads and downloads, access history.
+urlpatterns += urls_documents.urlpatterns

@@ -28,6 +28,7 @@ from medworks.notifications.formatting import format_when, zone_for
 from ..access import require_capability
 from ..forms import add_domain_errors
 from ..forms_bookings_portals import NoteForm, PortalFilterForm, SlotFormSet
+from . import documents_portals
 
 REQUESTS_PER_PAGE = 50
 
@@ -255,6 +256,7 @@ def _portal_case_context(request: HttpRequest, case: BookingRequest, **forms) ->
         "can_cancel": "cancel" in allowed,
         "decline_form": forms.get("decline_form") or NoteForm(prefix="decline"),
         "cancel_form": forms.get("cancel_form") or NoteForm(prefix="cancel"),
+        **documents_portals.portal_panel_context(request, case),
     }
 
 
@@ -367,6 +369,7 @@ def _clinic_case_context(request: HttpRequest, case: BookingRequest, **forms) ->
         "can_cancel": "cancel" in allowed,
         "slot_formset": forms.get("slot_formset") or SlotFormSet(prefix="slots"),
         "cancel_form": forms.get("cancel_form") or NoteForm(prefix="cancel"),
+        **documents_portals.clinic_panel_context(request, case),
     }
 
 

@@ -40,6 +40,7 @@ from medworks.network.matching import match_clinics
 
 from ..access import require_capability
 from ..forms import add_domain_errors
+from . import documents_staff
 from .bookings_staff_forms import (
     ApproveSlotForm,
     CancelForm,
@@ -275,6 +276,7 @@ def _render_case(
         "cancel_form": forms.get("cancel") or CancelForm(),
         "note_form": NoteForm(),
         "statuses": BookingStatus,
+        **documents_staff.staff_panel_context(request, case),
     }
     return render(request, "web/staff/bookings/case.html", context, status=status)
 

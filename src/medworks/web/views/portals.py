@@ -9,7 +9,7 @@ from medworks.accounts.permissions import Capability
 from medworks.network.selectors import clinic_locations_for_organisation
 
 from ..access import require_capability
-from . import bookings_portals
+from . import bookings_portals, documents_portals
 
 
 @require_capability(Capability.INSURER_PORTAL)
@@ -22,12 +22,10 @@ def portal_home(request: HttpRequest) -> HttpResponse:
 def clinic_home(request: HttpRequest) -> HttpResponse:
     organisation = request.user.organisation
     locations = clinic_locations_for_organisation(organisation=organisation)
+    bookings = bookings_portals.clinic_bookings_context(request)
+    documents_portals.clinic_home_paperwork(request, bookings["appointments"])
     return render(
         request,
         "web/clinic/home.html",
-        {
-            "organisation": organisation,
-            "locations": locations,
-            **bookings_portals.clinic_bookings_context(request),
-        },
+        {"organisation": organisation, "locations": locations, **bookings},
     )
