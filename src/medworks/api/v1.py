@@ -16,6 +16,8 @@ from medworks.core.errors import DomainError
 
 from .auth import AUTHENTICATORS
 from .bookings import router as bookings_router
+from .documents import STATUS_BY_CODE as DOCUMENT_STATUS_BY_CODE
+from .documents import router as documents_router
 from .network import router as network_router
 
 api = NinjaAPI(
@@ -26,6 +28,7 @@ api = NinjaAPI(
 )
 api.add_router("/", network_router)
 api.add_router("/", bookings_router)
+api.add_router("/", documents_router)
 
 STATUS_BY_CODE = {
     "request_invalid": 422,
@@ -39,6 +42,7 @@ STATUS_BY_CODE = {
     "transition_illegal": 409,
     "transition_refused": 409,
     "transition_forbidden": 403,
+    **DOCUMENT_STATUS_BY_CODE,
 }
 
 

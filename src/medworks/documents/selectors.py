@@ -89,3 +89,19 @@ def paperwork_complete(*, case: BookingRequest) -> bool:
         uploaded_by_party=UploaderParty.CLINIC,
         attested=True,
     ).exists()
+
+
+def case_for_documents(*, user, order_id: str) -> BookingRequest:
+    """A case the user may see, by Order Id, for its documents and GOPs; NotFound otherwise.
+
+    Not logged as a read of the case: the documents' own openings are (DocumentAccess).
+    """
+    case = (
+        BookingRequest.objects.for_user(user)
+        .select_related("location__partner", "patient", "insurer")
+        .filter(order_id=order_id)
+        .first()
+    )
+    if case is None:
+        raise NotFound("request_not_found", f"No booking request {order_id} for you.")
+    return case
