@@ -121,7 +121,7 @@ class GopForm(forms.Form):
 
     def clean_currency(self) -> str:
         value = self.cleaned_data["currency"].strip().upper()
-        if len(value) != 3 or not value.isalpha():
+        if value and (len(value) != 3 or not value.isalpha()):
             raise forms.ValidationError("A three-letter currency code, such as CAD.")
         return value
 

@@ -1,0 +1,258 @@
+"""Paperwork in the portals: the insurer uploads a GOP with its details or another paper and
+downloads its case's documents; the clinic retrieves the paperwork, acknowledges the GOP, and
+sends back the signed documents (signer, date, attestation) and its invoice."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils import timezone
+
+from medworks.documents.models import (
+    Document,
+    DocumentAccess,
+    DocumentKind,
+    DocumentVersion,
+    Gop,
+    GopStatus,
+)
+from tests.documents import samples
+
+from .documents_world import gop_post, upload
+
+
+def portal_url(case) -> str:
+    return reverse("web:portal_request", args=[case.order_id])
+
+
+def clinic_url(case) -> str:
+    return reverse("web:clinic_request", args=[case.order_id])
+
+
+# --- Insurer ----------------------------------------------------------------------------------
+
+
+def test_an_insurer_uploads_a_gop_with_its_details(client, insurer_user, booked_case):
+    client.force_login(insurer_user)
+    url = reverse("web:portal_document_new", args=[booked_case.order_id])
+
+    form_page = client.get(url).content.decode()
+    response = client.post(
+        url,
+        {
+            "kind": DocumentKind.GOP,
+            "file": upload(samples.pdf("GOP"), "guarantee.pdf"),
+            **gop_post(booked_case, max_amount="$1,200.00"),
+        },
+    )
+
+    assert booked_case.insurer_reference in form_page  # prefilled from the case
+    assert response.status_code == 302 and response["Location"].endswith("#paperwork")
+    gop = Gop.objects.get(request=booked_case)
+    assert (gop.status, gop.max_amount, gop.created_by) == (GopStatus.ISSUED, 1200, insurer_user)
+    assert gop.document.current.original_name == "guarantee.pdf"
+    page = client.get(portal_url(booked_case)).content.decode()
+    version = gop.document.current
+    assert reverse("web:portal_document_download", args=[booked_case.order_id, version.pk]) in page
+
+
+def test_an_insurer_form_needs_no_gop_details(client, insurer_user, booked_case):
+    client.force_login(insurer_user)
+
+    response = client.post(
+        reverse("web:portal_document_new", args=[booked_case.order_id]),
+        {"kind": DocumentKind.INSURER_FORM, "title": "Claim form", "file": upload(samples.docx())},
+    )
+
+    assert response.status_code == 302
+    document = Document.objects.get(request=booked_case)
+    assert (document.kind, document.title) == (DocumentKind.INSURER_FORM, "Claim form")
+    assert not Gop.objects.exists()
+
+
+def test_a_gop_without_dates_is_refused_field_by_field_with_the_input_kept(
+    client, insurer_user, booked_case
+):
+    client.force_login(insurer_user)
+
+    response = client.post(
+        reverse("web:portal_document_new", args=[booked_case.order_id]),
+        {
+            "kind": DocumentKind.GOP,
+            "file": upload(samples.pdf()),
+            **gop_post(booked_case, valid_from="", valid_to="", billing_instructions="Fax us"),
+        },
+    )
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert page.split('for="id_valid_from"', 1)[1].split("</div>", 1)[0].count("required") >= 1
+    assert "Fax us" in page
+    assert not DocumentVersion.objects.exists()
+
+
+def test_a_text_file_renamed_pdf_is_refused_on_the_file_field(client, insurer_user, booked_case):
+    client.force_login(insurer_user)
+
+    response = client.post(
+        reverse("web:portal_document_new", args=[booked_case.order_id]),
+        {
+            "kind": DocumentKind.OTHER,
+            "title": "Notes",
+            "file": upload(b"just some text, not a PDF\n", "notes.pdf"),
+        },
+    )
+
+    assert response.status_code == 400
+    file_field = response.content.decode().split('for="id_file"', 1)[1].split("</div>", 1)[0]
+    assert "This file is named .pdf but is not a PDF" in file_field
+    assert not DocumentVersion.objects.exists()
+
+
+def test_an_insurer_downloads_its_gop_but_never_sees_the_clinic_invoice(
+    client, insurer_user, clinic_user, booked_case, issued_gop
+):
+    from medworks.documents.services import document_upload
+
+    invoice = document_upload(
+        case=booked_case,
+        kind=DocumentKind.CLINIC_INVOICE,
+        file=upload(samples.pdf("Invoice")),
+        filename="invoice.pdf",
+        acting_user=clinic_user,
+    )
+    client.force_login(insurer_user)
+
+    page = client.get(portal_url(booked_case)).content.decode()
+    gop_file = client.get(
+        reverse(
+            "web:portal_document_download",
+            args=[booked_case.order_id, issued_gop.document.current.pk],
+        )
+    )
+    invoice_file = client.get(
+        reverse("web:portal_document_download", args=[booked_case.order_id, invoice.pk])
+    )
+
+    assert "invoice.pdf" not in page and "gop.pdf" in page
+    assert gop_file.status_code == 200
+    assert gop_file["Content-Disposition"].startswith("attachment;")
+    assert invoice_file.status_code == 404
+    assert DocumentAccess.objects.filter(actor=insurer_user).count() == 1
+
+
+# --- Clinic -----------------------------------------------------------------------------------
+
+
+def test_the_clinic_home_lists_the_paperwork_to_retrieve_and_acknowledges_the_gop(
+    client, clinic_user, booked_case, issued_gop
+):
+    client.force_login(clinic_user)
+
+    home = client.get(reverse("web:clinic_home")).content.decode()
+    response = client.post(
+        reverse("web:clinic_gop_acknowledge", args=[booked_case.order_id, issued_gop.pk]),
+        {"next": "home"},
+    )
+
+    cell = home.split('data-testid="paperwork"', 1)[1].split("</td>", 1)[0]
+    version = issued_gop.document.current
+    assert reverse("web:clinic_document_download", args=[booked_case.order_id, version.pk]) in cell
+    assert "Acknowledge GOP" in cell
+    assert response["Location"] == reverse("web:clinic_home")
+    issued_gop.refresh_from_db()
+    assert issued_gop.status == GopStatus.ACKNOWLEDGED
+    again = client.get(reverse("web:clinic_home")).content.decode()
+    assert "Acknowledge GOP" not in again.split('data-testid="paperwork"', 1)[1].split("</td>")[0]
+
+
+def test_the_clinic_uploads_signed_documents_and_staff_see_paperwork_complete(
+    client, clinic_user, booking_agent, booked_case
+):
+    client.force_login(clinic_user)
+
+    response = client.post(
+        reverse("web:clinic_document_signed", args=[booked_case.order_id]),
+        {
+            "signed-file": upload(samples.pdf("Signed"), "signed forms.pdf"),
+            "signed-signed_by": "Dr. Anne Roy",
+            "signed-signed_on": timezone.localdate().isoformat(),
+            "signed-attested": "on",
+        },
+    )
+
+    assert response.status_code == 302 and response["Location"].endswith("#paperwork")
+    version = DocumentVersion.objects.get(document__kind=DocumentKind.COMPLETED_FORM)
+    assert (version.signed_by, version.attested) == ("Dr. Anne Roy", True)
+    client.force_login(booking_agent)
+    staff_page = client.get(reverse("web:staff_booking_detail", args=[booked_case.order_id]))
+    assert "Paperwork complete" in staff_page.content.decode()
+
+
+def test_signed_documents_without_the_attestation_are_refused_with_the_signer_kept(
+    client, clinic_user, booked_case
+):
+    client.force_login(clinic_user)
+
+    response = client.post(
+        reverse("web:clinic_document_signed", args=[booked_case.order_id]),
+        {
+            "signed-file": upload(samples.pdf("Signed")),
+            "signed-signed_by": "Dr. Anne Roy",
+            "signed-signed_on": timezone.localdate().isoformat(),
+        },
+    )
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Tick the attestation to upload signed documents." in page
+    assert 'value="Dr. Anne Roy"' in page
+    assert not DocumentVersion.objects.exists()
+
+
+def test_a_signing_date_in_the_future_is_refused_on_its_field(client, clinic_user, booked_case):
+    client.force_login(clinic_user)
+    tomorrow = timezone.localdate() + timezone.timedelta(days=1)
+
+    response = client.post(
+        reverse("web:clinic_document_signed", args=[booked_case.order_id]),
+        {
+            "signed-file": upload(samples.pdf("Signed")),
+            "signed-signed_by": "Dr. Anne Roy",
+            "signed-signed_on": tomorrow.isoformat(),
+            "signed-attested": "on",
+        },
+    )
+
+    assert response.status_code == 400
+    field = response.content.decode().split('for="id_signed-signed_on"', 1)[1].split("</div>")[0]
+    assert "The signing date cannot be in the future." in field
+
+
+def test_the_clinic_uploads_its_invoice(client, clinic_user, booked_case):
+    client.force_login(clinic_user)
+
+    response = client.post(
+        reverse("web:clinic_document_invoice", args=[booked_case.order_id]),
+        {"invoice-file": upload(samples.png(), "invoice.png"), "invoice-title": "INV-2041"},
+    )
+
+    assert response.status_code == 302
+    document = Document.objects.get(request=booked_case)
+    assert (document.kind, document.title) == (DocumentKind.CLINIC_INVOICE, "INV-2041")
+    assert "INV-2041" in client.get(clinic_url(booked_case)).content.decode()
+
+
+def test_the_clinic_sees_no_paperwork_before_the_case_is_booked_there(
+    client, clinic_user, clinic_location, insurer_user, document_store
+):
+    from tests import factories
+
+    awaiting = factories.make_case_awaiting_dates(
+        insurer=insurer_user.organisation, location=clinic_location, paperwork_required=True
+    )
+    client.force_login(clinic_user)
+
+    page = client.get(clinic_url(awaiting)).content.decode()
+
+    assert 'data-testid="paperwork"' not in page
+    assert "Upload signed documents" not in page
