@@ -318,3 +318,20 @@ def test_an_unknown_patient_has_no_access_page(client, booking_agent, db):
     client.force_login(booking_agent)
 
     assert client.get(reverse("web:staff_patient_access", args=[999999])).status_code == 404
+
+
+def test_a_file_past_the_upload_cap_is_dropped_as_it_arrives_and_said_too_large(
+    client, booking_agent, booked_case, settings
+):
+    settings.MEDWORKS_DOCUMENT_MAX_BYTES = 1024
+    settings.MEDWORKS_IMPORT_MAX_BYTES = 1024
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 1024  # past it, Django would write a temporary file
+    client.force_login(booking_agent)
+
+    response = attach(client, booked_case, samples.pdf() + b"\n" * 200_000)
+
+    assert response.status_code == 400
+    file_field = response.content.decode().split('for="id_doc-file"', 1)[1].split("</div>")[0]
+    assert "This file is larger than 1.0\xa0KB, the largest accepted." in file_field
+    assert "This field is required" not in file_field
+    assert not Document.objects.exists()

@@ -28,6 +28,7 @@ from medworks.documents.models import DocumentKind, GopStatus
 from ..access import require_capability
 from . import documents_panels as panels
 from .documents_forms import InsurerUploadForm, InvoiceUploadForm, SignedUploadForm
+from .documents_uploads import mark_skipped_uploads
 
 FORM_PAGE = "web/documents/form_page.html"
 # A clinic sees a case's paperwork once the appointment is booked there.
@@ -106,6 +107,8 @@ def portal_document_new(request: HttpRequest, order_id: str) -> HttpResponse:
         form = InsurerUploadForm(services=services, initial=_insurer_initial(case))
     else:
         form = InsurerUploadForm(request.POST, request.FILES, services=services)
+        if not form.is_valid():
+            mark_skipped_uploads(request, form)
         if form.is_valid():
             upload = form.cleaned_data["file"]
             try:
@@ -222,6 +225,8 @@ def clinic_gop_acknowledge(request: HttpRequest, order_id: str, gop_id: int) -> 
 def _clinic_upload(request, order_id, *, form_class, prefix, kind, heading, submit, extra):
     case = panels.case_in_scope(request, order_id)
     form = form_class(request.POST or None, request.FILES or None, prefix=prefix)
+    if request.method == "POST" and not form.is_valid():
+        mark_skipped_uploads(request, form)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:

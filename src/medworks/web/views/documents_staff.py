@@ -31,6 +31,7 @@ from .documents_forms import (
     GopStatusForm,
     GopUploadForm,
 )
+from .documents_uploads import mark_skipped_uploads
 
 FORM_PAGE = "web/documents/form_page.html"
 
@@ -89,6 +90,8 @@ def staff_document_new(request: HttpRequest, order_id: str) -> HttpResponse:
         d.pk: d for d in document_selectors.documents_for_case(case=case, user=request.user)
     }
     form = DocumentUploadForm(request.POST or None, request.FILES or None, prefix="doc")
+    if request.method == "POST" and not form.is_valid():
+        mark_skipped_uploads(request, form)
     if request.method == "GET" and request.GET.get("document", "").isdigit():
         existing = documents.get(int(request.GET["document"]))
         if existing is not None:
@@ -167,6 +170,8 @@ def _gop_page(request, case, *, gop=None):
     services = list(case.services.order_by("name_en"))
     if request.method == "POST":
         form = GopUploadForm(request.POST, request.FILES, services=services)
+        if not form.is_valid():
+            mark_skipped_uploads(request, form)
     else:
         initial = _gop_from(gop) if gop else _gop_initial(case)
         form = GopUploadForm(initial=initial, services=services)
