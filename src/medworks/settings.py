@@ -170,10 +170,10 @@ STORAGES = {
 MEDIA_ROOT = DATA_DIR / "files"
 # Uploads above FILE_UPLOAD_MAX_MEMORY_SIZE are streamed to a temporary file, never held in
 # memory; a file larger than any page accepts (documents, the directory import) is dropped
-# as it arrives instead of filling the disk (web/views/documents_uploads.py).
+# as it arrives instead of filling the disk (web/uploads.py).
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_HANDLERS = [
-    "medworks.web.views.documents_uploads.SizeCappedUploadHandler",
+    "medworks.web.uploads.SizeCappedUploadHandler",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]

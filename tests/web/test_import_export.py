@@ -71,6 +71,19 @@ def test_a_file_over_the_size_limit_is_refused_with_a_clear_message(client, coor
     assert response.context["report"] is None
 
 
+def test_a_file_too_large_to_keep_says_so_instead_of_field_required(client, coordinator, settings):
+    """Past every page's limit the upload handler drops the file as it arrives (web/uploads.py)."""
+    settings.MEDWORKS_IMPORT_MAX_BYTES = 1000
+    settings.MEDWORKS_DOCUMENT_MAX_BYTES = 1000
+    client.force_login(coordinator)
+    huge = SimpleUploadedFile("partners.csv", b"Partner,Location\n" + b"x" * 200_000, "text/csv")
+    response = client.post(IMPORT, {"file": huge})
+    page = response.content.decode()
+    assert "larger than 1000\xa0bytes" in page
+    assert "This field is required" not in page
+    assert response.context["report"] is None
+
+
 def test_an_unreadable_file_is_refused_on_the_form(client, coordinator):
     client.force_login(coordinator)
     junk = SimpleUploadedFile("partners.xlsx", b"not a workbook", "application/octet-stream")

@@ -26,9 +26,9 @@ from medworks.documents import services as document_services
 from medworks.documents.models import DocumentKind, GopStatus
 
 from ..access import require_capability
+from ..uploads import mark_skipped_uploads
 from . import documents_panels as panels
 from .documents_forms import InsurerUploadForm, InvoiceUploadForm, SignedUploadForm
-from .documents_uploads import mark_skipped_uploads
 
 FORM_PAGE = "web/documents/form_page.html"
 # A clinic sees a case's paperwork once the appointment is booked there.

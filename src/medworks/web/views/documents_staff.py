@@ -25,13 +25,13 @@ from medworks.documents import services as document_services
 from medworks.documents.models import DocumentAccessAction
 
 from ..access import require_capability
+from ..uploads import mark_skipped_uploads
 from . import documents_panels as panels
 from .documents_forms import (
     DocumentUploadForm,
     GopStatusForm,
     GopUploadForm,
 )
-from .documents_uploads import mark_skipped_uploads
 
 FORM_PAGE = "web/documents/form_page.html"
 

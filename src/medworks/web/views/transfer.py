@@ -14,6 +14,7 @@ from medworks.network.importing import directory_import
 
 from ..access import require_capability
 from ..forms import ImportForm, add_domain_errors
+from ..uploads import mark_skipped_uploads
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -23,6 +24,7 @@ def directory_import_page(request: HttpRequest) -> HttpResponse:
     report = None
     if request.method == "POST":
         form = ImportForm(request.POST, request.FILES)
+        mark_skipped_uploads(request, form, limit=settings.MEDWORKS_IMPORT_MAX_BYTES)
         if form.is_valid():
             upload = form.cleaned_data["file"]
             try:

@@ -47,17 +47,21 @@ class SizeCappedUploadHandler(FileUploadHandler):
         return None  # the next handler (memory or temporary file) makes the file
 
 
-def too_large_message() -> str:
+def too_large_message(limit: int) -> str:
     from django.template.defaultfilters import filesizeformat
 
-    limit = getattr(settings, "MEDWORKS_DOCUMENT_MAX_BYTES", 25 * 1024 * 1024)
     return f"This file is larger than {filesizeformat(limit)}, the largest accepted."
 
 
-def mark_skipped_uploads(request, form) -> None:
-    """Put "too large" on the file fields whose upload the handler skipped."""
+def mark_skipped_uploads(request, form, *, limit: int | None = None) -> None:
+    """Put "too large" on the file fields whose upload the handler skipped.
+
+    `limit` is the page's own limit, for the message (documents' by default).
+    """
+    if limit is None:
+        limit = getattr(settings, "MEDWORKS_DOCUMENT_MAX_BYTES", 25 * 1024 * 1024)
     for name in getattr(request, "uploads_too_large", []):
         field = name.removeprefix(f"{form.prefix}-") if form.prefix else name
         if field in form.fields:
             form.errors.pop(field, None)
-            form.add_error(field, too_large_message())
+            form.add_error(field, too_large_message(limit))
