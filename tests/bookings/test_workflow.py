@@ -120,3 +120,25 @@ def test_events_are_append_only(case):
     with pytest.raises(TypeError):
         event.save()
     assert BookingEvent.objects.get(pk=event.pk).note == ""
+
+
+def test_the_insurer_timeline_hides_staff_notes_and_assignments(case, booking_agent, coordinator):
+    from medworks.bookings.selectors import insurer_timeline
+
+    services.booking_request_take(case=case, acting_user=booking_agent)
+    services.booking_request_assign(case=case, owner=coordinator, acting_user=booking_agent)
+    services.booking_request_escalate(
+        case=case, acting_user=coordinator, note="Clinic X refused at $90"
+    )
+    services.booking_request_cancel(
+        case=case, acting_user=booking_agent, cancelled_by="insurer", note="Claim withdrawn"
+    )
+    rows = insurer_timeline(case=case)
+    assert [r.kind for r in rows] == ["created", "start_sourcing", "escalate", "cancel"]
+    escalate, cancel = rows[2], rows[3]
+    assert escalate.note == ""
+    assert (cancel.label, cancel.note, cancel.by) == (
+        "Cancelled (asked by the insurer)",
+        "Claim withdrawn",
+        "MedWorks",
+    )

@@ -44,29 +44,6 @@ router = Router(tags=["booking requests"])
 
 PAGE_SIZE = 50
 
-# The timeline an insurer sees: these kinds only (an unknown kind stays hidden until it is
-# added here on purpose), and notes only where they were written for the insurer.
-INSURER_EVENT_KINDS = frozenset(
-    {
-        "created",
-        "start_sourcing",
-        "escalate",
-        "select_clinic",
-        "offer_dates",
-        "approve_date",
-        "decline_dates",
-        "complete",
-        "no_show",
-        "reschedule",
-        "mark_ready_for_billing",
-        "close",
-        "cancel",
-        "results_direct_to_patient",
-    }
-)
-INSURER_NOTE_KINDS = frozenset(
-    {"decline_dates", "cancel", "reschedule", "no_show", "results_direct_to_patient"}
-)
 
 EXAMPLE_REQUEST = {
     "insurer_reference": "CLM-2026-55120",
@@ -266,14 +243,13 @@ def _detail(case: BookingRequest) -> dict:
     """The insurer's view of a case already read through booking_request_get."""
     events = [
         {
-            "kind": event.kind,
-            "from_status": event.from_status,
-            "to_status": event.to_status,
-            "at": event.occurred_at,
-            "note": event.note if event.kind in INSURER_NOTE_KINDS else "",
+            "kind": entry.kind,
+            "from_status": entry.from_status,
+            "to_status": entry.to_status,
+            "at": entry.at,
+            "note": entry.note,
         }
-        for event in case.events.order_by("occurred_at", "pk")
-        if event.kind in INSURER_EVENT_KINDS
+        for entry in selectors.insurer_timeline(case=case)
     ]
     offer = (
         case.offers.filter(status=OfferStatus.OPEN)

@@ -406,3 +406,69 @@ def booking_request_reads(*, cases, limit: int = 1000) -> list:
             action__startswith="booking_request.",
         ).select_related("actor__organisation")[:limit]
     )
+
+
+# The timeline in an insurer's words (portal and API alike); a kind not listed stays hidden
+# until added on purpose. MedWorks' internal steps are told without their notes: an escalation
+# or clinic-choice note is written by staff for staff (it may name clinics that refused, or
+# prices), and who on the team owns the case is none of the insurer's business ("assigned" is
+# left out). Notes are shown where they are written for the insurer or by it: its own decline,
+# a cancellation reason whoever cancelled, why an appointment is rescheduled or missed.
+INSURER_EVENTS: dict[str, tuple[str, bool]] = {
+    "created": ("Request received", False),
+    "start_sourcing": ("MedWorks started looking for a clinic", False),
+    "escalate": ("No network clinic nearby: MedWorks is finding a provider", False),
+    "select_clinic": ("A clinic was asked for dates", False),
+    "offer_dates": ("Dates offered for your approval", False),
+    "approve_date": ("Date approved: appointment booked", False),
+    "decline_dates": ("Dates declined", True),
+    "results_direct_to_patient": ("Results will go directly to the patient", False),
+    "complete": ("Appointment completed", False),
+    "no_show": ("The patient did not attend", True),
+    "reschedule": ("Appointment to be rescheduled", True),
+    "mark_ready_for_billing": ("Paperwork complete", False),
+    "close": ("Closed", False),
+    "cancel": ("Cancelled", True),
+}
+_PARTY_WORDS = {
+    "staff": "MedWorks",
+    "insurer": "your team",
+    "signed_link": "your team (email link)",
+    "clinic": "the clinic",
+}
+
+
+@dataclass(frozen=True)
+class InsurerTimelineEntry:
+    kind: str
+    from_status: str
+    to_status: str
+    at: dt.datetime
+    label: str
+    by: str  # "MedWorks", "your team", "the clinic", or ""
+    note: str
+
+
+def insurer_timeline(*, case: BookingRequest) -> list[InsurerTimelineEntry]:
+    """The case's events as its insurer may read them (INSURER_EVENTS says what is left out)."""
+    rows = []
+    for event in case.events.order_by("occurred_at", "pk"):
+        known = INSURER_EVENTS.get(event.kind)
+        if known is None:
+            continue
+        label, show_note = known
+        payload = event.payload or {}
+        if event.kind == "cancel" and payload.get("cancelled_by"):
+            label = f"Cancelled (asked by the {payload['cancelled_by']})"
+        rows.append(
+            InsurerTimelineEntry(
+                kind=event.kind,
+                from_status=event.from_status,
+                to_status=event.to_status,
+                at=event.occurred_at,
+                label=label,
+                by=_PARTY_WORDS.get(payload.get("party", ""), ""),
+                note=event.note if show_note else "",
+            )
+        )
+    return rows

@@ -80,36 +80,6 @@ INSURER_NEXT_ACTION = {
     BookingStatus.NO_SHOW: "The patient did not attend: MedWorks will contact you",
 }
 
-# The timeline in an insurer's words; a kind not listed stays hidden until added on purpose.
-# MedWorks' internal steps are told without their notes: an escalation or clinic-choice note is
-# written by staff for staff (it may name clinics that refused, or prices), and who on the team
-# owns the case is none of the insurer's business ("assigned" is left out). Notes are shown
-# where they are written for the insurer or by it: its own decline, a cancellation reason
-# whoever cancelled, why an appointment is rescheduled or missed. The API shows the same
-# (api/bookings.py INSURER_NOTE_KINDS).
-_INSURER_EVENTS = {
-    "created": ("Request received", False),
-    "start_sourcing": ("MedWorks started looking for a clinic", False),
-    "escalate": ("No network clinic nearby: MedWorks is finding a provider", False),
-    "select_clinic": ("A clinic was asked for dates", False),
-    "offer_dates": ("Dates offered for your approval", False),
-    "approve_date": ("Date approved: appointment booked", False),
-    "decline_dates": ("Dates declined", True),
-    "results_direct_to_patient": ("Results will go directly to the patient", False),
-    "complete": ("Appointment completed", False),
-    "no_show": ("The patient did not attend", True),
-    "reschedule": ("Appointment to be rescheduled", True),
-    "mark_ready_for_billing": ("Paperwork complete", False),
-    "close": ("Closed", False),
-    "cancel": ("Cancelled", True),
-}
-_PARTY_WORDS = {
-    "staff": "MedWorks",
-    "insurer": "your team",
-    "signed_link": "your team (email link)",
-    "clinic": "the clinic",
-}
-
 
 def _origin(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR", "")
@@ -122,29 +92,6 @@ def _case_or_404(request: HttpRequest, order_id: str, purpose: str = "viewed") -
         )
     except NotFound:
         raise Http404("No such booking request") from None
-
-
-def insurer_timeline(events) -> list[dict]:
-    """BookingEvents as an insurer may read them (see _INSURER_EVENTS for what is left out)."""
-    rows = []
-    for event in events:
-        known = _INSURER_EVENTS.get(event.kind)
-        if known is None:
-            continue
-        label, show_note = known
-        party = (event.payload or {}).get("party", "")
-        if event.kind == "cancel":
-            by = (event.payload or {}).get("cancelled_by", "")
-            label = f"Cancelled (asked by the {by})" if by else label
-        rows.append(
-            {
-                "when": event.occurred_at,
-                "label": label,
-                "by": _PARTY_WORDS.get(party, ""),
-                "note": event.note if show_note else "",
-            }
-        )
-    return rows
 
 
 def _transition_names(case: BookingRequest, user) -> set[str]:
@@ -248,7 +195,7 @@ def _portal_case_context(request: HttpRequest, case: BookingRequest, **forms) ->
     return {
         "case": case,
         "services": list(case.services.all()),
-        "timeline": insurer_timeline(selectors.booking_request_timeline(case=case)),
+        "timeline": selectors.insurer_timeline(case=case),
         "offer": offer,
         "slots": slots,
         "can_answer": offer is not None and "approve_date" in allowed,
