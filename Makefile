@@ -20,7 +20,9 @@ install: $(BIN)/.installed
 demo: install
 	$(BIN)/medworks migrate --noinput
 	$(BIN)/medworks seed-demo
-	$(BIN)/medworks runserver $(HOST):$(PORT)
+	@echo "Emails are written to var/mail/ by the worker running beside the server."
+	@trap 'kill 0' INT TERM EXIT; $(BIN)/medworks worker --no-reload -v 0 & \
+	  $(BIN)/medworks runserver $(HOST):$(PORT)
 
 # Delivers queued emails (with retries) and sends day-before reminders; run beside the server.
 worker: install
