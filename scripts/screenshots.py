@@ -132,8 +132,30 @@ def take(base_url: str, out: Path, chromium: Path) -> list[Path]:
         page.get_by_test_id("queue").get_by_role("link").first.click()
         expect(page.get_by_test_id("offer")).to_be_visible()
         shot("case-dates-offered", full_page=False)
-
         context.close()
+
+        # The portals, each signed in as its demo user.
+        for username, pages in [
+            (
+                "insurer",
+                [("/portal/", "insurer-portal"), ("/portal/requests/new/", "insurer-new-request")],
+            ),
+            ("clinic", [("/clinic/", "clinic-portal")]),
+        ]:
+            context = browser.new_context(
+                base_url=base_url, viewport={"width": 1280, "height": 800}, device_scale_factor=1
+            )
+            page = context.new_page()
+            page.goto("/login/")
+            page.get_by_label("Username").fill(username)
+            page.get_by_label("Password").fill(DEMO_PASSWORD)
+            page.get_by_role("button", name="Sign in").click()
+            page.wait_for_load_state()
+            for path, name in pages:
+                page.goto(path)
+                shot(name, full_page=False)
+            context.close()
+
         browser.close()
     return saved
 
