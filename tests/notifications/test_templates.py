@@ -169,6 +169,7 @@ def test_every_template_renders_in_both_languages_from_a_real_case(booked, langu
     slots = [{"slot": s, "approve_url": "https://desk.example/x"} for s in OfferSlot.objects.all()]
     context = {
         **emails._base(case),
+        "case_url": emails.case_url(case, audience="insurer"),
         "appointment": appointment,
         "location": appointment.location,
         "patient": case.patient,

@@ -11,12 +11,30 @@ import datetime as dt
 
 from django.conf import settings
 from django.db.models import prefetch_related_objects
+from django.urls import reverse
 from django.utils import timezone
 
 from medworks.notifications.calendar import ics_for_appointment
 from medworks.notifications.services import email_queue
 
 from .links import offer_link_url
+
+
+# Each audience's own page for a case; the page checks access (and logs the read) itself.
+CASE_PAGES = {
+    "insurer": "web:portal_request",
+    "team": "web:staff_booking_detail",  # the booking team and management
+    "clinic": "web:clinic_request",
+}
+
+
+def case_url(case, *, audience: str) -> str:
+    """The absolute address of the case's page for `audience` (a key of CASE_PAGES).
+
+    Emails link to the case itself, not to a home page; patients have no login, so no link.
+    """
+    path = reverse(CASE_PAGES[audience], kwargs={"order_id": case.order_id})
+    return settings.MEDWORKS_BASE_URL.rstrip("/") + path
 
 
 def _base(case) -> dict:
@@ -27,7 +45,6 @@ def _base(case) -> dict:
         "insurer_reference": case.insurer_reference,
         "services": [s.name_en for s in services],
         "services_fr": [s.name_fr or s.name_en for s in services],
-        "base_url": settings.MEDWORKS_BASE_URL.rstrip("/"),
     }
 
 
@@ -36,7 +53,7 @@ def _insurer(case, template: str, **extra) -> None:
         to=[case.insurer_contact_email],
         template=template,
         language="en",
-        context={**_base(case), **extra},
+        context={**_base(case), "case_url": case_url(case, audience="insurer"), **extra},
         related=case,
     )
 
@@ -51,7 +68,7 @@ def _team(case, template: str, **extra) -> None:
     email_queue(
         to=[settings.MEDWORKS_BOOKING_TEAM_EMAIL],
         template=template,
-        context={**_base(case), **extra},
+        context={**_base(case), "case_url": case_url(case, audience="team"), **extra},
         related=case,
     )
 
@@ -67,7 +84,12 @@ def escalated(case, *, note: str) -> None:
     email_queue(
         to=[settings.MEDWORKS_MANAGEMENT_EMAIL],
         template="team_escalated",
-        context={**_base(case), "note": note, "postal_code": case.patient.postal_code},
+        context={
+            **_base(case),
+            "case_url": case_url(case, audience="team"),
+            "note": note,
+            "postal_code": case.patient.postal_code,
+        },
         related=case,
     )
 
@@ -105,14 +127,14 @@ def booked(case, appointment) -> None:
             to=[location.email],
             template="clinic_booking",
             language=_clinic_language(location),
-            context={**context, "patient": patient},
+            context={**context, "patient": patient, "case_url": case_url(case, audience="clinic")},
             related=case,
             attachments=attachments,
         )
     email_queue(
         to=[case.insurer_contact_email],
         template="insurer_booked",
-        context=context,
+        context={**context, "case_url": case_url(case, audience="insurer")},
         related=case,
         attachments=attachments,
     )
@@ -171,6 +193,6 @@ def reminder(case, appointment) -> None:
             template="clinic_reminder",
             language=_clinic_language(appointment.location),
             # The clinic already has the patient from the booking; the name says who is coming.
-            context={**context, "patient": patient},
+            context={**context, "patient": patient, "case_url": case_url(case, audience="clinic")},
             related=case,
         )
