@@ -1,4 +1,4 @@
-"""JSON API v1: services and matches, for signed-in staff only, errors as JSON with fields."""
+"""JSON API v1: services (staff and insurers) and matches (staff only), errors as JSON with fields."""
 
 from __future__ import annotations
 
@@ -85,7 +85,7 @@ def test_an_anonymous_caller_gets_401_json(api, url):
         ("outsider", MATCHES, 403),
         ("booking_agent", SERVICES, 200),
         ("finance_user", SERVICES, 200),
-        ("insurer_user", SERVICES, 403),
+        ("insurer_user", SERVICES, 200),  # an insurer needs the codes to submit requests
         ("clinic_user", SERVICES, 403),
         ("outsider", SERVICES, 403),
     ],
@@ -97,6 +97,41 @@ def test_each_persona_gets_what_its_role_allows(api, request, persona, url, stat
     assert response.status_code == status
     if status == 403:
         assert response.json()["code"] == "permission_denied"
+
+
+@pytest.mark.django_db
+def test_an_insurers_api_key_reads_the_catalogue_codes_it_submits_requests_with(
+    client, insurer_key
+):
+    response = client.get(SERVICES, headers={"Authorization": f"Bearer {insurer_key.secret}"})
+    assert response.status_code == 200
+    codes = [s["code"] for s in response.json()]
+    assert "XRAY" in codes and "MRI" in codes
+    # Codes and names only: nothing about clinics or their prices.
+    assert all(set(s) == {"code", "name_en", "name_fr", "category"} for s in response.json())
+    response = client.get(SERVICES, headers={"X-API-Key": insurer_key.secret})
+    assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_an_insurers_api_key_still_cannot_match_clinics(client, insurer_key):
+    clinic(TORONTO)
+    response = client.get(
+        MATCHES,
+        {"postal_code": "M5V 3L9", "service": "XRAY"},
+        headers={"Authorization": f"Bearer {insurer_key.secret}"},
+    )
+    assert response.status_code == 403
+    assert response.json()["code"] == "permission_denied"
+
+
+@pytest.mark.django_db
+def test_a_revoked_insurer_key_cannot_read_the_catalogue(client, insurer_key, coordinator):
+    from medworks.accounts.services import api_key_revoke
+
+    api_key_revoke(api_key=insurer_key.key, acting_user=coordinator)
+    response = client.get(SERVICES, headers={"Authorization": f"Bearer {insurer_key.secret}"})
+    assert response.status_code == 401
 
 
 @pytest.mark.parametrize(

@@ -62,9 +62,10 @@ class StaffSession(SessionAuth):
 AUTHENTICATORS = [ApiKeyBearer(), ApiKeyHeader(), StaffSession()]
 
 
-def require(request, capability: Capability) -> None:
-    """Refuse with 403 unless the caller's role grants the capability."""
-    if not user_can(request.auth, capability):
+def require(request, capability: Capability, *alternatives: Capability) -> None:
+    """Refuse with 403 unless the caller's role grants the capability (or one of the
+    alternatives: a route two kinds of caller read, such as the service catalogue)."""
+    if not any(user_can(request.auth, c) for c in (capability, *alternatives)):
         raise PermissionDenied("permission_denied", "Your role does not allow this.", fields={})
 
 

@@ -1,4 +1,7 @@
-"""API v1: the service catalogue and clinic matching. Handlers parse, check, call, render."""
+"""API v1: the service catalogue (staff and insurers) and clinic matching (staff).
+
+Handlers parse, check, call, render.
+"""
 
 from __future__ import annotations
 
@@ -69,9 +72,18 @@ class MatchQuery(Schema):
     limit: int = Field(10, ge=1, le=MAX_LIMIT)
 
 
-@router.get("/services", response=list[ServiceOut], summary="The active service catalogue")
+@router.get(
+    "/services",
+    response=list[ServiceOut],
+    summary="The active service catalogue",
+    description=(
+        "Codes and names only (no clinic or price). Staff, and insurers (API key or portal "
+        "session), who name these codes in `services` when they submit a booking request."
+    ),
+)
 def services(request):
-    require(request, Capability.DIRECTORY_VIEW)
+    # An insurer needs the codes to submit a request (BOOKING_SUBMIT); matching stays staff-only.
+    require(request, Capability.DIRECTORY_VIEW, Capability.BOOKING_SUBMIT)
     return list(service_list())
 
 
