@@ -1,4 +1,4 @@
-"""JSON API v1: services (staff and insurers) and matches (staff only), errors as JSON with fields."""
+"""JSON API v1: services (staff, insurers) and matches (staff only), errors as JSON with fields."""
 
 from __future__ import annotations
 

@@ -19,7 +19,6 @@ from medworks.notifications.services import email_queue
 
 from .links import offer_link_url
 
-
 # Each audience's own page for a case; the page checks access (and logs the read) itself.
 CASE_PAGES = {
     "insurer": "web:portal_request",
