@@ -29,6 +29,7 @@ DOCUMENT_ROUTES = {
     "staff_document_new": (("get", "post"), None, WORKERS),
     "staff_document_download": (("get",), "version", STAFF_READERS),
     "staff_gop_new": (("get", "post"), None, WORKERS),
+    "staff_gop_request": (("post",), None, WORKERS),
     "staff_gop_amend": (("get", "post"), "gop", WORKERS),
     "staff_gop_status": (("post",), "gop", WORKERS),
     "staff_case_access": (("get",), None, STAFF_READERS),

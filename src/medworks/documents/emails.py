@@ -1,7 +1,9 @@
-"""Emails about documents: the clinic hears of new paperwork, the team of signed forms back.
+"""Emails about documents: the clinic hears of new paperwork, the team of signed forms back,
+the insurer that MedWorks asks it for a GOP.
 
-Neither carries patient data (no names, no document titles, which people fill in freely): the
-Order Id, the kind of paper and a link to the portal, where access is checked and logged.
+None carries patient data (no names, no document titles, no notes, which people fill in
+freely): the Order Id, the insurer's reference, the kind of paper and a link to the case's
+page, where access is checked and logged.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.utils import timezone
 
+from medworks.bookings.emails import case_url
 from medworks.bookings.models import AppointmentStatus, BookingStatus
 from medworks.notifications.services import email_queue
 
@@ -25,10 +28,6 @@ _BEFORE_APPOINTMENT = frozenset(
 def _clinic_language(location) -> str:
     languages = (location.languages or "").lower()
     return "fr" if "french" in languages and "english" not in languages else "en"
-
-
-def _base_url() -> str:
-    return settings.MEDWORKS_BASE_URL.rstrip("/")
 
 
 def paperwork_for_clinic(case, *, kind: str, what: str = "document") -> bool:
@@ -58,7 +57,7 @@ def paperwork_for_clinic(case, *, kind: str, what: str = "document") -> bool:
             "what": what,
             "location": location,
             "appointment": appointment,
-            "url": f"{_base_url()}/clinic/requests/{case.order_id}/",
+            "url": case_url(case, audience="clinic"),
         },
         related=case,
     )
@@ -74,7 +73,24 @@ def paperwork_back_for_team(case, *, version) -> None:
             "order_id": case.order_id,
             "location": case.location,
             "signed_on": version.signed_on,
-            "url": f"{_base_url()}/staff/bookings/{case.order_id}/",
+            "url": case_url(case, audience="team"),
+        },
+        related=case,
+    )
+
+
+def gop_requested_for_insurer(case) -> None:
+    """MedWorks asks the insurer's contact for a guarantee of payment (SOP case 1 step 4).
+
+    The staff note stays on the case: it is written for the team and may name anything.
+    """
+    email_queue(
+        to=[case.insurer_contact_email],
+        template="insurer_gop_requested",
+        context={
+            "order_id": case.order_id,
+            "insurer_reference": case.insurer_reference,
+            "url": case_url(case, audience="insurer"),
         },
         related=case,
     )

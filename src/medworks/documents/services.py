@@ -676,7 +676,8 @@ def _next_gop_version(case) -> int:
 
 def gop_request(*, case: BookingRequest, acting_user, note: str = "") -> Gop:
     """MedWorks asks the insurer for a GOP: a placeholder (status requested) with no terms,
-    filled in by `gop_issue`. Staff only."""
+    filled in by `gop_issue`. Staff only. The insurer's contact is emailed (after commit, by
+    the outbox); the note stays on the case for the team."""
     case = _visible_case(case, acting_user)
     if _party(acting_user, case) != UploaderParty.STAFF:
         raise PermissionDenied("gop_forbidden", "Only MedWorks requests a GOP.")
@@ -692,6 +693,7 @@ def gop_request(*, case: BookingRequest, acting_user, note: str = "") -> Gop:
             insurer_reference=case.insurer_reference,
         )
         _gop_event(gop=gop, kind="gop_requested", user=acting_user, note=note.strip())
+        emails.gop_requested_for_insurer(case)
     return gop
 
 

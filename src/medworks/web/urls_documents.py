@@ -22,6 +22,7 @@ urlpatterns: list = [
         name="staff_document_download",
     ),
     path(_STAFF + "gops/new/", staff.staff_gop_new, name="staff_gop_new"),
+    path(_STAFF + "gops/request/", staff.staff_gop_request, name="staff_gop_request"),
     path(_STAFF + "gops/<int:gop_id>/amend/", staff.staff_gop_amend, name="staff_gop_amend"),
     path(_STAFF + "gops/<int:gop_id>/status/", staff.staff_gop_status, name="staff_gop_status"),
     path(_STAFF + "access/", staff.staff_case_access, name="staff_case_access"),

@@ -1,5 +1,6 @@
-"""Paperwork in the staff back office: attach a document (or a new version of one), issue and
-amend a GOP, change a GOP's status, download, and the access history of a case and a patient.
+"""Paperwork in the staff back office: attach a document (or a new version of one), ask the
+insurer for a GOP, issue and amend a GOP, change a GOP's status, download, and the access
+history of a case and a patient.
 
 The documents panel itself is part of the case page (`staff_panel_context`, included by
 bookings_staff._render_case). Each form here posts to its own route: success goes back to
@@ -9,6 +10,7 @@ and the input kept (status 400). Downloads go through `document_open`, which log
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -17,12 +19,12 @@ from django.views.decorators.http import require_POST
 
 from medworks.accounts.permissions import Capability, user_can
 from medworks.bookings import selectors as booking_selectors
-from medworks.bookings.models import BookingRequest
+from medworks.bookings.models import BookingRequest, BookingStatus
 from medworks.bookings.workflow import TRANSITIONS
 from medworks.core.errors import DomainError
 from medworks.documents import selectors as document_selectors
 from medworks.documents import services as document_services
-from medworks.documents.models import DocumentAccessAction
+from medworks.documents.models import GOP_LIVE_STATUSES, DocumentAccessAction
 
 from ..access import require_capability
 from ..uploads import mark_skipped_uploads
@@ -36,10 +38,27 @@ from .documents_forms import (
 FORM_PAGE = "web/documents/form_page.html"
 
 
+class GopRequestForm(forms.Form):
+    note = forms.CharField(
+        label="Note for the team (not sent to the insurer)", required=False, max_length=2000
+    )
+
+
+def _may_request_gop(case: BookingRequest, gops) -> bool:
+    """The case needs paperwork, is not over, and has no GOP standing or already asked for
+    (`gop_request` refuses a second one)."""
+    return (
+        case.paperwork_required
+        and case.status not in (BookingStatus.CANCELLED, BookingStatus.CLOSED)
+        and not any(g.status in GOP_LIVE_STATUSES for g in gops)
+    )
+
+
 def staff_panel_context(request: HttpRequest, case: BookingRequest) -> dict:
     """The case page's documents panel (read by bookings_staff._render_case)."""
     works = user_can(request.user, Capability.BOOKING_WORK)
     context = panels.panel_context(request, case, face="staff")
+    can_request_gop = works and _may_request_gop(case, context["gops"])
     # The workflow hides "Ready for billing" while its guard refuses; say why here.
     billing = TRANSITIONS["mark_ready_for_billing"]
     reason = billing.guard(case) if case.status in billing.sources and billing.guard else None
@@ -48,6 +67,8 @@ def staff_panel_context(request: HttpRequest, case: BookingRequest) -> dict:
             "billing_waits": f"{billing.label} waits: {reason}" if reason else "",
             "works": works,
             "upload_form": DocumentUploadForm(prefix="doc") if works else None,
+            "can_request_gop": can_request_gop,
+            "gop_request_form": GopRequestForm(prefix="gop-request") if can_request_gop else None,
         }
     )
     return {"documents_panel": context}
@@ -219,6 +240,30 @@ def staff_gop_new(request: HttpRequest, order_id: str) -> HttpResponse:
 def staff_gop_amend(request: HttpRequest, order_id: str, gop_id: int) -> HttpResponse:
     case = panels.case_logged(request, order_id)
     return _gop_page(request, case, gop=panels.gop_in_case(request, case, gop_id))
+
+
+@require_POST
+@require_capability(Capability.BOOKING_WORK)
+def staff_gop_request(request: HttpRequest, order_id: str) -> HttpResponse:
+    """Ask the insurer for a GOP: a requested GOP on the case, and an email to its contact."""
+    case = panels.case_in_scope(request, order_id)
+    form = GopRequestForm(request.POST, prefix="gop-request")
+    if not form.is_valid():
+        messages.error(request, "The note is too long (2,000 characters at most).")
+        return _back(case)
+    try:
+        gop = document_services.gop_request(
+            case=case, acting_user=request.user, note=form.cleaned_data["note"]
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            f"GOP requested from {case.insurer.name} (version {gop.version}); "
+            f"{case.insurer_contact_email} is emailed.",
+        )
+    return _back(case)
 
 
 @require_POST
