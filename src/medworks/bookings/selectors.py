@@ -429,6 +429,26 @@ INSURER_EVENTS: dict[str, tuple[str, bool]] = {
     "mark_ready_for_billing": ("Paperwork complete", False),
     "close": ("Closed", False),
     "cancel": ("Cancelled", True),
+    # Paperwork (documents.services). A GOP's notes are staff's (why it was asked for, why
+    # cancelled), so none is shown. Left out: "gop_superseded" (told by "gop_amended") and
+    # "gop_service_rendered" (MedWorks' bookkeeping; "Appointment completed" says it).
+    "gop_requested": ("MedWorks asked you for a guarantee of payment (GOP)", False),
+    "gop_issued": ("Guarantee of payment (GOP) received", False),
+    "gop_amended": ("Amended guarantee of payment (GOP) received", False),
+    "gop_acknowledged": ("The clinic acknowledged the GOP", False),
+    "gop_expired": ("The GOP expired", False),
+    "gop_cancelled": ("The GOP was cancelled", False),
+    "document_uploaded": ("Document added", False),  # told by its kind: INSURER_DOCUMENT_EVENTS
+}
+# A document upload in the insurer's words, by the kind of paper (documents.models.DocumentKind).
+# A kind not listed stays hidden: above all the clinic's invoice ("clinic_invoice"), which
+# shows the clinic's price and is never the insurer's to see, not even that it arrived.
+INSURER_DOCUMENT_EVENTS: dict[str, str] = {
+    "gop": "GOP document added",
+    "insurer_form": "Insurer forms added",
+    "completed_form": "Signed paperwork received from the clinic",
+    "results": "Results received",
+    "other": "Document added",
 }
 _PARTY_WORDS = {
     "staff": "MedWorks",
@@ -458,6 +478,10 @@ def insurer_timeline(*, case: BookingRequest) -> list[InsurerTimelineEntry]:
             continue
         label, show_note = known
         payload = event.payload or {}
+        if event.kind == "document_uploaded":
+            label = INSURER_DOCUMENT_EVENTS.get(payload.get("kind", ""))
+            if label is None:
+                continue
         if event.kind == "cancel" and payload.get("cancelled_by"):
             label = f"Cancelled (asked by the {payload['cancelled_by']})"
         rows.append(
