@@ -4,6 +4,8 @@ sends back the signed documents (signer, date, attestation) and its invoice."""
 
 from __future__ import annotations
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -256,3 +258,89 @@ def test_the_clinic_sees_no_paperwork_before_the_case_is_booked_there(
 
     assert 'data-testid="paperwork"' not in page
     assert "Upload signed documents" not in page
+
+
+def _book_with_paperwork(*, insurer_user, clinic_location, booking_agent, days: int):
+    """One more of Maple Assist's cases booked at Harbour Clinic, with an issued GOP and an
+    insurer form in two versions: every kind of row the home's paperwork cell reads."""
+    from medworks.bookings import services as bookings
+    from medworks.documents import services as documents
+    from tests import factories
+
+    from .documents_world import gop_terms
+
+    case = factories.make_case_awaiting_dates(
+        insurer=insurer_user.organisation,
+        location=clinic_location,
+        agent=booking_agent,
+        paperwork_required=True,
+        results_delivery="via_paperwork",
+    )
+    offer = bookings.availability_offer_record(
+        case=case, slots=[factories.slot_data(days=days)], acting_user=booking_agent
+    )
+    bookings.availability_offer_approve(slot=offer.slots.get(), acting_user=booking_agent)
+    case.refresh_from_db()
+    documents.gop_issue(
+        case=case,
+        data=gop_terms(),
+        acting_user=insurer_user,
+        file=upload(samples.pdf(f"GOP {days}")),
+        filename="gop.pdf",
+    )
+    first = documents.document_upload(
+        case=case,
+        kind=DocumentKind.INSURER_FORM,
+        file=upload(samples.pdf(f"Form {days} v1")),
+        filename="form.pdf",
+        acting_user=insurer_user,
+    )
+    documents.document_upload(
+        case=case,
+        kind=DocumentKind.INSURER_FORM,
+        file=upload(samples.pdf(f"Form {days} v2")),
+        filename="form.pdf",
+        acting_user=insurer_user,
+        document=first.document,
+    )
+    return case
+
+
+def _home_queries(queries) -> tuple[int, int]:
+    """(reads, access-record inserts) among one page's queries."""
+    inserts = sum(1 for q in queries if q["sql"].startswith('INSERT INTO "core_auditevent"'))
+    return len(queries) - inserts, inserts
+
+
+def test_the_clinic_home_costs_the_same_reads_for_one_or_five_appointments_with_paperwork(
+    client,
+    clinic_user,
+    insurer_user,
+    clinic_location,
+    booking_agent,
+    document_store,
+    django_assert_num_queries,
+):
+    # Each appointment shown names its patient, so the privacy rules want one access record
+    # (an INSERT) per case shown: those, and only those, grow with the appointments. Every
+    # read (cases, patients, services, documents, versions, GOPs) is done once for all.
+    world = {
+        "insurer_user": insurer_user,
+        "clinic_location": clinic_location,
+        "booking_agent": booking_agent,
+    }
+    client.force_login(clinic_user)
+    _book_with_paperwork(**world, days=3)
+    with CaptureQueriesContext(connection) as one:
+        assert client.get(reverse("web:clinic_home")).status_code == 200
+    reads_one, inserts_one = _home_queries(one.captured_queries)
+    for days in range(4, 8):
+        _book_with_paperwork(**world, days=days)
+
+    with django_assert_num_queries(len(one) + 4) as five:
+        home = client.get(reverse("web:clinic_home")).content.decode()
+
+    assert _home_queries(five.captured_queries) == (reads_one, inserts_one + 4)
+    assert inserts_one == 1
+    assert home.count("Acknowledge GOP") == 5
+    assert home.count("(Insurer form, v2)") == 5  # the current version of each form

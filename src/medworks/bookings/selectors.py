@@ -316,9 +316,20 @@ def clinic_appointments_booked(*, user, origin: str = "", limit: int = 100) -> l
     Past ones stay until the clinic marks them completed or no-show. The page shows the patient
     details the clinic needs, so each case read is logged exactly as `booking_request_get`
     logs it (one access record per case shown), with one query for all of them.
+
+    Each case comes with its paperwork prefetched for all cases at once, so the clinic home
+    costs the same queries for one appointment or a hundred (but the access records): the
+    documents this user may see (`Document.objects.for_user`) as `case.documents.all()`, each
+    with its versions newest first, and the GOP versions newest first as `case.gops.all()`.
     """
+    # Imported here: documents builds on bookings, so bookings never imports it at load time.
+    from medworks.documents.models import Document, DocumentVersion, Gop
+
     from .models import Appointment, AppointmentStatus
 
+    documents = Document.objects.for_user(user).prefetch_related(
+        Prefetch("versions", queryset=DocumentVersion.objects.order_by("-number"))
+    )
     appointments = list(
         Appointment.objects.filter(
             status=AppointmentStatus.BOOKED,
@@ -329,7 +340,9 @@ def clinic_appointments_booked(*, user, origin: str = "", limit: int = 100) -> l
             Prefetch(
                 "request__services",
                 queryset=Service.objects.only("code", "name_en").order_by("code"),
-            )
+            ),
+            Prefetch("request__documents", queryset=documents.order_by("created_at", "pk")),
+            Prefetch("request__gops", queryset=Gop.objects.order_by("-version")),
         )
         .order_by("starts_at", "pk")[:limit]
     )

@@ -21,7 +21,6 @@ from django.views.decorators.http import require_POST
 from medworks.accounts.permissions import Capability, user_can
 from medworks.bookings.models import BookingRequest, BookingStatus
 from medworks.core.errors import DomainError
-from medworks.documents import selectors as document_selectors
 from medworks.documents import services as document_services
 from medworks.documents.models import DocumentKind, GopStatus
 
@@ -173,14 +172,16 @@ def clinic_panel_context(request: HttpRequest, case: BookingRequest) -> dict:
     return {"documents_panel": context}
 
 
-def clinic_home_paperwork(request: HttpRequest, appointments) -> None:
+def clinic_home_paperwork(appointments) -> None:
     """Put each upcoming appointment's paperwork to retrieve on it (`appointment.paperwork`:
-    (document, current version, download url)) and the GOPs waiting for acknowledgement."""
+    (document, current version, download url)) and the GOPs waiting for acknowledgement.
+
+    Reads only what `bookings.selectors.clinic_appointments_booked` prefetched (the documents
+    the user may see with their versions, and the GOPs): no query per appointment.
+    """
     for appointment in appointments:
         case = appointment.request
-        rows = panels.document_rows(
-            document_selectors.documents_for_case(case=case, user=request.user)
-        )
+        rows = panels.document_rows(case.documents.all())
         appointment.paperwork = [
             (
                 row.document,
@@ -191,9 +192,7 @@ def clinic_home_paperwork(request: HttpRequest, appointments) -> None:
             if row.current is not None and row.document.kind in panels.TO_RETRIEVE
         ]
         appointment.gops_to_acknowledge = [
-            g
-            for g in document_selectors.gops_for_case(case=case, user=request.user)
-            if g.status == GopStatus.ISSUED
+            g for g in case.gops.all() if g.status == GopStatus.ISSUED
         ]
 
 
