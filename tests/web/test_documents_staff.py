@@ -3,16 +3,19 @@ recording and amending a GOP, its status, downloads, the readiness gate, access 
 
 from __future__ import annotations
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from medworks.bookings.models import BookingStatus
 from medworks.bookings.services import appointment_complete
 from medworks.core.models import AuditEvent
+from medworks.documents import services as documents
 from medworks.documents.models import Document, DocumentAccess, DocumentKind, Gop, GopStatus
 from tests.documents import samples
 
-from .documents_world import gop_post, upload
+from .documents_world import gop_post, gop_terms, upload
 
 
 def case_url(case) -> str:
@@ -335,3 +338,44 @@ def test_a_file_past_the_upload_cap_is_dropped_as_it_arrives_and_said_too_large(
     assert "This file is larger than 1.0\xa0KB, the largest accepted." in file_field
     assert "This field is required" not in file_field
     assert not Document.objects.exists()
+
+
+def _paper_in_two_versions(case, user, n: int) -> None:
+    """Document n of the case, uploaded by `user`, then a second version of it."""
+    first = documents.document_upload(
+        case=case,
+        kind=DocumentKind.INSURER_FORM,
+        file=upload(samples.pdf(f"Paper {n}, version 1")),
+        filename=f"paper-{n}.pdf",
+        acting_user=user,
+        title=f"Paper {n}",
+    )
+    documents.document_upload(
+        case=case,
+        kind=DocumentKind.INSURER_FORM,
+        file=upload(samples.pdf(f"Paper {n}, version 2")),
+        filename=f"paper-{n}.pdf",
+        acting_user=user,
+        document=first.document,
+    )
+
+
+def test_the_case_page_costs_the_same_queries_for_one_or_four_documents_of_two_versions(
+    client, booking_agent, insurer_user, booked_case, issued_gop, django_assert_num_queries
+):
+    client.force_login(booking_agent)
+    _paper_in_two_versions(booked_case, booking_agent, 1)
+    with CaptureQueriesContext(connection) as one:
+        assert client.get(case_url(booked_case)).status_code == 200
+    for n in (2, 3, 4):  # other uploaders, and a GOP amended: more rows of every kind
+        _paper_in_two_versions(booked_case, insurer_user, n)
+    documents.gop_amend(
+        gop=issued_gop, data=gop_terms(max_amount="750.00"), acting_user=insurer_user
+    )
+
+    with django_assert_num_queries(len(one)):
+        page = client.get(case_url(booked_case)).content.decode()
+
+    panel = page.split('data-testid="documents"', 1)[1].split("</section>", 1)[0]
+    assert panel.count(">version 1</a>") == 4  # each paper's older version
+    assert "GOP version 2" in panel
