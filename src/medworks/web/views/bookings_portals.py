@@ -21,7 +21,7 @@ from medworks.bookings import selectors, services
 from medworks.bookings.forms import BookingRequestForm
 from medworks.bookings.models import BookingRequest, BookingStatus, Channel
 from medworks.bookings.workflow import available_transitions
-from medworks.core.errors import DomainError, NotFound
+from medworks.core.errors import DomainError
 from medworks.notifications.calendar import ics_for_appointment
 from medworks.notifications.formatting import format_when, zone_for
 
@@ -29,6 +29,7 @@ from ..access import require_capability
 from ..forms import add_domain_errors
 from ..forms_bookings_portals import NoteForm, PortalFilterForm, SlotFormSet
 from . import documents_portals
+from ._actions import case_or_404, origin_of, run_action, run_form_action
 
 REQUESTS_PER_PAGE = 50
 
@@ -79,19 +80,6 @@ INSURER_NEXT_ACTION = {
     BookingStatus.BOOKED: "Appointment booked",
     BookingStatus.NO_SHOW: "The patient did not attend: MedWorks will contact you",
 }
-
-
-def _origin(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "")
-
-
-def _case_or_404(request: HttpRequest, order_id: str, purpose: str = "viewed") -> BookingRequest:
-    try:
-        return selectors.booking_request_get(
-            user=request.user, order_id=order_id, origin=_origin(request), purpose=purpose
-        )
-    except NotFound:
-        raise Http404("No such booking request") from None
 
 
 def _transition_names(case: BookingRequest, user) -> set[str]:
@@ -184,7 +172,7 @@ def portal_request_new(request: HttpRequest) -> HttpResponse:
 
 @require_capability(Capability.INSURER_PORTAL)
 def portal_request(request: HttpRequest, order_id: str) -> HttpResponse:
-    case = _case_or_404(request, order_id)
+    case = case_or_404(request, order_id, purpose="viewed")
     return render(request, "web/portal/request.html", _portal_case_context(request, case))
 
 
@@ -210,7 +198,7 @@ def _portal_case_context(request: HttpRequest, case: BookingRequest, **forms) ->
 @require_POST
 @require_capability(Capability.BOOKING_SUBMIT)
 def portal_request_approve(request: HttpRequest, order_id: str) -> HttpResponse:
-    case = _case_or_404(request, order_id, purpose="date_approved")
+    case = case_or_404(request, order_id, purpose="date_approved")
     offer = selectors.booking_request_open_offer(case=case)
     slot = None
     if offer is not None:
@@ -218,31 +206,30 @@ def portal_request_approve(request: HttpRequest, order_id: str) -> HttpResponse:
     if slot is None:
         messages.error(request, "This date is no longer offered.")
         return redirect("web:portal_request", order_id=case.order_id)
-    try:
-        appointment = services.availability_offer_approve(slot=slot, acting_user=request.user)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        when = format_when(appointment.starts_at, appointment.location)
-        messages.success(request, f"Booked for {when}. Thank you.")
+    run_action(
+        request,
+        lambda: services.availability_offer_approve(slot=slot, acting_user=request.user),
+        success=lambda appointment: (
+            f"Booked for {format_when(appointment.starts_at, appointment.location)}. Thank you."
+        ),
+    )
     return redirect("web:portal_request", order_id=case.order_id)
 
 
 @require_POST
 @require_capability(Capability.BOOKING_SUBMIT)
 def portal_request_decline(request: HttpRequest, order_id: str) -> HttpResponse:
-    case = _case_or_404(request, order_id, purpose="dates_declined")
+    case = case_or_404(request, order_id, purpose="dates_declined")
     form = NoteForm(request.POST, prefix="decline")
-    if form.is_valid():
-        try:
-            services.availability_offer_decline(
-                case=case, acting_user=request.user, note=form.cleaned_data["note"]
-            )
-        except DomainError as exc:
-            add_domain_errors(form, exc)
-        else:
-            messages.success(request, "Dates declined. MedWorks will look for other dates.")
-            return redirect("web:portal_request", order_id=case.order_id)
+    if run_form_action(
+        request,
+        form,
+        lambda data: services.availability_offer_decline(
+            case=case, acting_user=request.user, note=data["note"]
+        ),
+        success="Dates declined. MedWorks will look for other dates.",
+    ):
+        return redirect("web:portal_request", order_id=case.order_id)
     context = _portal_case_context(request, case, decline_form=form)
     return render(request, "web/portal/request.html", context, status=400)
 
@@ -250,21 +237,17 @@ def portal_request_decline(request: HttpRequest, order_id: str) -> HttpResponse:
 @require_POST
 @require_capability(Capability.BOOKING_SUBMIT)
 def portal_request_cancel(request: HttpRequest, order_id: str) -> HttpResponse:
-    case = _case_or_404(request, order_id, purpose="cancelled")
+    case = case_or_404(request, order_id, purpose="cancelled")
     form = NoteForm(request.POST, prefix="cancel")
-    if form.is_valid():
-        try:
-            services.booking_request_cancel(
-                case=case,
-                acting_user=request.user,
-                cancelled_by="insurer",
-                note=form.cleaned_data["note"],
-            )
-        except DomainError as exc:
-            add_domain_errors(form, exc)
-        else:
-            messages.success(request, f"Request {case.order_id} cancelled.")
-            return redirect("web:portal_request", order_id=case.order_id)
+    if run_form_action(
+        request,
+        form,
+        lambda data: services.booking_request_cancel(
+            case=case, acting_user=request.user, cancelled_by="insurer", note=data["note"]
+        ),
+        success=f"Request {case.order_id} cancelled.",
+    ):
+        return redirect("web:portal_request", order_id=case.order_id)
     context = _portal_case_context(request, case, cancel_form=form)
     return render(request, "web/portal/request.html", context, status=400)
 
@@ -283,7 +266,7 @@ def _calendar_response(case: BookingRequest) -> HttpResponse:
 
 @require_capability(Capability.INSURER_PORTAL)
 def portal_request_calendar(request: HttpRequest, order_id: str) -> HttpResponse:
-    return _calendar_response(_case_or_404(request, order_id, purpose="calendar_downloaded"))
+    return _calendar_response(case_or_404(request, order_id, purpose="calendar_downloaded"))
 
 
 # --- Clinic portal ----------------------------------------------------------------------------
@@ -294,7 +277,7 @@ def clinic_bookings_context(request: HttpRequest) -> dict:
     return {
         "awaiting": selectors.clinic_requests_awaiting(user=request.user),
         "appointments": selectors.clinic_appointments_booked(
-            user=request.user, origin=_origin(request)
+            user=request.user, origin=origin_of(request)
         ),
     }
 
@@ -322,7 +305,7 @@ def _clinic_case_context(request: HttpRequest, case: BookingRequest, **forms) ->
 
 @require_capability(Capability.CLINIC_PORTAL)
 def clinic_request(request: HttpRequest, order_id: str) -> HttpResponse:
-    case = _case_or_404(request, order_id)
+    case = case_or_404(request, order_id, purpose="viewed")
     return render(request, "web/clinic/request.html", _clinic_case_context(request, case))
 
 
@@ -342,7 +325,7 @@ def _put_slot_errors(formset, rows: list[int], exc: DomainError) -> None:
 @require_POST
 @require_capability(Capability.CLINIC_AVAILABILITY)
 def clinic_request_dates(request: HttpRequest, order_id: str) -> HttpResponse:
-    case = _case_or_404(request, order_id, purpose="dates_offered")
+    case = case_or_404(request, order_id, purpose="dates_offered")
     formset = SlotFormSet(request.POST, prefix="slots")
     if formset.is_valid():
         slots, rows = formset.slots(zone_for(case.location))
@@ -368,7 +351,7 @@ def clinic_request_dates(request: HttpRequest, order_id: str) -> HttpResponse:
 @require_capability(Capability.CLINIC_AVAILABILITY)
 def clinic_request_outcome(request: HttpRequest, order_id: str) -> HttpResponse:
     """Completed or no-show, from the appointment's two buttons."""
-    case = _case_or_404(request, order_id, purpose="outcome_recorded")
+    case = case_or_404(request, order_id, purpose="outcome_recorded")
     outcome = request.POST.get("outcome")
     use_case = {
         "completed": services.appointment_complete,
@@ -376,13 +359,12 @@ def clinic_request_outcome(request: HttpRequest, order_id: str) -> HttpResponse:
     }.get(outcome)
     if use_case is None:
         return HttpResponse("Unknown outcome.", status=400)
-    try:
-        use_case(case=case, acting_user=request.user)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        done = "completed" if outcome == "completed" else "marked as a no-show"
-        messages.success(request, f"{case.order_id} {done}.")
+    done = "completed" if outcome == "completed" else "marked as a no-show"
+    run_action(
+        request,
+        lambda: use_case(case=case, acting_user=request.user),
+        success=f"{case.order_id} {done}.",
+    )
     if request.POST.get("next") == "home":
         return redirect("web:clinic_home")
     return redirect("web:clinic_request", order_id=case.order_id)
@@ -391,25 +373,21 @@ def clinic_request_outcome(request: HttpRequest, order_id: str) -> HttpResponse:
 @require_POST
 @require_capability(Capability.CLINIC_AVAILABILITY)
 def clinic_request_cancel(request: HttpRequest, order_id: str) -> HttpResponse:
-    case = _case_or_404(request, order_id, purpose="cancelled")
+    case = case_or_404(request, order_id, purpose="cancelled")
     form = NoteForm(request.POST, prefix="cancel")
-    if form.is_valid():
-        try:
-            services.booking_request_cancel(
-                case=case,
-                acting_user=request.user,
-                cancelled_by="clinic",
-                note=form.cleaned_data["note"],
-            )
-        except DomainError as exc:
-            add_domain_errors(form, exc)
-        else:
-            messages.success(request, f"{case.order_id} cancelled. MedWorks has been told.")
-            return redirect("web:clinic_home")
+    if run_form_action(
+        request,
+        form,
+        lambda data: services.booking_request_cancel(
+            case=case, acting_user=request.user, cancelled_by="clinic", note=data["note"]
+        ),
+        success=f"{case.order_id} cancelled. MedWorks has been told.",
+    ):
+        return redirect("web:clinic_home")
     context = _clinic_case_context(request, case, cancel_form=form)
     return render(request, "web/clinic/request.html", context, status=400)
 
 
 @require_capability(Capability.CLINIC_PORTAL)
 def clinic_request_calendar(request: HttpRequest, order_id: str) -> HttpResponse:
-    return _calendar_response(_case_or_404(request, order_id, purpose="calendar_downloaded"))
+    return _calendar_response(case_or_404(request, order_id, purpose="calendar_downloaded"))

@@ -32,15 +32,17 @@ from medworks.bookings.models import (
     BookingRequest,
     BookingStatus,
     Channel,
+    OfferSlot,
     OfferStatus,
 )
 from medworks.bookings.workflow import TRANSITIONS, Party, available_transitions, party_of
-from medworks.core.errors import DomainError, NotFound
+from medworks.core.errors import DomainError
 from medworks.network.matching import match_clinics
 
 from ..access import require_capability
 from ..forms import add_domain_errors
 from . import documents_staff
+from ._actions import case_or_404, run_action, run_form_action
 from .bookings_staff_forms import (
     ApproveSlotForm,
     CancelForm,
@@ -141,18 +143,6 @@ def work_queue(request: HttpRequest) -> HttpResponse:
 
 
 # --- The case page ----------------------------------------------------------------------------
-
-
-def _case_or_404(request: HttpRequest, order_id: str, purpose: str = "viewed") -> BookingRequest:
-    try:
-        return selectors.booking_request_get(
-            user=request.user,
-            order_id=order_id,
-            origin=request.META.get("REMOTE_ADDR", ""),
-            purpose=purpose,
-        )
-    except NotFound:
-        raise Http404("No such booking request") from None
 
 
 def _may(case: BookingRequest, user, name: str) -> bool:
@@ -283,13 +273,13 @@ def _render_case(
 
 @require_capability(Capability.BOOKING_VIEW)
 def case_detail(request: HttpRequest, order_id: str) -> HttpResponse:
-    return _render_case(request, _case_or_404(request, order_id))
+    return _render_case(request, case_or_404(request, order_id, purpose="viewed"))
 
 
 @require_capability(Capability.BOOKING_VIEW)
 def case_source(request: HttpRequest, order_id: str) -> HttpResponse:
     """The original email, as a download (never shown inline: it may hold HTML)."""
-    case = _case_or_404(request, order_id, purpose="source_downloaded")
+    case = case_or_404(request, order_id, purpose="source_downloaded")
     content = (
         BookingRequest.objects.filter(pk=case.pk).values_list("source_content", flat=True).get()
     )
@@ -305,41 +295,30 @@ def _back(case: BookingRequest) -> HttpResponse:
     return redirect("web:staff_booking_detail", order_id=case.order_id)
 
 
-def _act(request: HttpRequest, case: BookingRequest, action, success: str) -> HttpResponse:
-    """Run one use case; its refusal becomes a message on the case page."""
-    try:
-        action()
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, success)
+@require_POST
+@require_capability(Capability.BOOKING_WORK)
+def case_take(request: HttpRequest, order_id: str) -> HttpResponse:
+    case = case_or_404(request, order_id, purpose="worked")
+    run_action(
+        request,
+        lambda: services.booking_request_take(case=case, acting_user=request.user),
+        success="The case is yours: find a clinic.",
+    )
     return _back(case)
 
 
 @require_POST
 @require_capability(Capability.BOOKING_WORK)
-def case_take(request: HttpRequest, order_id: str) -> HttpResponse:
-    case = _case_or_404(request, order_id, purpose="worked")
-    return _act(
-        request,
-        case,
-        lambda: services.booking_request_take(case=case, acting_user=request.user),
-        "The case is yours: find a clinic.",
-    )
-
-
-@require_POST
-@require_capability(Capability.BOOKING_WORK)
 def case_assign_me(request: HttpRequest, order_id: str) -> HttpResponse:
-    case = _case_or_404(request, order_id, purpose="worked")
-    return _act(
+    case = case_or_404(request, order_id, purpose="worked")
+    run_action(
         request,
-        case,
         lambda: services.booking_request_assign(
             case=case, owner=request.user, acting_user=request.user
         ),
-        "The case is assigned to you.",
+        success="The case is assigned to you.",
     )
+    return _back(case)
 
 
 @require_POST
@@ -347,7 +326,7 @@ def case_assign_me(request: HttpRequest, order_id: str) -> HttpResponse:
 def case_select_clinic(request: HttpRequest, order_id: str) -> HttpResponse:
     from medworks.network.models import Location
 
-    case = _case_or_404(request, order_id, purpose="worked")
+    case = case_or_404(request, order_id, purpose="worked")
     form = SelectClinicForm(request.POST)
     location = None
     if form.is_valid():
@@ -359,41 +338,40 @@ def case_select_clinic(request: HttpRequest, order_id: str) -> HttpResponse:
     if location is None:
         messages.error(request, "Choose a clinic from the list.")
         return _back(case)
-    return _act(
+    run_action(
         request,
-        case,
         lambda: services.booking_request_select_clinic(
             case=case,
             location=location,
             acting_user=request.user,
             note=form.cleaned_data.get("note", ""),
         ),
-        f"{location.partner.name} — {location.name} chosen: ask the clinic for dates.",
+        success=f"{location.partner.name} — {location.name} chosen: ask the clinic for dates.",
     )
+    return _back(case)
 
 
 @require_POST
 @require_capability(Capability.BOOKING_WORK)
 def case_escalate(request: HttpRequest, order_id: str) -> HttpResponse:
-    case = _case_or_404(request, order_id, purpose="worked")
+    case = case_or_404(request, order_id, purpose="worked")
     form = EscalateForm(request.POST)
-    if form.is_valid():
-        try:
-            services.booking_request_escalate(
-                case=case, acting_user=request.user, note=form.cleaned_data["note"]
-            )
-        except DomainError as exc:
-            add_domain_errors(form, exc)
-        else:
-            messages.success(request, "Escalated to management.")
-            return _back(case)
+    if run_form_action(
+        request,
+        form,
+        lambda data: services.booking_request_escalate(
+            case=case, acting_user=request.user, note=data["note"]
+        ),
+        success="Escalated to management.",
+    ):
+        return _back(case)
     return _render_case(request, case, forms={"escalate": form}, status=400)
 
 
 @require_POST
 @require_capability(Capability.BOOKING_WORK)
 def case_offer_dates(request: HttpRequest, order_id: str) -> HttpResponse:
-    case = _case_or_404(request, order_id, purpose="worked")
+    case = case_or_404(request, order_id, purpose="worked")
     formset = SlotFormSet(request.POST, prefix="slots")
     top_errors: list[str] = []
     if formset.is_valid():
@@ -424,7 +402,7 @@ def case_offer_dates(request: HttpRequest, order_id: str) -> HttpResponse:
 @require_POST
 @require_capability(Capability.BOOKING_WORK)
 def case_approve_slot(request: HttpRequest, order_id: str) -> HttpResponse:
-    case = _case_or_404(request, order_id, purpose="worked")
+    case = case_or_404(request, order_id, purpose="worked")
     form = ApproveSlotForm(request.POST)
     slot = None
     if form.is_valid():
@@ -436,39 +414,35 @@ def case_approve_slot(request: HttpRequest, order_id: str) -> HttpResponse:
         )
         if slot is None:
             form.add_error(None, "This date is not among the dates offered.")
-    if form.is_valid():
-        from medworks.bookings.models import OfferSlot
-
-        try:
-            services.availability_offer_approve(
-                slot=OfferSlot.objects.get(pk=slot),
-                acting_user=request.user,
-                party=Party.STAFF,
-                note=f"Approved for the insurer: {form.cleaned_data['note']}",
-            )
-        except DomainError as exc:
-            add_domain_errors(form, exc)
-        else:
-            messages.success(request, "Booked. Confirmations are on their way.")
-            return _back(case)
+    if run_form_action(
+        request,
+        form,
+        lambda data: services.availability_offer_approve(
+            slot=OfferSlot.objects.get(pk=slot),
+            acting_user=request.user,
+            party=Party.STAFF,
+            note=f"Approved for the insurer: {data['note']}",
+        ),
+        success="Booked. Confirmations are on their way.",
+    ):
+        return _back(case)
     return _render_case(request, case, forms={"approve": form}, status=400)
 
 
 @require_POST
 @require_capability(Capability.BOOKING_WORK)
 def case_decline_dates(request: HttpRequest, order_id: str) -> HttpResponse:
-    case = _case_or_404(request, order_id, purpose="worked")
+    case = case_or_404(request, order_id, purpose="worked")
     form = DeclineForm(request.POST)
-    if form.is_valid():
-        try:
-            services.availability_offer_decline(
-                case=case, acting_user=request.user, note=form.cleaned_data["note"]
-            )
-        except DomainError as exc:
-            add_domain_errors(form, exc)
-        else:
-            messages.success(request, "Dates declined: the case is back in sourcing.")
-            return _back(case)
+    if run_form_action(
+        request,
+        form,
+        lambda data: services.availability_offer_decline(
+            case=case, acting_user=request.user, note=data["note"]
+        ),
+        success="Dates declined: the case is back in sourcing.",
+    ):
+        return _back(case)
     return _render_case(request, case, forms={"decline": form}, status=400)
 
 
@@ -479,35 +453,34 @@ def case_step(request: HttpRequest, order_id: str, name: str) -> HttpResponse:
     use_case = STEP_USE_CASES.get(name)
     if use_case is None:
         raise Http404("No such step")
-    case = _case_or_404(request, order_id, purpose="worked")
+    case = case_or_404(request, order_id, purpose="worked")
     note = NoteForm(request.POST)
     text = note.cleaned_data["note"] if note.is_valid() else ""
-    return _act(
+    run_action(
         request,
-        case,
         lambda: use_case(case=case, acting_user=request.user, note=text),
-        f"{TRANSITIONS[name].label}: done.",
+        success=f"{TRANSITIONS[name].label}: done.",
     )
+    return _back(case)
 
 
 @require_POST
 @require_capability(Capability.BOOKING_WORK)
 def case_cancel(request: HttpRequest, order_id: str) -> HttpResponse:
-    case = _case_or_404(request, order_id, purpose="worked")
+    case = case_or_404(request, order_id, purpose="worked")
     form = CancelForm(request.POST)
-    if form.is_valid():
-        try:
-            services.booking_request_cancel(
-                case=case,
-                acting_user=request.user,
-                cancelled_by=form.cleaned_data["cancelled_by"],
-                note=form.cleaned_data["note"],
-            )
-        except DomainError as exc:
-            add_domain_errors(form, exc)
-        else:
-            messages.success(request, "The case is cancelled.")
-            return _back(case)
+    if run_form_action(
+        request,
+        form,
+        lambda data: services.booking_request_cancel(
+            case=case,
+            acting_user=request.user,
+            cancelled_by=data["cancelled_by"],
+            note=data["note"],
+        ),
+        success="The case is cancelled.",
+    ):
+        return _back(case)
     return _render_case(request, case, forms={"cancel": form}, status=400)
 
 

@@ -1,0 +1,85 @@
+"""What the web views' actions share: load a case or 404, run one use case, say how it went.
+
+A use case does all it does in one transaction or raises a DomainError, so a view's action is
+always the same three steps: find what it acts on, call the use case, and answer. These
+helpers are the middle of that; each view keeps its own permission decorator, its own
+redirect and its own re-rendered page, so what a route allows and where it goes stays
+readable in the view itself.
+
+- `case_or_404`: the case through `booking_request_get`, scoped to what the user may see
+  (another organisation's case is a 404, its existence undisclosed) and its reading logged
+  with `purpose`.
+- `run_action`: a button. A refusal becomes an error message; success, a success message.
+- `run_form_action`: a form. It runs only when the form is valid; a refusal goes on the form
+  (per field where the DomainError names one) for the view to show again with the input kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.http import Http404, HttpRequest
+
+from medworks.bookings import selectors
+from medworks.bookings.models import BookingRequest
+from medworks.core.errors import DomainError, NotFound
+
+from ..forms import add_domain_errors
+
+# The success message: a text, or made from what the use case returned (what it booked).
+Success = str | Callable[[Any], str]
+
+
+def origin_of(request: HttpRequest) -> str:
+    """Where the request came from, for the access records."""
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def case_or_404(request: HttpRequest, order_id: str, *, purpose: str) -> BookingRequest:
+    """The case, if this user may see it (its reading logged with `purpose`); 404 otherwise."""
+    try:
+        return selectors.booking_request_get(
+            user=request.user, order_id=order_id, origin=origin_of(request), purpose=purpose
+        )
+    except NotFound:
+        raise Http404("No such booking request") from None
+
+
+def _say(request: HttpRequest, success: Success, result: Any) -> None:
+    messages.success(request, success(result) if callable(success) else success)
+
+
+def run_action(request: HttpRequest, action: Callable[[], Any], *, success: Success) -> bool:
+    """Run one use case; its refusal becomes an error message. True when it was done."""
+    try:
+        result = action()
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return False
+    _say(request, success, result)
+    return True
+
+
+def run_form_action(
+    request: HttpRequest,
+    form: forms.BaseForm,
+    action: Callable[[dict], Any],
+    *,
+    success: Success,
+    put_errors: Callable[[forms.BaseForm, DomainError], None] = add_domain_errors,
+) -> bool:
+    """Run `action(form.cleaned_data)` if the form is valid. True when it was done (and the
+    success message given); False when the form is invalid or the use case refused, the
+    refusal then put on the form by `put_errors`: the caller shows the form again."""
+    if not form.is_valid():
+        return False
+    try:
+        result = action(form.cleaned_data)
+    except DomainError as exc:
+        put_errors(form, exc)
+        return False
+    _say(request, success, result)
+    return True
