@@ -23,6 +23,7 @@ from ..forms import (
     PartnerSearchForm,
     add_domain_errors,
 )
+from ._actions import run_form_action
 
 PARTNERS_PER_PAGE = 50
 
@@ -80,16 +81,15 @@ def partner_edit(request: HttpRequest, partner_id: int) -> HttpResponse:
     partner = get_object_or_404(AffiliatePartner, pk=partner_id)
     if request.method == "POST":
         form = PartnerForm(request.POST)
-        if form.is_valid():
-            try:
-                services.partner_update(
-                    partner=partner, data=form.cleaned_data, acting_user=request.user
-                )
-            except DomainError as exc:
-                add_domain_errors(form, exc)
-            else:
-                messages.success(request, "Partner saved.")
-                return redirect("web:partner_detail", partner_id=partner.pk)
+        if run_form_action(
+            request,
+            form,
+            lambda data: services.partner_update(
+                partner=partner, data=data, acting_user=request.user
+            ),
+            success="Partner saved.",
+        ):
+            return redirect("web:partner_detail", partner_id=partner.pk)
     else:
         form = PartnerForm(initial={f: getattr(partner, f) for f in services.PARTNER_FIELDS})
     return render(request, "web/staff/partner_form.html", {"form": form, "partner": partner})
@@ -110,16 +110,15 @@ def location_create(request: HttpRequest, partner_id: int) -> HttpResponse:
     partner = get_object_or_404(AffiliatePartner, pk=partner_id)
     if request.method == "POST":
         form = LocationForm(request.POST)
-        if form.is_valid():
-            try:
-                services.location_create(
-                    partner=partner, data=form.cleaned_data, acting_user=request.user
-                )
-            except DomainError as exc:
-                add_domain_errors(form, exc)
-            else:
-                messages.success(request, "Location added.")
-                return redirect("web:partner_detail", partner_id=partner.pk)
+        if run_form_action(
+            request,
+            form,
+            lambda data: services.location_create(
+                partner=partner, data=data, acting_user=request.user
+            ),
+            success="Location added.",
+        ):
+            return redirect("web:partner_detail", partner_id=partner.pk)
     else:
         form = LocationForm()
     return render(
@@ -134,16 +133,15 @@ def location_edit(request: HttpRequest, location_id: int) -> HttpResponse:
     location = get_object_or_404(Location.objects.select_related("partner"), pk=location_id)
     if request.method == "POST":
         form = LocationForm(request.POST)
-        if form.is_valid():
-            try:
-                services.location_update(
-                    location=location, data=form.cleaned_data, acting_user=request.user
-                )
-            except DomainError as exc:
-                add_domain_errors(form, exc)
-            else:
-                messages.success(request, "Location saved.")
-                return redirect("web:partner_detail", partner_id=location.partner_id)
+        if run_form_action(
+            request,
+            form,
+            lambda data: services.location_update(
+                location=location, data=data, acting_user=request.user
+            ),
+            success="Location saved.",
+        ):
+            return redirect("web:partner_detail", partner_id=location.partner_id)
     else:
         form = LocationForm(initial={f: getattr(location, f) for f in services.LOCATION_FIELDS})
     return render(
@@ -188,22 +186,21 @@ def offering_add(request: HttpRequest, location_id: int) -> HttpResponse:
     location = get_object_or_404(Location.objects.select_related("partner"), pk=location_id)
     if request.method == "POST":
         form = OfferingAddForm(request.POST)
-        if form.is_valid():
-            try:
-                offering = services.offering_create(
-                    location=location,
-                    service=form.cleaned_data["service"],
-                    price=form.cleaned_data["price"],
-                    acting_user=request.user,
-                )
-            except DomainError as exc:
-                add_domain_errors(form, exc)
-            else:
-                messages.success(request, f"{location.name} now offers {offering.service.name_en}.")
-                return redirect(
-                    reverse("web:partner_detail", args=[location.partner_id])
-                    + f"#location-{location.pk}"
-                )
+        if run_form_action(
+            request,
+            form,
+            lambda data: services.offering_create(
+                location=location,
+                service=data["service"],
+                price=data["price"],
+                acting_user=request.user,
+            ),
+            success=lambda offering: f"{location.name} now offers {offering.service.name_en}.",
+        ):
+            return redirect(
+                reverse("web:partner_detail", args=[location.partner_id])
+                + f"#location-{location.pk}"
+            )
     else:
         form = OfferingAddForm()
     return render(request, "web/staff/offering_add.html", {"form": form, "location": location})

@@ -23,16 +23,14 @@ from medworks.documents import services as document_services
 from medworks.documents.models import DocumentKind, Gop, GopStatus
 from medworks.documents.services import GOP_MOVES
 
+from ._actions import case_or_404, origin_of
+
 # Which buttons a GOP row shows; the domain decides again (documents.services).
 GOP_STANDING = frozenset({GopStatus.ISSUED, GopStatus.ACKNOWLEDGED, GopStatus.SERVICE_RENDERED})
 GOP_AMENDABLE = GOP_STANDING | {GopStatus.EXPIRED}
 GOP_MOVE_CHOICES = [(to, GopStatus(to).label) for to in GOP_MOVES]
 # Paperwork the clinic retrieves before the appointment (the rest is what it sends back).
 TO_RETRIEVE = frozenset({DocumentKind.GOP, DocumentKind.INSURER_FORM, DocumentKind.OTHER})
-
-
-def origin_of(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "")
 
 
 def case_in_scope(request: HttpRequest, order_id: str) -> BookingRequest:
@@ -52,12 +50,7 @@ def case_in_scope(request: HttpRequest, order_id: str) -> BookingRequest:
 def case_logged(request: HttpRequest, order_id: str, purpose: str = "worked") -> BookingRequest:
     """The case for a page that shows patient data (a GOP form prefilled with the patient's
     name and date of birth): its reading is logged like the case page's."""
-    try:
-        return booking_selectors.booking_request_get(
-            user=request.user, order_id=order_id, origin=origin_of(request), purpose=purpose
-        )
-    except NotFound:
-        raise Http404("No such booking request") from None
+    return case_or_404(request, order_id, purpose=purpose)
 
 
 def version_in_case(request: HttpRequest, case: BookingRequest, version_id: int):

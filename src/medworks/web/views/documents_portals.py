@@ -27,6 +27,7 @@ from medworks.documents.models import DocumentKind, GopStatus
 from ..access import require_capability
 from ..uploads import mark_skipped_uploads
 from . import documents_panels as panels
+from ._actions import run_action
 from .documents_forms import InsurerUploadForm, InvoiceUploadForm, SignedUploadForm
 
 FORM_PAGE = "web/documents/form_page.html"
@@ -212,12 +213,11 @@ def _clinic_back(request: HttpRequest, case: BookingRequest) -> HttpResponse:
 def clinic_gop_acknowledge(request: HttpRequest, order_id: str, gop_id: int) -> HttpResponse:
     case = panels.case_in_scope(request, order_id)
     gop = panels.gop_in_case(request, case, gop_id)
-    try:
-        document_services.gop_acknowledge(gop=gop, acting_user=request.user)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, f"GOP version {gop.version} acknowledged. MedWorks is told.")
+    run_action(
+        request,
+        lambda: document_services.gop_acknowledge(gop=gop, acting_user=request.user),
+        success=f"GOP version {gop.version} acknowledged. MedWorks is told.",
+    )
     return _clinic_back(request, case)
 
 
