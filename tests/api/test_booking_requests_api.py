@@ -293,6 +293,7 @@ def test_the_timeline_hides_what_is_internal_to_medworks(
     assert [e["kind"] for e in body["timeline"]] == ["created", "start_sourcing", "escalate"]
     assert body["timeline"][-1] == {
         "kind": "escalate",
+        "label": "No network clinic nearby: MedWorks is finding a provider",
         "from_status": "sourcing",
         "to_status": "escalated",
         "at": body["timeline"][-1]["at"],

@@ -129,6 +129,7 @@ class BookingRequestOut(Schema):
 
 class EventOut(Schema):
     kind: str = Field(examples=["decline_dates"])
+    label: str = Field(examples=["Dates declined"], description="The event in words")
     from_status: str
     to_status: str
     at: dt.datetime
@@ -244,6 +245,7 @@ def _detail(case: BookingRequest) -> dict:
     events = [
         {
             "kind": entry.kind,
+            "label": entry.label,
             "from_status": entry.from_status,
             "to_status": entry.to_status,
             "at": entry.at,
