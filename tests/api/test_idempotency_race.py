@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection
 from django.test import Client
 
 from medworks.bookings import idempotency
 from medworks.bookings.models import BookingRequest, IdempotencyKey, Patient
 from medworks.notifications.models import OutboxMessage
 from tests import factories
+from tests.concurrency import run_at_once
 
 URL = "/api/v1/booking-requests"
 
@@ -50,31 +48,17 @@ def test_the_loser_of_the_insert_race_answers_with_the_winners_case(insurer_key,
 @pytest.mark.django_db(transaction=True)
 def test_identical_requests_sent_at_once_make_one_case(insurer_key):
     data = factories.booking_request_data()
-    barrier = threading.Barrier(4)
-    answers: list[tuple[int, str]] = []
 
-    def send():
-        client = Client()
-        try:
-            barrier.wait()
-            response = client.post(
-                URL,
-                data,
-                content_type="application/json",
-                headers={
-                    "Authorization": f"Bearer {insurer_key.secret}",
-                    "Idempotency-Key": "race-1",
-                },
-            )
-            answers.append((response.status_code, response.json().get("order_id")))
-        finally:
-            connection.close()
+    def send() -> tuple[int, str]:
+        response = Client().post(
+            URL,
+            data,
+            content_type="application/json",
+            headers={"Authorization": f"Bearer {insurer_key.secret}", "Idempotency-Key": "race-1"},
+        )
+        return response.status_code, response.json().get("order_id")
 
-    threads = [threading.Thread(target=send) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    answers, _ = run_at_once(send, send, send, send)
 
     assert sorted(status for status, _ in answers) == [200, 200, 200, 201]
     assert len({order_id for _, order_id in answers}) == 1

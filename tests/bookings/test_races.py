@@ -1,38 +1,13 @@
 """Two people acting on one case at once: exactly one wins (row locks, PostgreSQL)."""
 
-import threading
-
 import pytest
-from django.db import connection
 
 from medworks.bookings import services
 from medworks.bookings.models import Appointment, BookingStatus
-from medworks.core.errors import DomainError
 from tests import factories
+from tests.concurrency import run_at_once
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
-
-
-def _race(*calls):
-    """Run the calls at the same moment in threads; return (results, errors)."""
-    barrier = threading.Barrier(len(calls))
-    results, errors = [], []
-
-    def run(call):
-        try:
-            barrier.wait()
-            results.append(call())
-        except DomainError as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(c,)) for c in calls]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
-    return results, errors
 
 
 @pytest.fixture
@@ -53,7 +28,7 @@ def offered(insurer_user, booking_agent, clinic_location):
 def test_two_approvals_of_the_same_slot_book_it_once(offered, insurer_user, booking_agent):
     case, offer = offered
     slot = offer.slots.first()
-    results, errors = _race(
+    results, errors = run_at_once(
         lambda: services.availability_offer_approve(slot=slot, acting_user=insurer_user),
         lambda: services.availability_offer_approve(slot=slot, acting_user=booking_agent),
     )
@@ -65,7 +40,7 @@ def test_two_approvals_of_the_same_slot_book_it_once(offered, insurer_user, book
 def test_two_approvals_of_different_slots_book_only_one(offered, insurer_user, booking_agent):
     case, offer = offered
     first, second = offer.slots.all()
-    results, errors = _race(
+    results, errors = run_at_once(
         lambda: services.availability_offer_approve(slot=first, acting_user=insurer_user),
         lambda: services.availability_offer_approve(slot=second, acting_user=booking_agent),
     )
@@ -79,7 +54,7 @@ def test_two_approvals_of_different_slots_book_only_one(offered, insurer_user, b
 
 def test_two_agents_taking_the_same_case_leave_one_owner(insurer_user, booking_agent, coordinator):
     case = factories.make_booking_request(insurer=insurer_user.organisation)
-    results, errors = _race(
+    results, errors = run_at_once(
         lambda: services.booking_request_take(case=case, acting_user=booking_agent),
         lambda: services.booking_request_take(case=case, acting_user=coordinator),
     )

@@ -4,39 +4,16 @@ one file (the case row lock, PostgreSQL)."""
 from __future__ import annotations
 
 import io
-import threading
 
 import pytest
-from django.db import connection
 
-from medworks.core.errors import DomainError
 from medworks.documents.models import DocumentVersion
 from medworks.documents.services import document_upload
+from tests.concurrency import run_at_once
 
 from . import samples
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
-
-
-def _race(*calls):
-    barrier = threading.Barrier(len(calls))
-    results, errors = [], []
-
-    def run(call):
-        try:
-            barrier.wait()
-            results.append(call())
-        except DomainError as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(c,)) for c in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results, errors
 
 
 def _upload(case, user, data, document=None):
@@ -52,7 +29,7 @@ def _upload(case, user, data, document=None):
 
 def test_two_new_versions_at_once_get_numbers_2_and_3(paper_case, insurer_user, booking_agent):
     first = _upload(paper_case, insurer_user, samples.pdf("1"))()
-    results, errors = _race(
+    results, errors = run_at_once(
         _upload(paper_case, insurer_user, samples.pdf("2"), first.document),
         _upload(paper_case, booking_agent, samples.pdf("3"), first.document),
     )
@@ -61,7 +38,7 @@ def test_two_new_versions_at_once_get_numbers_2_and_3(paper_case, insurer_user, 
 
 
 def test_the_same_file_sent_twice_at_once_is_stored_once(paper_case, insurer_user, document_store):
-    results, errors = _race(
+    results, errors = run_at_once(
         _upload(paper_case, insurer_user, samples.pdf("same")),
         _upload(paper_case, insurer_user, samples.pdf("same")),
     )

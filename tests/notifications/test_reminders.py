@@ -1,16 +1,15 @@
 """Day-before reminders: each booked appointment starting tomorrow is reminded exactly once."""
 
 import datetime as dt
-import threading
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from medworks.bookings import services
 from medworks.bookings.models import Appointment, AppointmentStatus, BookingEvent
 from medworks.notifications.models import OutboxMessage
 from tests import factories
+from tests.concurrency import run_at_once
 
 
 def _book(insurer_user, agent, location, *, days: int, hour: int = 10) -> Appointment:
@@ -85,21 +84,9 @@ def test_two_workers_running_reminders_at_once_remind_each_appointment_once(
 ):
     for _ in range(5):
         _book(insurer_user, booking_agent, clinic_location, days=1)
-    barrier = threading.Barrier(2)
-    counts = []
-
-    def worker():
-        try:
-            barrier.wait()
-            counts.append(services.appointment_reminders_queue())
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
+    counts, _ = run_at_once(
+        services.appointment_reminders_queue, services.appointment_reminders_queue
+    )
     assert sum(counts) == 5
     assert OutboxMessage.objects.filter(template="patient_reminder").count() == 5
     assert not Appointment.objects.filter(
