@@ -219,3 +219,27 @@ def test_a_withdrawn_service_can_be_listed_again(db, coordinator):
         "offering.withdrawn",
         "offering.created",
     ]
+
+
+def test_a_partner_is_linked_only_to_an_affiliate_organisation_not_yet_taken(db, coordinator):
+    from medworks.accounts.models import OrganisationKind
+
+    insurer = factories.make_organisation(kind=OrganisationKind.INSURER)
+    clinic_org = factories.make_organisation(kind=OrganisationKind.AFFILIATE)
+    first, second = factories.make_partner(), factories.make_partner()
+    with pytest.raises(DomainError) as refused:
+        services.partner_update(
+            partner=first, data={"organisation": insurer}, acting_user=coordinator
+        )
+    assert "affiliate" in refused.value.fields["organisation"][0]
+    services.partner_update(
+        partner=first, data={"organisation": clinic_org}, acting_user=coordinator
+    )
+    with pytest.raises(DomainError) as refused:
+        services.partner_update(
+            partner=second, data={"organisation": clinic_org}, acting_user=coordinator
+        )
+    assert "another partner" in refused.value.fields["organisation"][0]
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.organisation, second.organisation) == (clinic_org, None)

@@ -334,3 +334,17 @@ def test_a_coordinator_withdraws_a_service_and_deactivates_a_partner(
     directory.partner.refresh_from_db()
     assert not directory.offering.is_active
     assert not directory.partner.is_active
+
+
+def test_a_coordinator_links_a_partner_to_its_clinic_portal_organisation(
+    client, coordinator, directory, clinic_user
+):
+    client.force_login(coordinator)
+    url = reverse("web:partner_edit", args=[directory.partner.pk])
+    org = clinic_user.organisation
+    assert org.name in client.get(url).content.decode()
+    response = client.post(url, _partner_post(directory.partner, organisation=org.pk))
+    assert response.status_code == 302
+    assert AffiliatePartner.objects.get(pk=directory.partner.pk).organisation == org
+    event = AuditEvent.objects.get(action="partner.updated")
+    assert event.payload["changes"]["organisation"] == [None, org.pk]

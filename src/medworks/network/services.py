@@ -14,7 +14,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Model
 
+from medworks.accounts.models import OrganisationKind
 from medworks.core.audit import audit_record
 from medworks.core.errors import DomainError
 from medworks.core.money import to_money
@@ -44,6 +46,7 @@ PARTNER_FIELDS = frozenset(
         "contact_phone",
         "is_active",
         "notes",
+        "organisation",
     }
 )
 LOCATION_FIELDS = frozenset(
@@ -69,6 +72,8 @@ def _json(value: Any) -> Any:
     """Audit payloads are JSON: money as its exact string, never a float."""
     if isinstance(value, Decimal):
         return str(value)
+    if isinstance(value, Model):
+        return value.pk
     return value
 
 
@@ -151,6 +156,23 @@ def partner_update(
         key = name_key(cleaned["name"])
         if AffiliatePartner.objects.filter(name_key=key).exclude(pk=partner.pk).exists():
             errors.setdefault("name", []).append("Another partner already has this name.")
+    if "organisation" in data:  # a model or None, not text: _clean_common would make None ""
+        cleaned["organisation"] = data["organisation"] or None
+    organisation = cleaned.get("organisation")
+    if organisation is not None:
+        # Its clinic users will see this partner's cases: only an affiliate organisation, once.
+        if organisation.kind != OrganisationKind.AFFILIATE:
+            errors.setdefault("organisation", []).append(
+                "Choose an affiliate partner's organisation."
+            )
+        elif (
+            AffiliatePartner.objects.filter(organisation=organisation)
+            .exclude(pk=partner.pk)
+            .exists()
+        ):
+            errors.setdefault("organisation", []).append(
+                "This organisation already acts for another partner."
+            )
     _raise_if(errors)
 
     with transaction.atomic():

@@ -14,6 +14,7 @@ from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 
+from medworks.accounts.models import Organisation, OrganisationKind
 from medworks.core.errors import DomainError
 from medworks.network.models import BillingArrangement, PartnerKind, Province, Service
 from medworks.network.selectors import service_list
@@ -107,6 +108,13 @@ class PartnerForm(forms.Form):
         label="Active", required=False, help_text="Inactive partners are never proposed."
     )
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    organisation = forms.ModelChoiceField(
+        label="Clinic portal organisation",
+        queryset=Organisation.objects.filter(kind=OrganisationKind.AFFILIATE, is_active=True),
+        required=False,
+        empty_label="None (no clinic portal)",
+        help_text="Its clinic users enter dates and see the paperwork of this partner's cases.",
+    )
 
 
 class LocationForm(forms.Form):
