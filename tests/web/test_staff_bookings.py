@@ -338,6 +338,25 @@ def test_an_agent_records_the_clinics_dates_and_they_go_to_the_insurer(
     assert slots[0].expires_at == slots[0].starts_at - dt.timedelta(hours=24)
 
 
+def test_an_agent_types_a_vancouver_clinics_times_as_the_clinic_gave_them(client, booking_agent):
+    """10:00 at a Vancouver clinic is 10:00 Pacific, as the clinic portal and the emails read it."""
+    import zoneinfo
+
+    location = clinic_near("V6B 1A1", "Gastown X-ray")
+    case = factories.make_case_awaiting_dates(location=location, agent=booking_agent)
+    client.force_login(booking_agent)
+    hold = f"{in_days(3)}T17:00"
+    client.post(
+        url("staff_booking_offer_dates", case),
+        slots_post({"date": in_days(4), "time": "10:00", "hold_until": hold}),
+    )
+
+    slot = case.offers.get().slots.get()
+    pacific = zoneinfo.ZoneInfo("America/Vancouver")
+    assert slot.starts_at.astimezone(pacific).strftime("%H:%M") == "10:00"
+    assert slot.expires_at.astimezone(pacific).strftime("%H:%M") == "17:00"
+
+
 def test_a_date_in_the_past_is_refused_on_its_row_and_nothing_is_recorded(
     client, booking_agent, awaiting
 ):

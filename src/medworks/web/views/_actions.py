@@ -83,3 +83,16 @@ def run_form_action(
         return False
     _say(request, success, result)
     return True
+
+
+def place_slot_errors(formset, rows: list[int], exc: DomainError) -> bool:
+    """Put the use case's per-slot errors ("slots.<i>", the i-th slot given) on the formset row
+    the person typed that slot in (`rows[i]`). False when none was about a slot."""
+    placed = False
+    for key, problems in exc.fields.items():
+        _, _, index = key.partition(".")
+        if index.isdigit() and int(index) < len(rows):
+            for problem in problems:
+                formset.forms[rows[int(index)]].add_error(None, problem)
+            placed = True
+    return placed

@@ -29,7 +29,7 @@ from ..access import require_capability
 from ..forms import add_domain_errors
 from ..forms_bookings_portals import NoteForm, PortalFilterForm, SlotFormSet
 from . import documents_portals
-from ._actions import case_or_404, origin_of, run_action, run_form_action
+from ._actions import case_or_404, origin_of, place_slot_errors, run_action, run_form_action
 
 REQUESTS_PER_PAGE = 50
 
@@ -309,19 +309,6 @@ def clinic_request(request: HttpRequest, order_id: str) -> HttpResponse:
     return render(request, "web/clinic/request.html", _clinic_case_context(request, case))
 
 
-def _put_slot_errors(formset, rows: list[int], exc: DomainError) -> None:
-    """Show the use case's per-slot errors ("slots.<i>") on the row the clinic typed them in."""
-    placed = False
-    for key, problems in exc.fields.items():
-        _, _, index = key.partition(".")
-        if index.isdigit() and int(index) < len(rows):
-            for problem in problems:
-                formset.forms[rows[int(index)]].add_error(None, problem)
-            placed = True
-    if not placed:
-        formset._non_form_errors = formset.error_class([exc.message])
-
-
 @require_POST
 @require_capability(Capability.CLINIC_AVAILABILITY)
 def clinic_request_dates(request: HttpRequest, order_id: str) -> HttpResponse:
@@ -334,7 +321,8 @@ def clinic_request_dates(request: HttpRequest, order_id: str) -> HttpResponse:
                 case=case, slots=slots, acting_user=request.user
             )
         except DomainError as exc:
-            _put_slot_errors(formset, rows, exc)
+            if not place_slot_errors(formset, rows, exc):
+                formset._non_form_errors = formset.error_class([exc.message])
         else:
             count = len(slots)
             messages.success(

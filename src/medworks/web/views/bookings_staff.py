@@ -38,11 +38,12 @@ from medworks.bookings.models import (
 from medworks.bookings.workflow import TRANSITIONS, Party, available_transitions, party_of
 from medworks.core.errors import DomainError
 from medworks.network.matching import match_clinics
+from medworks.notifications.formatting import zone_for
 
 from ..access import require_capability
 from ..forms import add_domain_errors
 from . import documents_staff
-from ._actions import case_or_404, run_action, run_form_action
+from ._actions import case_or_404, place_slot_errors, run_action, run_form_action
 from .bookings_staff_forms import (
     ApproveSlotForm,
     CancelForm,
@@ -375,21 +376,15 @@ def case_offer_dates(request: HttpRequest, order_id: str) -> HttpResponse:
     formset = SlotFormSet(request.POST, prefix="slots")
     top_errors: list[str] = []
     if formset.is_valid():
-        indexed = [(i, f.slot()) for i, f in enumerate(formset.forms)]
+        zone = zone_for(case.location)
+        indexed = [(i, f.slot(zone)) for i, f in enumerate(formset.forms)]
         indexed = [(i, slot) for i, slot in indexed if slot is not None]
         try:
             services.availability_offer_record(
                 case=case, slots=[slot for _, slot in indexed], acting_user=request.user
             )
         except DomainError as exc:
-            # "slots.N" names the Nth slot given: its problems go on the row the person filled.
-            for key, problems in exc.fields.items():
-                _, _, number = key.partition(".")
-                if not number.isdigit():
-                    continue
-                for problem in problems:
-                    formset.forms[indexed[int(number)][0]].add_error(None, problem)
-            if not any("." in key for key in exc.fields):
+            if not place_slot_errors(formset, [i for i, _ in indexed], exc):
                 top_errors.append(exc.message)
         else:
             messages.success(request, "Dates recorded and sent to the insurer for approval.")

@@ -117,15 +117,18 @@ class SlotForm(forms.Form):
             raise forms.ValidationError("Give both the date and the time.")
         return cleaned
 
-    def slot(self) -> dict | None:
-        """The use case's slot dict (aware datetimes in the desk's time zone), or None if blank."""
+    def slot(self, tz: dt.tzinfo) -> dict | None:
+        """The use case's slot dict, or None if blank.
+
+        Times are the clinic's wall-clock times, read in the clinic's zone `tz` (as the clinic
+        portal reads them, and as the emails print them back).
+        """
         data = self.cleaned_data
         if not data.get("date") or not data.get("time"):
             return None
-        tz = timezone.get_current_timezone()
         hold = data.get("hold_until")
-        if hold is not None and timezone.is_naive(hold):
-            hold = timezone.make_aware(hold, tz)
+        if hold is not None:  # the form made it aware in the desk's zone: re-read in the clinic's
+            hold = timezone.make_aware(timezone.make_naive(hold), tz)
         return {
             "starts_at": timezone.make_aware(dt.datetime.combine(data["date"], data["time"]), tz),
             "expires_at": hold,
