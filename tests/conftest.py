@@ -57,6 +57,7 @@ def _seed_data_in_transactional_tests(request):
     for module in (
         "medworks.accounts.migrations.0002_seed_roles",
         "medworks.network.migrations.0002_seed_service_catalogue",
+        "medworks.billing.migrations.0002_seed_tax_rates",
     ):
         importlib.import_module(module).seed(apps, None)
 

@@ -6,6 +6,8 @@ import itertools
 from decimal import Decimal
 
 from medworks.accounts.models import Organisation, OrganisationKind, Role, RoleCode, User
+from medworks.accounts.services import ApiClient
+from medworks.core.actor import Actor
 from medworks.network.models import AffiliatePartner, GeoPrecision, Location, Offering, Service
 from medworks.network.text import name_key
 
@@ -123,7 +125,7 @@ def booking_request_data(**overrides) -> dict:
     return data
 
 
-def make_booking_request(*, insurer=None, acting_user=None, channel: str = "portal", **overrides):
+def make_booking_request(*, insurer=None, actor=None, channel: str = "portal", **overrides):
     """A submitted case (status received) through the real use case."""
     from medworks.bookings.services import booking_request_submit
 
@@ -131,7 +133,7 @@ def make_booking_request(*, insurer=None, acting_user=None, channel: str = "port
     return booking_request_submit(
         insurer=insurer,
         data=booking_request_data(**overrides),
-        acting_user=acting_user,
+        actor=actor or act(None),
         channel=channel,
     )
 
@@ -161,8 +163,8 @@ def make_case_awaiting_dates(*, insurer=None, location=None, agent=None, **overr
         make_offering(location=location, service_code="XRAY")
     agent = agent or make_user(roles=[RoleCode.BOOKING_AGENT])
     case = make_booking_request(insurer=insurer, **overrides)
-    booking_request_take(case=case, acting_user=agent)
-    return booking_request_select_clinic(case=case, location=location, acting_user=agent)
+    booking_request_take(case=case, actor=act(agent))
+    return booking_request_select_clinic(case=case, location=location, actor=act(agent))
 
 
 def make_case_with_offer(*, slots: list[dict] | None = None, agent=None, **kwargs):
@@ -172,7 +174,17 @@ def make_case_with_offer(*, slots: list[dict] | None = None, agent=None, **kwarg
     agent = agent or make_user(roles=[RoleCode.BOOKING_AGENT])
     case = make_case_awaiting_dates(agent=agent, **kwargs)
     offer = availability_offer_record(
-        case=case, slots=slots or [slot_data(days=5), slot_data(days=6)], acting_user=agent
+        case=case, slots=slots or [slot_data(days=5), slot_data(days=6)], actor=act(agent)
     )
     case.refresh_from_db()
     return case, offer
+
+
+def act(principal) -> Actor:
+    """The Actor a test's persona acts as: a user, an API key's client, or (None) the system,
+    as the command line acts."""
+    if principal is None:
+        return Actor.system("test")
+    if isinstance(principal, ApiClient):
+        return Actor.for_api_client(principal)
+    return Actor.for_user(principal)

@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "medworks.notifications",
     "medworks.bookings",
     "medworks.documents",
+    "medworks.billing",
     "medworks.demo",
 ]
 

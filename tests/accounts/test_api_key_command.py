@@ -15,6 +15,7 @@ from medworks.accounts.models import ApiKey, OrganisationKind
 from medworks.accounts.services import api_key_authenticate, api_key_create
 from medworks.core.models import AuditEvent
 from tests import factories
+from tests.factories import act
 
 MEDWORKS = Path(sys.executable).with_name("medworks")
 
@@ -43,7 +44,7 @@ def test_create_prints_the_secret_alone_on_stdout(insurer_user):
 
 @pytest.mark.django_db
 def test_revoke_by_prefix_stops_the_key(insurer_user):
-    key, secret = api_key_create(organisation=insurer_user.organisation, name="x", acting_user=None)
+    key, secret = api_key_create(organisation=insurer_user.organisation, name="x", actor=act(None))
     out, _ = run("revoke", key.prefix)
     assert out.strip() == f"Revoked API key {key.prefix} of Maple Assist."
     assert api_key_authenticate(secret=secret) is None
@@ -69,7 +70,7 @@ def test_bad_input_fails_with_status_2(insurer_user, clinic_user, args, message)
 
 @pytest.mark.django_db
 def test_revoking_a_revoked_key_fails_with_status_2(insurer_user):
-    key, _ = api_key_create(organisation=insurer_user.organisation, name="x", acting_user=None)
+    key, _ = api_key_create(organisation=insurer_user.organisation, name="x", actor=act(None))
     run("revoke", key.prefix)
     with pytest.raises(CommandError) as caught:
         run("revoke", key.prefix)

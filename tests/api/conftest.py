@@ -10,13 +10,14 @@ from medworks.accounts.models import OrganisationKind
 from medworks.accounts.services import api_key_create
 from medworks.bookings import services
 from tests import factories
+from tests.factories import act
 
 
 @pytest.fixture
 def insurer_key(insurer_user):
     """Maple Assist's claims system (insurer_user works at Maple Assist too)."""
     key, secret = api_key_create(
-        organisation=insurer_user.organisation, name="Claims system", acting_user=None
+        organisation=insurer_user.organisation, name="Claims system", actor=act(None)
     )
     return SimpleNamespace(key=key, secret=secret, organisation=insurer_user.organisation)
 
@@ -24,7 +25,7 @@ def insurer_key(insurer_user):
 @pytest.fixture
 def other_insurer_key(db):
     org = factories.make_organisation(kind=OrganisationKind.INSURER, name="Birch Travel Cover")
-    key, secret = api_key_create(organisation=org, name="Birch system", acting_user=None)
+    key, secret = api_key_create(organisation=org, name="Birch system", actor=act(None))
     return SimpleNamespace(key=key, secret=secret, organisation=org)
 
 
@@ -46,14 +47,14 @@ def clinic_location(db, clinic_user):
 def offered_case(insurer_key, booking_agent, clinic_location):
     """A Maple Assist case with two dates offered by Harbour Clinic."""
     case = factories.make_booking_request(insurer=insurer_key.organisation, channel="api")
-    services.booking_request_take(case=case, acting_user=booking_agent)
+    services.booking_request_take(case=case, actor=act(booking_agent))
     services.booking_request_select_clinic(
-        case=case, location=clinic_location, acting_user=booking_agent
+        case=case, location=clinic_location, actor=act(booking_agent)
     )
     offer = services.availability_offer_record(
         case=case,
         slots=[factories.slot_data(days=4), factories.slot_data(days=5)],
-        acting_user=booking_agent,
+        actor=act(booking_agent),
     )
     return SimpleNamespace(case=case, offer=offer, slots=list(offer.slots.order_by("starts_at")))
 

@@ -19,6 +19,7 @@ from medworks.bookings.models import (
 )
 from medworks.core.models import AuditEvent
 from tests import factories
+from tests.factories import act
 
 URL = "/api/v1/booking-requests"
 
@@ -174,7 +175,7 @@ def test_an_unknown_key_answers_401(api, db, header):
 def test_a_revoked_key_answers_401_even_on_a_post(api, insurer_key, coordinator):
     from medworks.accounts.services import api_key_revoke
 
-    api_key_revoke(api_key=insurer_key.key, acting_user=coordinator)
+    api_key_revoke(api_key=insurer_key.key, actor=act(coordinator))
     response = api("post", URL, key=insurer_key.secret, json=factories.booking_request_data())
     assert response.status_code == 401
     assert response.json()["code"] == "api_key_invalid"
@@ -234,7 +235,7 @@ def test_the_list_shows_only_the_callers_cases_filtered_and_paged(
     factories.make_booking_request(insurer=other_insurer_key.organisation)
     from medworks.bookings.services import booking_request_take
 
-    booking_request_take(case=mine[0], acting_user=booking_agent)
+    booking_request_take(case=mine[0], actor=act(booking_agent))
 
     everything = api("get", URL, key=insurer_key.secret).json()
     assert everything["count"] == 3
@@ -285,9 +286,9 @@ def test_the_timeline_hides_what_is_internal_to_medworks(
     )
 
     case = factories.make_booking_request(insurer=insurer_key.organisation)
-    booking_request_take(case=case, acting_user=booking_agent)
-    booking_request_assign(case=case, owner=coordinator, acting_user=booking_agent)
-    booking_request_escalate(case=case, acting_user=booking_agent, note="Clinic X refused us")
+    booking_request_take(case=case, actor=act(booking_agent))
+    booking_request_assign(case=case, owner=coordinator, actor=act(booking_agent))
+    booking_request_escalate(case=case, actor=act(booking_agent), note="Clinic X refused us")
 
     body = api("get", detail_url(case.order_id), key=insurer_key.secret).json()
     assert [e["kind"] for e in body["timeline"]] == ["created", "start_sourcing", "escalate"]

@@ -14,6 +14,7 @@ from medworks.documents.models import DocumentAccess, DocumentVersion, Gop, GopS
 from medworks.documents.services import document_upload
 from tests import factories
 from tests.documents import samples
+from tests.factories import act
 
 pytestmark = pytest.mark.django_db
 
@@ -36,9 +37,9 @@ def paper_case(insurer_key, booking_agent, clinic_location):
     case = factories.make_booking_request(
         insurer=insurer_key.organisation, channel="api", paperwork_required=True
     )
-    bookings.booking_request_take(case=case, acting_user=booking_agent)
+    bookings.booking_request_take(case=case, actor=act(booking_agent))
     return bookings.booking_request_select_clinic(
-        case=case, location=clinic_location, acting_user=booking_agent
+        case=case, location=clinic_location, actor=act(booking_agent)
     )
 
 
@@ -171,7 +172,7 @@ def test_another_insurers_case_is_404_for_every_documents_endpoint(
         kind="gop",
         file=SimpleUploadedFile("gop.pdf", samples.pdf()),
         filename="gop.pdf",
-        acting_user=insurer_user,
+        actor=act(insurer_user),
     )
     headers = {"Authorization": f"Bearer {other_insurer_key.secret}"}
     url = documents_url(paper_case.order_id)
@@ -221,7 +222,7 @@ def test_the_list_shows_each_document_with_all_its_versions_but_not_the_clinics_
         kind="clinic_invoice",
         file=SimpleUploadedFile("inv.pdf", samples.pdf("invoice")),
         filename="inv.pdf",
-        acting_user=clinic_user,
+        actor=act(clinic_user),
     )
 
     body = client.get(url, headers={"Authorization": f"Bearer {insurer_key.secret}"}).json()

@@ -10,6 +10,7 @@ from medworks.bookings.models import BookingRequest, IdempotencyKey, Patient
 from medworks.notifications.models import OutboxMessage
 from tests import factories
 from tests.concurrency import run_at_once
+from tests.factories import act
 
 URL = "/api/v1/booking-requests"
 
@@ -19,7 +20,7 @@ def test_the_loser_of_the_insert_race_answers_with_the_winners_case(insurer_key,
     """The winner commits between the loser's check and its insert (forced here, on any DB)."""
     data = factories.booking_request_data()
     winner, created = idempotency.booking_request_submit_once(
-        insurer=insurer_key.organisation, data=data, idempotency_key="k", acting_user=None
+        insurer=insurer_key.organisation, data=data, idempotency_key="k", actor=act(None)
     )
     assert created
     real_replay = idempotency._replay
@@ -33,7 +34,7 @@ def test_the_loser_of_the_insert_race_answers_with_the_winners_case(insurer_key,
     outbox_before = OutboxMessage.objects.count()
 
     case, created = idempotency.booking_request_submit_once(
-        insurer=insurer_key.organisation, data=data, idempotency_key="k", acting_user=None
+        insurer=insurer_key.organisation, data=data, idempotency_key="k", actor=act(None)
     )
 
     assert (case, created) == (winner, False)

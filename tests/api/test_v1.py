@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests import factories
+from tests.factories import act
 
 TORONTO = (43.6426, -79.3871)
 OTTAWA = (45.4215, -75.6972)
@@ -129,7 +130,7 @@ def test_an_insurers_api_key_still_cannot_match_clinics(client, insurer_key):
 def test_a_revoked_insurer_key_cannot_read_the_catalogue(client, insurer_key, coordinator):
     from medworks.accounts.services import api_key_revoke
 
-    api_key_revoke(api_key=insurer_key.key, acting_user=coordinator)
+    api_key_revoke(api_key=insurer_key.key, actor=act(coordinator))
     response = client.get(SERVICES, headers={"Authorization": f"Bearer {insurer_key.secret}"})
     assert response.status_code == 401
 

@@ -4,6 +4,7 @@ import pytest
 
 from medworks.accounts.models import OrganisationKind, RoleCode
 from tests import factories
+from tests.factories import act
 
 
 @pytest.fixture
@@ -29,4 +30,4 @@ def other_insurer_user(db):
 
 @pytest.fixture
 def case(insurer, insurer_user):
-    return factories.make_booking_request(insurer=insurer, acting_user=insurer_user)
+    return factories.make_booking_request(insurer=insurer, actor=act(insurer_user))

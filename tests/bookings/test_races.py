@@ -6,6 +6,7 @@ from medworks.bookings import services
 from medworks.bookings.models import Appointment, BookingStatus
 from tests import factories
 from tests.concurrency import run_at_once
+from tests.factories import act
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
@@ -13,14 +14,14 @@ pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def offered(insurer_user, booking_agent, clinic_location):
     case = factories.make_booking_request(insurer=insurer_user.organisation)
-    services.booking_request_take(case=case, acting_user=booking_agent)
+    services.booking_request_take(case=case, actor=act(booking_agent))
     services.booking_request_select_clinic(
-        case=case, location=clinic_location, acting_user=booking_agent
+        case=case, location=clinic_location, actor=act(booking_agent)
     )
     offer = services.availability_offer_record(
         case=case,
         slots=[factories.slot_data(days=4), factories.slot_data(days=5)],
-        acting_user=booking_agent,
+        actor=act(booking_agent),
     )
     return case, offer
 
@@ -29,8 +30,8 @@ def test_two_approvals_of_the_same_slot_book_it_once(offered, insurer_user, book
     case, offer = offered
     slot = offer.slots.first()
     results, errors = run_at_once(
-        lambda: services.availability_offer_approve(slot=slot, acting_user=insurer_user),
-        lambda: services.availability_offer_approve(slot=slot, acting_user=booking_agent),
+        lambda: services.availability_offer_approve(slot=slot, actor=act(insurer_user)),
+        lambda: services.availability_offer_approve(slot=slot, actor=act(booking_agent)),
     )
     assert len(results) == 1
     assert [e.code for e in errors] == ["slot_taken"]
@@ -41,8 +42,8 @@ def test_two_approvals_of_different_slots_book_only_one(offered, insurer_user, b
     case, offer = offered
     first, second = offer.slots.all()
     results, errors = run_at_once(
-        lambda: services.availability_offer_approve(slot=first, acting_user=insurer_user),
-        lambda: services.availability_offer_approve(slot=second, acting_user=booking_agent),
+        lambda: services.availability_offer_approve(slot=first, actor=act(insurer_user)),
+        lambda: services.availability_offer_approve(slot=second, actor=act(booking_agent)),
     )
     assert len(results) == 1
     assert len(errors) == 1
@@ -55,8 +56,8 @@ def test_two_approvals_of_different_slots_book_only_one(offered, insurer_user, b
 def test_two_agents_taking_the_same_case_leave_one_owner(insurer_user, booking_agent, coordinator):
     case = factories.make_booking_request(insurer=insurer_user.organisation)
     results, errors = run_at_once(
-        lambda: services.booking_request_take(case=case, acting_user=booking_agent),
-        lambda: services.booking_request_take(case=case, acting_user=coordinator),
+        lambda: services.booking_request_take(case=case, actor=act(booking_agent)),
+        lambda: services.booking_request_take(case=case, actor=act(coordinator)),
     )
     assert len(results) == 1
     assert [e.code for e in errors] == ["transition_illegal"]

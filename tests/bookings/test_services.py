@@ -15,21 +15,22 @@ from medworks.bookings.models import (
     OfferStatus,
     SlotStatus,
 )
-from medworks.bookings.workflow import Party
+from medworks.core.actor import Actor
 from medworks.core.errors import DomainError
 from medworks.notifications.models import OutboxMessage
 from tests import factories
+from tests.factories import act
 
 S = BookingStatus
 
 
 def _offer(case, agent, location, slots=None):
-    services.booking_request_take(case=case, acting_user=agent)
-    services.booking_request_select_clinic(case=case, location=location, acting_user=agent)
+    services.booking_request_take(case=case, actor=act(agent))
+    services.booking_request_select_clinic(case=case, location=location, actor=act(agent))
     return services.availability_offer_record(
         case=case,
         slots=slots or [factories.slot_data(days=4), factories.slot_data(days=5)],
-        acting_user=agent,
+        actor=act(agent),
     )
 
 
@@ -43,7 +44,7 @@ def test_order_ids_are_sequential_per_year_and_readable(insurer):
 
 def test_a_submitted_request_keeps_every_field_and_queues_acknowledgements(insurer, insurer_user):
     case = factories.make_booking_request(
-        insurer=insurer, acting_user=insurer_user, patient_postal_code="m5v3l9", services=["X-ray"]
+        insurer=insurer, actor=act(insurer_user), patient_postal_code="m5v3l9", services=["X-ray"]
     )
     assert case.patient.postal_code == "M5V 3L9"
     assert [s.code for s in case.services.all()] == ["XRAY"]
@@ -97,15 +98,15 @@ def test_recording_dates_offers_them_to_the_insurer_with_one_click_links(
 
 
 def test_dates_in_the_past_or_already_expired_are_refused(case, booking_agent, clinic_location):
-    services.booking_request_take(case=case, acting_user=booking_agent)
+    services.booking_request_take(case=case, actor=act(booking_agent))
     services.booking_request_select_clinic(
-        case=case, location=clinic_location, acting_user=booking_agent
+        case=case, location=clinic_location, actor=act(booking_agent)
     )
     past = factories.slot_data(days=-1)
     expired = factories.slot_data(days=3, hold_hours=-1)
     with pytest.raises(DomainError) as refused:
         services.availability_offer_record(
-            case=case, slots=[past, expired], acting_user=booking_agent
+            case=case, slots=[past, expired], actor=act(booking_agent)
         )
     assert set(refused.value.fields) == {"slots.0", "slots.1"}
     case.refresh_from_db()
@@ -116,12 +117,12 @@ def test_dates_in_the_past_or_already_expired_are_refused(case, booking_agent, c
 def test_a_clinic_user_records_dates_for_its_own_case(
     case, booking_agent, clinic_location, clinic_user
 ):
-    services.booking_request_take(case=case, acting_user=booking_agent)
+    services.booking_request_take(case=case, actor=act(booking_agent))
     services.booking_request_select_clinic(
-        case=case, location=clinic_location, acting_user=booking_agent
+        case=case, location=clinic_location, actor=act(booking_agent)
     )
     offer = services.availability_offer_record(
-        case=case, slots=[factories.slot_data()], acting_user=clinic_user
+        case=case, slots=[factories.slot_data()], actor=act(clinic_user)
     )
     assert offer.created_by == clinic_user
 
@@ -131,7 +132,7 @@ def test_approving_a_date_books_the_case_and_tells_everyone(
 ):
     offer = _offer(case, booking_agent, clinic_location)
     chosen, other = offer.slots.order_by("starts_at")
-    appointment = services.availability_offer_approve(slot=chosen, acting_user=insurer_user)
+    appointment = services.availability_offer_approve(slot=chosen, actor=act(insurer_user))
 
     case.refresh_from_db()
     assert case.status == S.BOOKED
@@ -158,7 +159,7 @@ def test_with_paperwork_required_results_are_not_routed_to_the_patient(
 ):
     case = factories.make_booking_request(insurer=insurer, paperwork_required=True)
     offer = _offer(case, booking_agent, clinic_location)
-    services.availability_offer_approve(slot=offer.slots.first(), acting_user=insurer_user)
+    services.availability_offer_approve(slot=offer.slots.first(), actor=act(insurer_user))
     assert not OutboxMessage.objects.filter(template="results_direct").exists()
 
 
@@ -167,7 +168,7 @@ def test_the_patient_gets_nothing_when_the_insurer_does_not_allow_it(
 ):
     case = factories.make_booking_request(insurer=insurer, notify_patient=False)
     offer = _offer(case, booking_agent, clinic_location)
-    services.availability_offer_approve(slot=offer.slots.first(), acting_user=insurer_user)
+    services.availability_offer_approve(slot=offer.slots.first(), actor=act(insurer_user))
     assert not OutboxMessage.objects.filter(template="patient_booked").exists()
 
 
@@ -176,7 +177,7 @@ def test_an_expired_slot_cannot_be_approved(case, booking_agent, clinic_location
     slot = offer.slots.first()
     OfferSlot.objects.filter(pk=slot.pk).update(expires_at=timezone.now() - dt.timedelta(minutes=1))
     with pytest.raises(DomainError) as refused:
-        services.availability_offer_approve(slot=slot, acting_user=insurer_user)
+        services.availability_offer_approve(slot=slot, actor=act(insurer_user))
     assert refused.value.code == "slot_expired"
     case.refresh_from_db()
     assert case.status == S.DATES_OFFERED
@@ -186,10 +187,10 @@ def test_an_expired_slot_cannot_be_approved(case, booking_agent, clinic_location
 def test_a_taken_slot_cannot_be_approved_twice(case, booking_agent, clinic_location, insurer_user):
     offer = _offer(case, booking_agent, clinic_location)
     first, second = offer.slots.all()
-    services.availability_offer_approve(slot=first, acting_user=insurer_user)
+    services.availability_offer_approve(slot=first, actor=act(insurer_user))
     for slot in (first, second):
         with pytest.raises(DomainError) as refused:
-            services.availability_offer_approve(slot=slot, acting_user=insurer_user)
+            services.availability_offer_approve(slot=slot, actor=act(insurer_user))
         assert refused.value.code == "slot_taken"
     assert Appointment.objects.count() == 1
 
@@ -197,7 +198,8 @@ def test_a_taken_slot_cannot_be_approved_twice(case, booking_agent, clinic_locat
 def test_a_signed_link_approves_without_a_user(case, booking_agent, clinic_location):
     offer = _offer(case, booking_agent, clinic_location)
     services.availability_offer_approve(
-        slot=offer.slots.first(), acting_user=None, party=Party.SIGNED_LINK
+        slot=offer.slots.first(),
+        actor=Actor.for_signed_link(organisation_id=offer.request.insurer_id, purpose="offer link"),
     )
     case.refresh_from_db()
     event = case.events.get(kind="approve_date")
@@ -210,9 +212,9 @@ def test_declining_all_dates_goes_back_to_sourcing_with_the_note(
 ):
     offer = _offer(case, booking_agent, clinic_location)
     with pytest.raises(DomainError):
-        services.availability_offer_decline(case=case, acting_user=insurer_user, note="")
+        services.availability_offer_decline(case=case, actor=act(insurer_user), note="")
     services.availability_offer_decline(
-        case=case, acting_user=insurer_user, note="Patient works mornings"
+        case=case, actor=act(insurer_user), note="Patient works mornings"
     )
     case.refresh_from_db()
     offer.refresh_from_db()
@@ -225,18 +227,18 @@ def test_declining_all_dates_goes_back_to_sourcing_with_the_note(
 
 def _booked(case, agent, location, insurer_user):
     offer = _offer(case, agent, location)
-    return services.availability_offer_approve(slot=offer.slots.first(), acting_user=insurer_user)
+    return services.availability_offer_approve(slot=offer.slots.first(), actor=act(insurer_user))
 
 
 def test_completed_then_ready_for_billing_then_closed(
     case, booking_agent, clinic_location, insurer_user, clinic_user, coordinator
 ):
     appointment = _booked(case, booking_agent, clinic_location, insurer_user)
-    services.appointment_complete(case=case, acting_user=clinic_user)
+    services.appointment_complete(case=case, actor=act(clinic_user))
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.COMPLETED
-    services.booking_request_step(case=case, name="mark_ready_for_billing", acting_user=coordinator)
-    closed = services.booking_request_step(case=case, name="close", acting_user=coordinator)
+    services.booking_request_step(case=case, name="mark_ready_for_billing", actor=act(coordinator))
+    closed = services.booking_request_step(case=case, name="close", actor=act(coordinator))
     assert closed.status == S.CLOSED
     kinds = list(case.events.values_list("kind", flat=True))
     assert kinds[-3:] == ["complete", "mark_ready_for_billing", "close"]
@@ -246,19 +248,19 @@ def test_a_no_show_can_be_rescheduled_back_to_asking_for_dates(
     case, booking_agent, clinic_location, insurer_user
 ):
     appointment = _booked(case, booking_agent, clinic_location, insurer_user)
-    services.appointment_no_show(case=case, acting_user=booking_agent)
+    services.appointment_no_show(case=case, actor=act(booking_agent))
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.NO_SHOW
-    services.appointment_reschedule(case=case, acting_user=booking_agent, note="Patient was ill")
+    services.appointment_reschedule(case=case, actor=act(booking_agent), note="Patient was ill")
     case.refresh_from_db()
     appointment.refresh_from_db()
     assert case.status == S.AWAITING_AVAILABILITY
     assert appointment.status == AppointmentStatus.RESCHEDULED
     # New dates can be offered and booked again at the same clinic.
     offer = services.availability_offer_record(
-        case=case, slots=[factories.slot_data(days=9)], acting_user=booking_agent
+        case=case, slots=[factories.slot_data(days=9)], actor=act(booking_agent)
     )
-    services.availability_offer_approve(slot=offer.slots.get(), acting_user=insurer_user)
+    services.availability_offer_approve(slot=offer.slots.get(), actor=act(insurer_user))
     assert case.appointments.count() == 2
 
 
@@ -268,11 +270,11 @@ def test_cancelling_says_who_and_why_and_frees_the_clinic(
     appointment = _booked(case, booking_agent, clinic_location, insurer_user)
     with pytest.raises(DomainError) as refused:
         services.booking_request_cancel(
-            case=case, acting_user=insurer_user, cancelled_by="aliens", note="x"
+            case=case, actor=act(insurer_user), cancelled_by="aliens", note="x"
         )
     assert refused.value.code == "cancelled_by_invalid"
     services.booking_request_cancel(
-        case=case, acting_user=insurer_user, cancelled_by="patient", note="Feeling better"
+        case=case, actor=act(insurer_user), cancelled_by="patient", note="Feeling better"
     )
     case.refresh_from_db()
     appointment.refresh_from_db()
@@ -286,11 +288,11 @@ def test_cancelling_says_who_and_why_and_frees_the_clinic(
 
 def test_a_cancelled_case_cannot_be_cancelled_again(case, booking_agent):
     services.booking_request_cancel(
-        case=case, acting_user=booking_agent, cancelled_by="insurer", note="Duplicate request"
+        case=case, actor=act(booking_agent), cancelled_by="insurer", note="Duplicate request"
     )
     with pytest.raises(DomainError) as refused:
         services.booking_request_cancel(
-            case=case, acting_user=booking_agent, cancelled_by="insurer", note="again"
+            case=case, actor=act(booking_agent), cancelled_by="insurer", note="again"
         )
     assert "the case is cancelled" in refused.value.message
 
@@ -302,8 +304,8 @@ def test_cases_are_scoped_to_the_insurer_and_the_clinic(
     assert list(BookingRequest.objects.for_user(other_insurer_user)) == []
     assert list(BookingRequest.objects.for_user(clinic_user)) == []  # not its case yet
     assert list(BookingRequest.objects.for_user(booking_agent)) == [case]
-    services.booking_request_take(case=case, acting_user=booking_agent)
+    services.booking_request_take(case=case, actor=act(booking_agent))
     services.booking_request_select_clinic(
-        case=case, location=clinic_location, acting_user=booking_agent
+        case=case, location=clinic_location, actor=act(booking_agent)
     )
     assert list(BookingRequest.objects.for_user(clinic_user)) == [case]

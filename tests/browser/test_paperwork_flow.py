@@ -19,6 +19,7 @@ from medworks.bookings.models import BookingRequest, BookingStatus
 from medworks.documents.models import DocumentAccess, DocumentKind, DocumentVersion, Gop, GopStatus
 from tests import factories
 from tests.documents import samples
+from tests.factories import act
 
 pytestmark = [
     pytest.mark.browser,
@@ -52,9 +53,9 @@ def booked_paper_case(*, insurer_user, clinic_user, agent) -> BookingRequest:
         results_delivery="via_paperwork",
     )
     offer = bookings.availability_offer_record(
-        case=case, slots=[factories.slot_data(days=2)], acting_user=agent
+        case=case, slots=[factories.slot_data(days=2)], actor=act(agent)
     )
-    bookings.availability_offer_approve(slot=offer.slots.get(), acting_user=insurer_user)
+    bookings.availability_offer_approve(slot=offer.slots.get(), actor=act(insurer_user))
     case.refresh_from_db()
     return case
 

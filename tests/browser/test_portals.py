@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 from medworks.bookings.models import BookingRequest, BookingStatus
 from medworks.bookings.services import booking_request_select_clinic, booking_request_take
 from tests import factories
+from tests.factories import act
 
 pytestmark = [
     pytest.mark.browser,
@@ -70,8 +71,8 @@ def test_a_clinic_enters_dates_and_the_insurer_approves_one(
     factories.make_offering(location=location)
     agent = factories.make_user(roles=["booking_agent"])
     case = factories.make_booking_request(insurer=insurer_user.organisation)
-    booking_request_take(case=case, acting_user=agent)
-    booking_request_select_clinic(case=case, location=location, acting_user=agent)
+    booking_request_take(case=case, actor=act(agent))
+    booking_request_select_clinic(case=case, location=location, actor=act(agent))
 
     log_in(clinic_user)
     _shot(page, "clinic-home")

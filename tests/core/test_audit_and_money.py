@@ -4,6 +4,7 @@ import pytest
 
 from medworks.core.audit import audit_record
 from medworks.core.models import AuditEvent
+from tests.factories import act
 from medworks.core.money import to_money
 
 
@@ -25,7 +26,7 @@ def test_money_refuses_text_that_is_not_an_amount():
 
 
 def test_audit_events_cannot_be_rewritten_or_deleted(db, booking_agent):
-    event = audit_record(actor=booking_agent, action="test.done", summary="x")
+    event = audit_record(actor=act(booking_agent), action="test.done", summary="x")
     event.summary = "changed"
     with pytest.raises(TypeError):
         event.save()

@@ -6,6 +6,7 @@ import pytest
 
 from medworks.bookings import services as bookings
 from tests import factories
+from tests.factories import act
 
 
 @pytest.fixture(autouse=True)
@@ -41,7 +42,7 @@ def clinic_location(db, clinic_user):
 @pytest.fixture
 def case(insurer, insurer_user):
     """A Maple Assist case just received: no clinic yet."""
-    return factories.make_booking_request(insurer=insurer, acting_user=insurer_user)
+    return factories.make_booking_request(insurer=insurer, actor=act(insurer_user))
 
 
 @pytest.fixture
@@ -62,9 +63,9 @@ def paper_case(insurer, insurer_user, clinic_location, booking_agent):
 def booked_case(paper_case, booking_agent):
     """The paper case, booked on a date five days from now."""
     offer = bookings.availability_offer_record(
-        case=paper_case, slots=[factories.slot_data(days=5)], acting_user=booking_agent
+        case=paper_case, slots=[factories.slot_data(days=5)], actor=act(booking_agent)
     )
-    bookings.availability_offer_approve(slot=offer.slots.get(), acting_user=booking_agent)
+    bookings.availability_offer_approve(slot=offer.slots.get(), actor=act(booking_agent))
     paper_case.refresh_from_db()
     return paper_case
 

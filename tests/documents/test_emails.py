@@ -10,8 +10,10 @@ import pytest
 from django.template.loader import get_template
 from django.utils import timezone
 
-from medworks.documents.services import document_upload, gop_request
+from medworks.documents.gops import gop_request
+from medworks.documents.services import document_upload
 from medworks.notifications.models import OutboxMessage
+from tests.factories import act
 
 from . import samples
 
@@ -31,7 +33,7 @@ def _upload(case, user, *, kind, **extra):
         kind=kind,
         file=io.BytesIO(samples.pdf()),
         filename="form.pdf",
-        acting_user=user,
+        actor=act(user),
         **extra,
     )
 
@@ -70,7 +72,7 @@ def test_a_gop_request_emails_the_insurers_contact_with_its_case_page_only(
     paper_case, booking_agent
 ):
     OutboxMessage.objects.all().delete()
-    gop_request(case=paper_case, acting_user=booking_agent, note="Jean Tremblay, urgent.")
+    gop_request(case=paper_case, actor=act(booking_agent), note="Jean Tremblay, urgent.")
     (message,) = OutboxMessage.objects.filter(template="insurer_gop_requested")
     assert message.to == [paper_case.insurer_contact_email]
     assert message.language == "en"

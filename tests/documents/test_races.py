@@ -10,6 +10,7 @@ import pytest
 from medworks.documents.models import DocumentVersion
 from medworks.documents.services import document_upload
 from tests.concurrency import run_at_once
+from tests.factories import act
 
 from . import samples
 
@@ -22,7 +23,7 @@ def _upload(case, user, data, document=None):
         kind="insurer_form",
         file=io.BytesIO(data),
         filename="form.pdf",
-        acting_user=user,
+        actor=act(user),
         document=document,
     )
 

@@ -14,6 +14,7 @@ from medworks.core.errors import DomainError
 from medworks.documents.selectors import paperwork_complete
 from medworks.documents.services import document_upload
 from tests import factories
+from tests.factories import act
 
 from . import samples
 
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def completed_case(booked_case, clinic_user):
-    appointment_complete(case=booked_case, acting_user=clinic_user)
+    appointment_complete(case=booked_case, actor=act(clinic_user))
     booked_case.refresh_from_db()
     return booked_case
 
@@ -35,19 +36,19 @@ def signed_form(case, user, **extra):
         kind="completed_form",
         file=io.BytesIO(samples.pdf("signed")),
         filename="signed.pdf",
-        acting_user=user,
+        actor=act(user),
         **fields,
     )
 
 
 def _ready(case, agent):
-    return booking_request_step(case=case, name="mark_ready_for_billing", acting_user=agent)
+    return booking_request_step(case=case, name="mark_ready_for_billing", actor=act(agent))
 
 
 def test_billing_is_refused_until_the_signed_paperwork_is_back(completed_case, booking_agent):
     assert not paperwork_complete(case=completed_case)
     assert "mark_ready_for_billing" not in {
-        t.name for t in available_transitions(completed_case, booking_agent)
+        t.name for t in available_transitions(completed_case, act(booking_agent))
     }
     with pytest.raises(DomainError) as caught:
         _ready(completed_case, booking_agent)
@@ -63,7 +64,7 @@ def test_billing_is_allowed_once_the_clinic_uploads_the_signed_forms(
     signed_form(completed_case, clinic_user)
     assert paperwork_complete(case=completed_case)
     assert "mark_ready_for_billing" in {
-        t.name for t in available_transitions(completed_case, booking_agent)
+        t.name for t in available_transitions(completed_case, act(booking_agent))
     }
     assert _ready(completed_case, booking_agent).status == BookingStatus.READY_FOR_BILLING
 
@@ -76,7 +77,7 @@ def test_the_insurers_forms_or_the_agents_copy_do_not_count_as_the_clinics_signe
         kind="insurer_form",
         file=io.BytesIO(samples.pdf("blank")),
         filename="form.pdf",
-        acting_user=insurer_user,
+        actor=act(insurer_user),
     )
     signed_form(completed_case, booking_agent)
     assert not paperwork_complete(case=completed_case)
@@ -93,9 +94,9 @@ def test_a_case_without_paperwork_goes_to_billing_without_documents(
     from medworks.bookings import services as bookings
 
     offer = bookings.availability_offer_record(
-        case=case, slots=[factories.slot_data(days=3)], acting_user=booking_agent
+        case=case, slots=[factories.slot_data(days=3)], actor=act(booking_agent)
     )
-    bookings.availability_offer_approve(slot=offer.slots.get(), acting_user=booking_agent)
-    appointment_complete(case=case, acting_user=clinic_user)
+    bookings.availability_offer_approve(slot=offer.slots.get(), actor=act(booking_agent))
+    appointment_complete(case=case, actor=act(clinic_user))
     assert paperwork_complete(case=case)
     assert _ready(case, booking_agent).status == BookingStatus.READY_FOR_BILLING

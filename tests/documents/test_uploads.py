@@ -17,6 +17,7 @@ from medworks.documents.models import Document, DocumentAccess, DocumentKind, Do
 from medworks.documents.selectors import document_access_history, documents_for_case
 from medworks.documents.services import document_open, document_upload
 from medworks.notifications.models import OutboxMessage
+from tests.factories import act
 
 from . import samples
 
@@ -29,7 +30,7 @@ def upload(case, user, data=None, *, kind="insurer_form", filename="form.pdf", *
         kind=kind,
         file=io.BytesIO(samples.pdf() if data is None else data),
         filename=filename,
-        acting_user=user,
+        actor=act(user),
         **extra,
     )
 
@@ -69,7 +70,9 @@ def test_an_insurer_uploads_a_form_and_the_clinic_downloads_the_same_bytes(
     on_disk = (document_store / version.storage_name).read_bytes()
     assert on_disk != data and b"Independent medical" not in on_disk
 
-    content, content_type, name = document_open(version=version, user=clinic_user, origin="1.2.3.4")
+    content, content_type, name = document_open(
+        version=version, actor=act(clinic_user), origin="1.2.3.4"
+    )
     assert content == data
     assert hashlib.sha256(content).hexdigest() == version.sha256
     assert (content_type, name) == ("application/pdf", "IME form.pdf")
@@ -228,7 +231,7 @@ def test_an_insurer_cannot_add_papers_to_a_cancelled_case(paper_case, insurer_us
     from medworks.bookings.services import booking_request_cancel
 
     booking_request_cancel(
-        case=paper_case, acting_user=insurer_user, cancelled_by="insurer", note="Not needed."
+        case=paper_case, actor=act(insurer_user), cancelled_by="insurer", note="Not needed."
     )
     with pytest.raises(DomainError) as caught:
         upload(paper_case, insurer_user)
@@ -248,8 +251,8 @@ def test_a_new_version_keeps_the_old_one_and_both_can_be_read(
     assert second.document == first.document
     assert first.document.current == second
     assert first.storage_name != second.storage_name
-    assert document_open(version=first, user=booking_agent)[0] == samples.pdf("v1")
-    assert document_open(version=second, user=booking_agent)[0] == samples.pdf("v2")
+    assert document_open(version=first, actor=act(booking_agent))[0] == samples.pdf("v1")
+    assert document_open(version=second, actor=act(booking_agent))[0] == samples.pdf("v2")
 
 
 def test_the_same_bytes_again_are_refused_as_a_duplicate(paper_case, insurer_user):
@@ -347,8 +350,8 @@ def test_every_opening_writes_an_access_record_with_who_what_when_where_and_why(
     paper_case, insurer_user, clinic_user
 ):
     version = upload(paper_case, insurer_user)
-    document_open(version=version, user=clinic_user, origin="203.0.113.9", action="viewed")
-    document_open(version=version, user=clinic_user, origin="203.0.113.9")
+    document_open(version=version, actor=act(clinic_user), origin="203.0.113.9", action="viewed")
+    document_open(version=version, actor=act(clinic_user), origin="203.0.113.9")
 
     first, second = DocumentAccess.objects.order_by("pk")
     assert [first.action, second.action] == ["viewed", "downloaded"]
@@ -363,7 +366,7 @@ def test_every_opening_writes_an_access_record_with_who_what_when_where_and_why(
 
 def test_access_records_cannot_be_changed_or_deleted(paper_case, insurer_user):
     version = upload(paper_case, insurer_user)
-    document_open(version=version, user=insurer_user)
+    document_open(version=version, actor=act(insurer_user))
     record = DocumentAccess.objects.get()
     with pytest.raises(TypeError):
         record.save()
@@ -382,7 +385,7 @@ def test_a_stranger_cannot_open_a_document_and_leaves_no_access_record(
 ):
     version = upload(paper_case, insurer_user)
     with pytest.raises(NotFound):
-        document_open(version=version, user=request.getfixturevalue(who))
+        document_open(version=version, actor=act(request.getfixturevalue(who)))
     assert not DocumentAccess.objects.exists()
 
 
@@ -392,7 +395,7 @@ def test_an_insurer_never_sees_the_clinics_invoice(booked_case, clinic_user, ins
 
     assert documents_for_case(case=booked_case, user=insurer_user) == [form.document]
     with pytest.raises(NotFound):
-        document_open(version=invoice, user=insurer_user)
+        document_open(version=invoice, actor=act(insurer_user))
     assert len(documents_for_case(case=booked_case, user=clinic_user)) == 2
 
 
@@ -413,8 +416,8 @@ def test_staff_list_the_access_history_of_a_case_and_of_a_patient(
     paper_case, insurer_user, clinic_user, booking_agent
 ):
     version = upload(paper_case, insurer_user)
-    document_open(version=version, user=clinic_user)
-    document_open(version=version, user=booking_agent, action="viewed")
+    document_open(version=version, actor=act(clinic_user))
+    document_open(version=version, actor=act(booking_agent), action="viewed")
 
     by_case = list(document_access_history(case=paper_case))
     assert [(a.actor, a.action) for a in by_case] == [

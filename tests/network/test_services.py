@@ -11,6 +11,7 @@ from medworks.core.models import AuditEvent
 from medworks.network import geo, services
 from medworks.network.models import GeoPrecision, Location
 from tests import factories
+from tests.factories import act
 
 
 def _events(action):
@@ -27,7 +28,7 @@ def test_updating_a_partner_saves_the_changes_and_audits_old_and_new(db, coordin
             "billing_arrangements": ["eft", "direct_billing"],
             "accepts_prepayment": True,
         },
-        acting_user=coordinator,
+        actor=act(coordinator),
     )
     partner.refresh_from_db()
     assert partner.name == "Bayview Physiotherapy"
@@ -42,7 +43,7 @@ def test_updating_a_partner_saves_the_changes_and_audits_old_and_new(db, coordin
 
 def test_an_update_that_changes_nothing_writes_no_event(db, coordinator):
     partner = factories.make_partner(name="Same Name")
-    services.partner_update(partner=partner, data={"name": "Same Name"}, acting_user=coordinator)
+    services.partner_update(partner=partner, data={"name": "Same Name"}, actor=act(coordinator))
     assert _events("partner.updated") == []
 
 
@@ -51,7 +52,7 @@ def test_a_partner_cannot_take_another_partners_name(db, coordinator):
     partner = factories.make_partner(name="Other")
     with pytest.raises(DomainError) as refused:
         services.partner_update(
-            partner=partner, data={"name": "clinique medicale st jean"}, acting_user=coordinator
+            partner=partner, data={"name": "clinique medicale st jean"}, actor=act(coordinator)
         )
     assert "name" in refused.value.fields
     assert AuditEvent.objects.count() == 0
@@ -69,21 +70,21 @@ def test_a_partner_cannot_take_another_partners_name(db, coordinator):
 def test_bad_partner_input_is_refused_with_the_field_named(db, coordinator, data, field):
     partner = factories.make_partner()
     with pytest.raises(DomainError) as refused:
-        services.partner_update(partner=partner, data=data, acting_user=coordinator)
+        services.partner_update(partner=partner, data=data, actor=act(coordinator))
     assert field in refused.value.fields
 
 
 def test_an_unknown_field_is_a_programming_error_not_a_silent_drop(db, coordinator):
     with pytest.raises(TypeError):
         services.partner_update(
-            partner=factories.make_partner(), data={"name_key": "x"}, acting_user=coordinator
+            partner=factories.make_partner(), data={"name_key": "x"}, actor=act(coordinator)
         )
 
 
 def test_deactivating_a_partner_is_audited_once(db, coordinator):
     partner = factories.make_partner()
-    services.partner_set_active(partner=partner, active=False, acting_user=coordinator)
-    services.partner_set_active(partner=partner, active=False, acting_user=coordinator)
+    services.partner_set_active(partner=partner, active=False, actor=act(coordinator))
+    services.partner_set_active(partner=partner, active=False, actor=act(coordinator))
     partner.refresh_from_db()
     assert partner.is_active is False
     assert len(_events("partner.deactivated")) == 1
@@ -94,7 +95,7 @@ def test_a_new_location_is_placed_on_the_map_from_its_postal_code(db, coordinato
     location = services.location_create(
         partner=partner,
         data={"name": "Downtown", "province": "QC", "postal_code": "h3b1a7", "city": "Montréal"},
-        acting_user=coordinator,
+        actor=act(coordinator),
     )
     point = geo.geocode("H3B 1A7")
     assert location.postal_code == "H3B 1A7"
@@ -109,7 +110,7 @@ def test_changing_a_postal_code_moves_the_location(db, coordinator):
     services.location_update(
         location=location,
         data={"postal_code": "K1P 1J1", "province": "ON"},
-        acting_user=coordinator,
+        actor=act(coordinator),
     )
     location.refresh_from_db()
     ottawa = geo.geocode("K1P 1J1")
@@ -127,7 +128,7 @@ def test_a_hand_placed_location_keeps_its_coordinates_when_its_postal_code_is_un
     Location.objects.filter(pk=location.pk).update(geo_precision=GeoPrecision.MANUAL)
     location.refresh_from_db()
     services.location_update(
-        location=location, data={"phone": "416-555-0199"}, acting_user=coordinator
+        location=location, data={"phone": "416-555-0199"}, actor=act(coordinator)
     )
     location.refresh_from_db()
     assert (location.latitude, location.geo_precision) == (43.7, GeoPrecision.MANUAL)
@@ -139,7 +140,7 @@ def test_the_province_must_match_the_postal_codes_first_letter(db, coordinator):
         services.location_update(
             location=location,
             data={"postal_code": "H3B 1A7", "province": "ON"},
-            acting_user=coordinator,
+            actor=act(coordinator),
         )
     assert "QC" in refused.value.fields["province"][0]
     location.refresh_from_db()
@@ -152,7 +153,7 @@ def test_a_malformed_postal_code_is_refused_on_its_field(db, coordinator, postal
         services.location_create(
             partner=factories.make_partner(),
             data={"name": "X", "province": "ON", "postal_code": postal_code},
-            acting_user=coordinator,
+            actor=act(coordinator),
         )
     assert "postal_code" in refused.value.fields
 
@@ -163,20 +164,20 @@ def test_a_partner_cannot_have_the_same_location_twice(db, coordinator):
         services.location_create(
             partner=location.partner,
             data={"name": "main  street", "province": "ON", "postal_code": "M5V3L9"},
-            acting_user=coordinator,
+            actor=act(coordinator),
         )
     assert refused.value.code == "location_duplicate"
 
 
 def test_setting_changing_and_removing_a_price(db, coordinator):
     offering = factories.make_offering(location=factories.make_location(), price=None)
-    services.offering_set_price(offering=offering, price="1250", acting_user=coordinator)
+    services.offering_set_price(offering=offering, price="1250", actor=act(coordinator))
     offering.refresh_from_db()
     assert offering.clinic_price == Decimal("1250.00")
-    services.offering_set_price(offering=offering, price=Decimal("99.995"), acting_user=coordinator)
+    services.offering_set_price(offering=offering, price=Decimal("99.995"), actor=act(coordinator))
     offering.refresh_from_db()
     assert offering.clinic_price == Decimal("100.00")  # half-up to the cent
-    services.offering_set_price(offering=offering, price=None, acting_user=coordinator)
+    services.offering_set_price(offering=offering, price=None, actor=act(coordinator))
     offering.refresh_from_db()
     assert offering.clinic_price is None
     actions = [e.action for e in AuditEvent.objects.order_by("id")]
@@ -188,31 +189,31 @@ def test_setting_changing_and_removing_a_price(db, coordinator):
 def test_a_bad_price_is_refused(db, coordinator, price):
     offering = factories.make_offering(location=factories.make_location())
     with pytest.raises(DomainError) as refused:
-        services.offering_set_price(offering=offering, price=price, acting_user=coordinator)
+        services.offering_set_price(offering=offering, price=price, actor=act(coordinator))
     assert refused.value.code == "price_invalid"
 
 
 def test_adding_a_service_to_a_location_and_refusing_it_twice(db, coordinator):
     location = factories.make_location()
     offering = services.offering_create(
-        location=location, service=factories.service("MRI"), price="900", acting_user=coordinator
+        location=location, service=factories.service("MRI"), price="900", actor=act(coordinator)
     )
     assert offering.clinic_price == Decimal("900.00")
     with pytest.raises(DomainError) as refused:
         services.offering_create(
-            location=location, service=factories.service("MRI"), price=None, acting_user=coordinator
+            location=location, service=factories.service("MRI"), price=None, actor=act(coordinator)
         )
     assert refused.value.code == "offering_exists"
 
 
 def test_a_withdrawn_service_can_be_listed_again(db, coordinator):
     offering = factories.make_offering(location=factories.make_location(), service_code="ECG")
-    services.offering_set_active(offering=offering, active=False, acting_user=coordinator)
+    services.offering_set_active(offering=offering, active=False, actor=act(coordinator))
     again = services.offering_create(
         location=offering.location,
         service=factories.service("ECG"),
         price="45",
-        acting_user=coordinator,
+        actor=act(coordinator),
     )
     assert again.pk == offering.pk and again.is_active
     assert [e.action for e in AuditEvent.objects.order_by("id")] == [
@@ -229,15 +230,15 @@ def test_a_partner_is_linked_only_to_an_affiliate_organisation_not_yet_taken(db,
     first, second = factories.make_partner(), factories.make_partner()
     with pytest.raises(DomainError) as refused:
         services.partner_update(
-            partner=first, data={"organisation": insurer}, acting_user=coordinator
+            partner=first, data={"organisation": insurer}, actor=act(coordinator)
         )
     assert "affiliate" in refused.value.fields["organisation"][0]
     services.partner_update(
-        partner=first, data={"organisation": clinic_org}, acting_user=coordinator
+        partner=first, data={"organisation": clinic_org}, actor=act(coordinator)
     )
     with pytest.raises(DomainError) as refused:
         services.partner_update(
-            partner=second, data={"organisation": clinic_org}, acting_user=coordinator
+            partner=second, data={"organisation": clinic_org}, actor=act(coordinator)
         )
     assert "another partner" in refused.value.fields["organisation"][0]
     first.refresh_from_db()

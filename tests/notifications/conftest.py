@@ -17,6 +17,7 @@ from aiosmtpd.controller import Controller
 
 from medworks.bookings import services
 from tests import factories
+from tests.factories import act
 
 
 @dataclass
@@ -117,14 +118,14 @@ def clinic_location(db):
 def offered(db, insurer_user, booking_agent, clinic_location):
     """A case whose clinic has offered two dates to the insurer."""
     case = factories.make_booking_request(insurer=insurer_user.organisation)
-    services.booking_request_take(case=case, acting_user=booking_agent)
+    services.booking_request_take(case=case, actor=act(booking_agent))
     services.booking_request_select_clinic(
-        case=case, location=clinic_location, acting_user=booking_agent
+        case=case, location=clinic_location, actor=act(booking_agent)
     )
     offer = services.availability_offer_record(
         case=case,
         slots=[factories.slot_data(days=4), factories.slot_data(days=5, hour=14)],
-        acting_user=booking_agent,
+        actor=act(booking_agent),
     )
     return case, offer
 
@@ -134,7 +135,7 @@ def booked(offered, insurer_user):
     """A booked case and its appointment (the insurer approved the first date)."""
     case, offer = offered
     appointment = services.availability_offer_approve(
-        slot=offer.slots.order_by("starts_at").first(), acting_user=insurer_user
+        slot=offer.slots.order_by("starts_at").first(), actor=act(insurer_user)
     )
     case.refresh_from_db()
     return case, appointment

@@ -7,6 +7,7 @@ from medworks.bookings.models import BookingStatus
 from medworks.core.errors import DomainError
 from medworks.notifications.models import OutboxMessage
 from medworks.notifications.services import contains_card_number, email_queue
+from tests.factories import act
 
 VISA = "4111 1111 1111 1111"
 
@@ -20,6 +21,19 @@ VISA = "4111 1111 1111 1111"
         "amex 3782 822463 10005",
         "ref 1234 4111 1111 1111 1111",  # a card written next to other digits
         "diners 30569309025904",
+        # The shapes the spaces-and-dashes guard let through (issue 14); core/cards finds them.
+        "card 4111.1111.1111.1111",
+        "card 4111/1111/1111/1111",
+        "card 4111  1111  1111  1111",
+        "card 4111\t1111\t1111\t1111",
+        "card\n4111\n1111\n1111\n1111",
+        "card 4111\u00a01111\u00a01111\u00a01111",
+        "card 4111_1111_1111_1111",
+        "card 4111,1111,1111,1111",
+        "card \uff14\uff11\uff11\uff11 \uff11\uff11\uff11\uff11 "
+        "\uff11\uff11\uff11\uff11 \uff11\uff11\uff11\uff11",  # full-width digits
+        "card \u0664\u0661\u0661\u0661 \u0661\u0661\u0661\u0661 "
+        "\u0661\u0661\u0661\u0661 \u0661\u0661\u0661\u0661",  # Arabic-Indic digits
     ],
 )
 def test_a_luhn_valid_card_number_is_found_however_it_is_written(text):
@@ -60,7 +74,7 @@ def test_a_cancellation_whose_note_holds_a_card_number_is_refused_and_changes_no
     before = OutboxMessage.objects.count()
     with pytest.raises(DomainError) as refused:
         services.booking_request_cancel(
-            case=case, acting_user=booking_agent, cancelled_by="insurer", note=f"card {VISA}"
+            case=case, actor=act(booking_agent), cancelled_by="insurer", note=f"card {VISA}"
         )
     assert refused.value.code == "email_contains_card_number"
     case.refresh_from_db()

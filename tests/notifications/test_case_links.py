@@ -12,6 +12,7 @@ from django.template.loader import get_template
 from medworks.bookings import emails, services
 from medworks.notifications.models import OutboxMessage
 from tests import factories
+from tests.factories import act
 
 BASE = "https://desk.example"
 
@@ -80,8 +81,8 @@ def test_the_insurer_and_the_team_are_sent_to_the_case_from_the_moment_it_arrive
 
 def test_an_escalation_sends_management_to_the_staff_case_page(insurer_user, booking_agent):
     case = factories.make_booking_request(insurer=insurer_user.organisation)
-    services.booking_request_take(case=case, acting_user=booking_agent)
-    services.booking_request_escalate(case=case, acting_user=booking_agent, note="None nearby.")
+    services.booking_request_take(case=case, actor=act(booking_agent))
+    services.booking_request_escalate(case=case, actor=act(booking_agent), note="None nearby.")
     _assert_links_to(OutboxMessage.objects.get(template="team_escalated"), case, "team")
 
 

@@ -10,16 +10,17 @@ from medworks.bookings.models import Appointment, AppointmentStatus, BookingEven
 from medworks.notifications.models import OutboxMessage
 from tests import factories
 from tests.concurrency import run_at_once
+from tests.factories import act
 
 
 def _book(insurer_user, agent, location, *, days: int, hour: int = 10) -> Appointment:
     case = factories.make_booking_request(insurer=insurer_user.organisation)
-    services.booking_request_take(case=case, acting_user=agent)
-    services.booking_request_select_clinic(case=case, location=location, acting_user=agent)
+    services.booking_request_take(case=case, actor=act(agent))
+    services.booking_request_select_clinic(case=case, location=location, actor=act(agent))
     offer = services.availability_offer_record(
-        case=case, slots=[factories.slot_data(days=days, hour=hour)], acting_user=agent
+        case=case, slots=[factories.slot_data(days=days, hour=hour)], actor=act(agent)
     )
-    return services.availability_offer_approve(slot=offer.slots.get(), acting_user=insurer_user)
+    return services.availability_offer_approve(slot=offer.slots.get(), actor=act(insurer_user))
 
 
 def _reminders() -> list[str]:
@@ -50,7 +51,7 @@ def test_appointments_later_than_tomorrow_or_no_longer_booked_get_no_reminder(
     _book(insurer_user, booking_agent, clinic_location, days=2)
     cancelled = _book(insurer_user, booking_agent, clinic_location, days=1)
     services.booking_request_cancel(
-        case=cancelled.request, acting_user=booking_agent, cancelled_by="patient", note="Moved."
+        case=cancelled.request, actor=act(booking_agent), cancelled_by="patient", note="Moved."
     )
     assert services.appointment_reminders_queue() == 0
     assert _reminders() == []

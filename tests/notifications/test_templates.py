@@ -11,6 +11,7 @@ from medworks.bookings.links import offer_link_read
 from medworks.bookings.models import OfferSlot
 from medworks.notifications.models import OutboxMessage
 from tests import factories
+from tests.factories import act
 
 EMAILS_PY = Path(emails.__file__).read_text()
 TEMPLATE_NAMES = sorted(
@@ -78,10 +79,10 @@ def test_dates_are_written_in_the_clinics_own_time_zone(db, booking_agent, insur
         patient_province="BC",
         patient_postal_code="V6K 1P6",
     )
-    services.booking_request_take(case=case, acting_user=booking_agent)
-    services.booking_request_select_clinic(case=case, location=location, acting_user=booking_agent)
+    services.booking_request_take(case=case, actor=act(booking_agent))
+    services.booking_request_select_clinic(case=case, location=location, actor=act(booking_agent))
     services.availability_offer_record(
-        case=case, slots=[factories.slot_data(days=4)], acting_user=booking_agent
+        case=case, slots=[factories.slot_data(days=4)], actor=act(booking_agent)
     )
     (message,) = _messages("dates_offered")
     # 10:00 in Toronto (the site's zone) is 07:00 at a Vancouver clinic.
@@ -117,14 +118,14 @@ def test_the_patient_is_written_to_in_french_when_that_is_their_language(
     insurer_user, booking_agent, clinic_location
 ):
     case = factories.make_booking_request(insurer=insurer_user.organisation, patient_language="fr")
-    services.booking_request_take(case=case, acting_user=booking_agent)
+    services.booking_request_take(case=case, actor=act(booking_agent))
     services.booking_request_select_clinic(
-        case=case, location=clinic_location, acting_user=booking_agent
+        case=case, location=clinic_location, actor=act(booking_agent)
     )
     offer = services.availability_offer_record(
-        case=case, slots=[factories.slot_data(days=4)], acting_user=booking_agent
+        case=case, slots=[factories.slot_data(days=4)], actor=act(booking_agent)
     )
-    services.availability_offer_approve(slot=offer.slots.get(), acting_user=insurer_user)
+    services.availability_offer_approve(slot=offer.slots.get(), actor=act(insurer_user))
     (patient,) = _messages("patient_booked")
     (insurer,) = _messages("insurer_booked")
     assert patient.language == "fr"
@@ -153,7 +154,7 @@ def test_a_clinic_that_works_in_french_only_gets_its_emails_in_french(booked):
 def test_text_is_not_html_escaped_in_plain_text_emails(offered, booking_agent):
     case, _ = offered
     services.booking_request_cancel(
-        case=case, acting_user=booking_agent, cancelled_by="insurer", note="Patient's <choice> & co"
+        case=case, actor=act(booking_agent), cancelled_by="insurer", note="Patient's <choice> & co"
     )
     (message,) = _messages("cancelled")
     assert "Reason: Patient's <choice> & co" in message.body

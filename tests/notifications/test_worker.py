@@ -13,6 +13,7 @@ from medworks.bookings import services
 from medworks.notifications.management.commands.worker import run_periodic_jobs
 from medworks.notifications.models import OutboxMessage, OutboxStatus
 from tests import factories
+from tests.factories import act
 
 
 def _run_worker_batch():
@@ -24,14 +25,14 @@ def test_a_booking_is_delivered_by_the_worker_through_the_task_queue_exactly_onc
     smtp_server, insurer_user, booking_agent, clinic_location
 ):
     case = factories.make_booking_request(insurer=insurer_user.organisation)
-    services.booking_request_take(case=case, acting_user=booking_agent)
+    services.booking_request_take(case=case, actor=act(booking_agent))
     services.booking_request_select_clinic(
-        case=case, location=clinic_location, acting_user=booking_agent
+        case=case, location=clinic_location, actor=act(booking_agent)
     )
     offer = services.availability_offer_record(
-        case=case, slots=[factories.slot_data(days=1)], acting_user=booking_agent
+        case=case, slots=[factories.slot_data(days=1)], actor=act(booking_agent)
     )
-    services.availability_offer_approve(slot=offer.slots.get(), acting_user=insurer_user)
+    services.availability_offer_approve(slot=offer.slots.get(), actor=act(insurer_user))
     queued = OutboxMessage.objects.count()
     # Each committed use case enqueued one task per message in the database backend.
     assert DBTaskResult.objects.filter(status="READY").count() == queued

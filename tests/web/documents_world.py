@@ -14,10 +14,12 @@ from django.utils import timezone
 
 from medworks.accounts.models import OrganisationKind, RoleCode
 from medworks.bookings import services as bookings
+from medworks.documents import gops
 from medworks.documents import services as documents
 from medworks.documents.models import DocumentKind
 from tests import factories
 from tests.documents import samples
+from tests.factories import act
 
 
 def upload(data: bytes, name: str = "form.pdf") -> SimpleUploadedFile:
@@ -87,9 +89,9 @@ def booked_case(document_store, insurer_user, clinic_location, booking_agent):
         results_delivery="via_paperwork",
     )
     offer = bookings.availability_offer_record(
-        case=case, slots=[factories.slot_data(days=5)], acting_user=booking_agent
+        case=case, slots=[factories.slot_data(days=5)], actor=act(booking_agent)
     )
-    bookings.availability_offer_approve(slot=offer.slots.get(), acting_user=booking_agent)
+    bookings.availability_offer_approve(slot=offer.slots.get(), actor=act(booking_agent))
     case.refresh_from_db()
     return case
 
@@ -97,10 +99,10 @@ def booked_case(document_store, insurer_user, clinic_location, booking_agent):
 @pytest.fixture
 def issued_gop(booked_case, insurer_user):
     """The insurer's GOP for the case, with its PDF."""
-    return documents.gop_issue(
+    return gops.gop_issue(
         case=booked_case,
         data=gop_terms(),
-        acting_user=insurer_user,
+        actor=act(insurer_user),
         file=upload(samples.pdf("GOP")),
         filename="gop.pdf",
     )
@@ -114,7 +116,7 @@ def signed_form(booked_case, clinic_user):
         kind=DocumentKind.COMPLETED_FORM,
         file=upload(samples.pdf("Signed")),
         filename="signed.pdf",
-        acting_user=clinic_user,
+        actor=act(clinic_user),
         signed_by="Dr. Anne Roy",
         signed_on=timezone.localdate(),
         attested=True,

@@ -9,6 +9,7 @@ from medworks.accounts.models import ApiKey, OrganisationKind
 from medworks.accounts.services import api_key_authenticate, api_key_create
 from medworks.core.models import AuditEvent
 from tests import factories
+from tests.factories import act
 
 LIST = reverse("web:api_keys")
 CREATE = reverse("web:api_key_create")
@@ -34,7 +35,7 @@ def test_only_key_managers_may_open_the_page_or_make_a_key(client, request, insu
 
 
 def test_an_agent_cannot_revoke_a_key(client, booking_agent, insurer):
-    key, secret = api_key_create(organisation=insurer, name="Claims", acting_user=None)
+    key, secret = api_key_create(organisation=insurer, name="Claims", actor=act(None))
     client.force_login(booking_agent)
     assert client.post(REVOKE, {"key_id": key.pk}).status_code == 403
     assert api_key_authenticate(secret=secret) is not None
@@ -43,7 +44,7 @@ def test_an_agent_cannot_revoke_a_key(client, booking_agent, insurer):
 def test_the_page_lists_each_insurers_keys_by_prefix_without_secrets(
     client, coordinator, insurer, django_assert_max_num_queries
 ):
-    key, secret = api_key_create(organisation=insurer, name="Claims system", acting_user=None)
+    key, secret = api_key_create(organisation=insurer, name="Claims system", actor=act(None))
     factories.make_organisation(kind=OrganisationKind.INSURER, name="Birch Travel Cover")
     client.force_login(coordinator)
     with django_assert_max_num_queries(12):
@@ -89,7 +90,7 @@ def test_a_key_needs_a_name(client, coordinator, insurer):
 
 
 def test_a_revoked_key_no_longer_works(client, coordinator, insurer):
-    key, secret = api_key_create(organisation=insurer, name="Claims", acting_user=None)
+    key, secret = api_key_create(organisation=insurer, name="Claims", actor=act(None))
     client.force_login(coordinator)
     response = client.post(REVOKE, {"key_id": key.pk}, follow=True)
 
@@ -104,7 +105,7 @@ def test_a_revoked_key_no_longer_works(client, coordinator, insurer):
 
 
 def test_revoking_twice_says_so(client, coordinator, insurer):
-    key, _ = api_key_create(organisation=insurer, name="Claims", acting_user=None)
+    key, _ = api_key_create(organisation=insurer, name="Claims", actor=act(None))
     client.force_login(coordinator)
     client.post(REVOKE, {"key_id": key.pk})
     response = client.post(REVOKE, {"key_id": key.pk}, follow=True)

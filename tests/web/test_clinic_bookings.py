@@ -21,6 +21,7 @@ from medworks.bookings.models import (
 from medworks.bookings.services import availability_offer_approve
 from medworks.core.models import AuditEvent
 from tests import factories
+from tests.factories import act
 
 
 def _clinic_location(organisation, **fields):
@@ -51,7 +52,7 @@ def booked(location, insurer_user):
     case, offer = factories.make_case_with_offer(
         location=location, insurer=insurer_user.organisation
     )
-    availability_offer_approve(slot=offer.slots.first(), acting_user=insurer_user)
+    availability_offer_approve(slot=offer.slots.first(), actor=act(insurer_user))
     case.refresh_from_db()
     return case
 

@@ -13,6 +13,7 @@ from medworks.core.models import AuditEvent
 from medworks.network import geo
 from medworks.network.models import AffiliatePartner, Offering
 from tests import factories
+from tests.factories import act
 
 LIST = reverse("web:partner_list")
 
@@ -141,10 +142,10 @@ def test_the_partner_page_shows_locations_services_prices_and_recent_changes(
     from medworks.network import services
 
     services.offering_set_price(
-        offering=directory.offering, price="1250.00", acting_user=coordinator
+        offering=directory.offering, price="1250.00", actor=act(coordinator)
     )
     services.partner_update(
-        partner=directory.partner, data={"tax_number": "123456789RT0001"}, acting_user=coordinator
+        partner=directory.partner, data={"tax_number": "123456789RT0001"}, actor=act(coordinator)
     )
     client.force_login(coordinator)
     page = client.get(reverse("web:partner_detail", args=[directory.partner.pk])).content.decode()

@@ -18,6 +18,7 @@ from medworks.documents.models import (
     GopStatus,
 )
 from tests.documents import samples
+from tests.factories import act
 
 from .documents_world import gop_post, upload
 
@@ -120,7 +121,7 @@ def test_an_insurer_downloads_its_gop_but_never_sees_the_clinic_invoice(
         kind=DocumentKind.CLINIC_INVOICE,
         file=upload(samples.pdf("Invoice")),
         filename="invoice.pdf",
-        acting_user=clinic_user,
+        actor=act(clinic_user),
     )
     client.force_login(insurer_user)
 
@@ -264,6 +265,7 @@ def _book_with_paperwork(*, insurer_user, clinic_location, booking_agent, days: 
     """One more of Maple Assist's cases booked at Harbour Clinic, with an issued GOP and an
     insurer form in two versions: every kind of row the home's paperwork cell reads."""
     from medworks.bookings import services as bookings
+    from medworks.documents import gops
     from medworks.documents import services as documents
     from tests import factories
 
@@ -277,14 +279,14 @@ def _book_with_paperwork(*, insurer_user, clinic_location, booking_agent, days: 
         results_delivery="via_paperwork",
     )
     offer = bookings.availability_offer_record(
-        case=case, slots=[factories.slot_data(days=days)], acting_user=booking_agent
+        case=case, slots=[factories.slot_data(days=days)], actor=act(booking_agent)
     )
-    bookings.availability_offer_approve(slot=offer.slots.get(), acting_user=booking_agent)
+    bookings.availability_offer_approve(slot=offer.slots.get(), actor=act(booking_agent))
     case.refresh_from_db()
-    documents.gop_issue(
+    gops.gop_issue(
         case=case,
         data=gop_terms(),
-        acting_user=insurer_user,
+        actor=act(insurer_user),
         file=upload(samples.pdf(f"GOP {days}")),
         filename="gop.pdf",
     )
@@ -293,14 +295,14 @@ def _book_with_paperwork(*, insurer_user, clinic_location, booking_agent, days: 
         kind=DocumentKind.INSURER_FORM,
         file=upload(samples.pdf(f"Form {days} v1")),
         filename="form.pdf",
-        acting_user=insurer_user,
+        actor=act(insurer_user),
     )
     documents.document_upload(
         case=case,
         kind=DocumentKind.INSURER_FORM,
         file=upload(samples.pdf(f"Form {days} v2")),
         filename="form.pdf",
-        acting_user=insurer_user,
+        actor=act(insurer_user),
         document=first.document,
     )
     return case

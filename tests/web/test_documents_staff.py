@@ -11,9 +11,11 @@ from django.utils import timezone
 from medworks.bookings.models import BookingStatus
 from medworks.bookings.services import appointment_complete
 from medworks.core.models import AuditEvent
+from medworks.documents import gops
 from medworks.documents import services as documents
 from medworks.documents.models import Document, DocumentAccess, DocumentKind, Gop, GopStatus
 from tests.documents import samples
+from tests.factories import act
 
 from .documents_world import gop_post, gop_terms, upload
 
@@ -232,7 +234,7 @@ def test_finance_reads_the_panel_without_any_upload_or_gop_button(
 def test_ready_for_billing_waits_for_the_signed_paperwork_then_goes(
     client, booking_agent, clinic_user, booked_case
 ):
-    appointment_complete(case=booked_case, acting_user=booking_agent)
+    appointment_complete(case=booked_case, actor=act(booking_agent))
     client.force_login(booking_agent)
     step = reverse("web:staff_booking_step", args=[booked_case.order_id, "mark_ready_for_billing"])
 
@@ -245,7 +247,7 @@ def test_ready_for_billing_waits_for_the_signed_paperwork_then_goes(
         kind=DocumentKind.COMPLETED_FORM,
         file=upload(samples.pdf("Signed")),
         filename="signed.pdf",
-        acting_user=clinic_user,
+        actor=act(clinic_user),
         signed_by="Dr. Anne Roy",
         signed_on=timezone.localdate(),
         attested=True,
@@ -347,7 +349,7 @@ def _paper_in_two_versions(case, user, n: int) -> None:
         kind=DocumentKind.INSURER_FORM,
         file=upload(samples.pdf(f"Paper {n}, version 1")),
         filename=f"paper-{n}.pdf",
-        acting_user=user,
+        actor=act(user),
         title=f"Paper {n}",
     )
     documents.document_upload(
@@ -355,7 +357,7 @@ def _paper_in_two_versions(case, user, n: int) -> None:
         kind=DocumentKind.INSURER_FORM,
         file=upload(samples.pdf(f"Paper {n}, version 2")),
         filename=f"paper-{n}.pdf",
-        acting_user=user,
+        actor=act(user),
         document=first.document,
     )
 
@@ -369,9 +371,7 @@ def test_the_case_page_costs_the_same_queries_for_one_or_four_documents_of_two_v
         assert client.get(case_url(booked_case)).status_code == 200
     for n in (2, 3, 4):  # other uploaders, and a GOP amended: more rows of every kind
         _paper_in_two_versions(booked_case, insurer_user, n)
-    documents.gop_amend(
-        gop=issued_gop, data=gop_terms(max_amount="750.00"), acting_user=insurer_user
-    )
+    gops.gop_amend(gop=issued_gop, data=gop_terms(max_amount="750.00"), actor=act(insurer_user))
 
     with django_assert_num_queries(len(one)):
         page = client.get(case_url(booked_case)).content.decode()

@@ -10,11 +10,18 @@ from django.urls import reverse
 from django.utils import timezone
 
 from medworks.accounts.services import api_key_create
-from medworks.bookings.selectors import INSURER_DOCUMENT_EVENTS, INSURER_EVENTS
+from medworks.bookings.events import CASE_EVENTS
+from medworks.documents.events import INSURER_DOCUMENT_LABELS as INSURER_DOCUMENT_EVENTS
+
+from medworks.documents import gops
 from medworks.documents import services as documents
 from medworks.documents.models import HIDDEN_FROM_INSURER, DocumentKind
+from tests.factories import act
 
 from .documents_world import gop_terms, upload
+
+# The kinds an insurer is ever told of (each with insurer words in CASE_EVENTS).
+INSURER_EVENTS = {k.code for k in CASE_EVENTS if k.insurer is not None}
 
 PAPERWORK_LABELS = [
     "MedWorks asked you for a guarantee of payment (GOP)",
@@ -29,17 +36,17 @@ PAPERWORK_LABELS = [
 def paperwork_done(booked_case, booking_agent, insurer_user, clinic_user):
     """MedWorks asks for the GOP, the insurer issues it (with its PDF), the clinic acknowledges
     it, sends the signed form back, and invoices MedWorks."""
-    documents.gop_request(
-        case=booked_case, acting_user=booking_agent, note="Their adjuster is slow; chase Friday."
+    gops.gop_request(
+        case=booked_case, actor=act(booking_agent), note="Their adjuster is slow; chase Friday."
     )
-    gop = documents.gop_issue(
+    gop = gops.gop_issue(
         case=booked_case,
         data=gop_terms(),
-        acting_user=insurer_user,
+        actor=act(insurer_user),
         file=upload(b"%PDF-1.4\n" + b"GOP " * 50 + b"\n%%EOF\n", "gop.pdf"),
         filename="gop.pdf",
     )
-    documents.gop_acknowledge(gop=gop, acting_user=clinic_user)
+    gops.gop_acknowledge(gop=gop, actor=act(clinic_user))
     for kind, extra in [
         (
             DocumentKind.COMPLETED_FORM,
@@ -52,7 +59,7 @@ def paperwork_done(booked_case, booking_agent, insurer_user, clinic_user):
             kind=kind,
             file=upload(b"%PDF-1.4\n" + kind.encode() * 20 + b"\n%%EOF\n", f"{kind}.pdf"),
             filename=f"{kind}.pdf",
-            acting_user=clinic_user,
+            actor=act(clinic_user),
             **extra,
         )
     assert booked_case.events.filter(
@@ -88,7 +95,7 @@ def test_the_api_detail_tells_the_same_paperwork_and_not_the_clinics_invoice(
     client, insurer_user, paperwork_done
 ):
     _key, secret = api_key_create(
-        organisation=insurer_user.organisation, name="Claims system", acting_user=None
+        organisation=insurer_user.organisation, name="Claims system", actor=act(None)
     )
     response = client.get(
         f"/api/v1/booking-requests/{paperwork_done.order_id}",

@@ -24,6 +24,7 @@ from medworks.bookings.models import (
 from medworks.bookings.services import availability_offer_approve, availability_offer_record
 from medworks.core.models import AuditEvent
 from tests import factories
+from tests.factories import act
 
 
 @pytest.fixture
@@ -95,7 +96,7 @@ def test_a_post_without_the_csrf_token_is_refused(offered):
 def test_an_already_taken_slot_cannot_be_approved_by_link(client, offered, insurer_user):
     _, offer = offered
     first, second = offer.slots.order_by("starts_at")
-    availability_offer_approve(slot=first, acting_user=insurer_user)
+    availability_offer_approve(slot=first, actor=act(insurer_user))
 
     page = client.get(_approve_url(second)).content.decode()
     assert "This date can no longer be approved." in page
@@ -158,9 +159,9 @@ def test_an_old_decline_link_never_declines_a_newer_offer(client, offered):
     client.post(_decline_url(old_offer), {"note": "Mornings only."})
     from medworks.bookings.services import booking_request_select_clinic
 
-    booking_request_select_clinic(case=case, location=old_offer.location, acting_user=agent)
+    booking_request_select_clinic(case=case, location=old_offer.location, actor=act(agent))
     new_offer = availability_offer_record(
-        case=case, slots=[factories.slot_data(days=8)], acting_user=agent
+        case=case, slots=[factories.slot_data(days=8)], actor=act(agent)
     )
     response = client.post(_decline_url(old_offer), {"note": "Again?"})
     assert response.status_code == 409

@@ -22,6 +22,7 @@ from medworks.bookings.models import (
 from medworks.bookings.services import booking_request_escalate
 from medworks.core.models import AuditEvent
 from tests import factories
+from tests.factories import act
 
 
 @pytest.fixture
@@ -221,9 +222,9 @@ def test_the_timeline_leaves_out_what_staff_wrote_for_staff(client, insurer_user
     agent = factories.make_user(roles=[RoleCode.BOOKING_AGENT])
     from medworks.bookings.services import booking_request_take
 
-    booking_request_take(case=own_case, acting_user=agent)
+    booking_request_take(case=own_case, actor=act(agent))
     booking_request_escalate(
-        case=own_case, acting_user=agent, note="Nearest clinic quoted $900, too dear"
+        case=own_case, actor=act(agent), note="Nearest clinic quoted $900, too dear"
     )
     client.force_login(insurer_user)
     page = client.get(reverse("web:portal_request", args=[own_case.order_id])).content.decode()

@@ -22,6 +22,7 @@ from medworks.bookings.services import booking_request_escalate, booking_request
 from medworks.core.models import AuditEvent
 from medworks.network import geo
 from tests import factories
+from tests.factories import act
 
 # Every staff booking route, what it needs, and who gets in (the rest get the 403 page).
 STAFF_READERS = {"booking_agent", "coordinator", "finance_user"}
@@ -195,7 +196,7 @@ def test_an_agent_takes_a_new_case_and_becomes_its_owner(client, booking_agent, 
 def test_taking_a_case_someone_already_took_is_refused_with_its_state(
     client, booking_agent, coordinator, case
 ):
-    booking_request_take(case=case, acting_user=coordinator)
+    booking_request_take(case=case, actor=act(coordinator))
     client.force_login(booking_agent)
 
     response = client.post(url("staff_booking_take", case), follow=True)
@@ -206,7 +207,7 @@ def test_taking_a_case_someone_already_took_is_refused_with_its_state(
 
 
 def test_an_agent_assigns_a_case_to_themself(client, booking_agent, coordinator, case):
-    booking_request_take(case=case, acting_user=coordinator)
+    booking_request_take(case=case, actor=act(coordinator))
     client.force_login(booking_agent)
 
     client.post(url("staff_booking_assign_me", case))
@@ -224,7 +225,7 @@ def test_sourcing_shows_ranked_clinics_and_choosing_one_asks_it_for_dates(
 ):
     near = clinic_near("M4W 1A5", "Yorkville X-ray")
     far = clinic_near("L5B 1M2", "Mississauga Imaging")
-    booking_request_take(case=case, acting_user=booking_agent)
+    booking_request_take(case=case, actor=act(booking_agent))
     client.force_login(booking_agent)
 
     page = client.get(url("staff_booking_detail", case)).content.decode()
@@ -245,7 +246,7 @@ def test_a_clinic_lacking_one_of_the_services_cannot_be_chosen(client, booking_a
     case = factories.make_booking_request(insurer=insurer, services=["XRAY", "MRI"])
     partial = clinic_near("M4W 1A5", "Xray Only")
     complete = clinic_near("L5B 1M2", "Full Imaging", services=("XRAY", "MRI"))
-    booking_request_take(case=case, acting_user=booking_agent)
+    booking_request_take(case=case, actor=act(booking_agent))
     client.force_login(booking_agent)
 
     page = client.get(url("staff_booking_detail", case)).content.decode()
@@ -266,7 +267,7 @@ def test_with_no_clinic_in_the_area_the_page_says_escalate_and_escalating_needs_
     client, booking_agent, case
 ):
     clinic_near("K1P 1J1", "Ottawa Imaging")  # about 4 hours away
-    booking_request_take(case=case, acting_user=booking_agent)
+    booking_request_take(case=case, actor=act(booking_agent))
     client.force_login(booking_agent)
 
     page = client.get(url("staff_booking_detail", case)).content.decode()
@@ -285,8 +286,8 @@ def test_with_no_clinic_in_the_area_the_page_says_escalate_and_escalating_needs_
 def test_management_finds_any_location_by_name_for_an_escalated_case(client, coordinator, case):
     provider = clinic_near("K1P 1J1", "Ottawa Imaging")
     clinic_near("K1P 1J1", "Capital Physio", services=("PHYSIO",))
-    booking_request_take(case=case, acting_user=coordinator)
-    booking_request_escalate(case=case, acting_user=coordinator, note="None near.")
+    booking_request_take(case=case, actor=act(coordinator))
+    booking_request_escalate(case=case, actor=act(coordinator), note="None near.")
     client.force_login(coordinator)
 
     page = client.get(url("staff_booking_detail", case), {"find": "ottawa"}).content.decode()
@@ -440,7 +441,7 @@ def booked(booking_agent, offered):
     from medworks.bookings.services import availability_offer_approve
 
     case, offer = offered
-    availability_offer_approve(slot=offer.slots.first(), acting_user=booking_agent)
+    availability_offer_approve(slot=offer.slots.first(), actor=act(booking_agent))
     return case
 
 

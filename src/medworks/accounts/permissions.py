@@ -24,6 +24,7 @@ class Capability(StrEnum):
     CLINIC_AVAILABILITY = "clinic_availability"  # a clinic enters dates for its own cases
     INSURER_PORTAL = "insurer_portal"
     CLINIC_PORTAL = "clinic_portal"
+    TAX_SETTINGS_EDIT = "tax_settings_edit"  # change the tax rate table and insurers' pricing
 
 
 _R = RoleCode
@@ -64,6 +65,7 @@ GRANTS: dict[Capability, frozenset[str]] = {
     Capability.CLINIC_AVAILABILITY: frozenset({_R.CLINIC_USER}),
     Capability.INSURER_PORTAL: frozenset({_R.INSURER_USER}),
     Capability.CLINIC_PORTAL: frozenset({_R.CLINIC_USER}),
+    Capability.TAX_SETTINGS_EDIT: frozenset({_R.FINANCE}),
 }
 
 # A role only counts inside the organisation kind it belongs to.
@@ -88,3 +90,8 @@ def user_can(user, capability: Capability) -> bool:
 
 def capabilities_of(user) -> frozenset[Capability]:
     return frozenset(c for c in Capability if user_can(user, c))
+
+
+def actor_can(actor, capability: Capability) -> bool:
+    """`user_can` for a core.actor.Actor: a signed link or the system holds no capability."""
+    return user_can(actor.principal, capability)

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from medworks.core.actor import Actor
 from medworks.core.audit import audit_record
 from medworks.core.errors import DomainError
 
@@ -31,7 +32,7 @@ def api_key_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def api_key_create(*, organisation: Organisation, name: str, acting_user) -> tuple[ApiKey, str]:
+def api_key_create(*, organisation: Organisation, name: str, actor: Actor) -> tuple[ApiKey, str]:
     """A new key for an insurer's system. Returns the key and its secret, shown this once."""
     name = (name or "").strip()
     if organisation.kind != OrganisationKind.INSURER:
@@ -64,10 +65,10 @@ def api_key_create(*, organisation: Organisation, name: str, acting_user) -> tup
             name=name,
             prefix=secret[:PREFIX_LENGTH],
             secret_hash=api_key_hash(secret),
-            created_by=acting_user if getattr(acting_user, "pk", None) else None,
+            created_by=actor.user,
         )
         audit_record(
-            actor=acting_user,
+            actor=actor,
             action="api_key.created",
             obj=key,
             summary=f"API key {key.prefix} for {organisation.name}",
@@ -76,7 +77,7 @@ def api_key_create(*, organisation: Organisation, name: str, acting_user) -> tup
     return key, secret
 
 
-def api_key_revoke(*, api_key: ApiKey, acting_user) -> ApiKey:
+def api_key_revoke(*, api_key: ApiKey, actor: Actor) -> ApiKey:
     """Stop a key from working. Kept (not deleted): the audit trail names it."""
     with transaction.atomic():
         locked = ApiKey.objects.select_for_update().get(pk=api_key.pk)
@@ -85,7 +86,7 @@ def api_key_revoke(*, api_key: ApiKey, acting_user) -> ApiKey:
         locked.revoked_at = timezone.now()
         locked.save(update_fields=["revoked_at"])
         audit_record(
-            actor=acting_user,
+            actor=actor,
             action="api_key.revoked",
             obj=locked,
             summary=f"API key {locked.prefix} revoked",

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
 
+from medworks.accounts.actors import actor_for
 from medworks.accounts.permissions import Capability, user_can
 from medworks.accounts.services import ApiClient, api_key_authenticate
+from medworks.core.actor import Actor
 from medworks.core.errors import DomainError, PermissionDenied
 
 
@@ -69,6 +71,6 @@ def require(request, capability: Capability, *alternatives: Capability) -> None:
         raise PermissionDenied("permission_denied", "Your role does not allow this.", fields={})
 
 
-def acting_user(request):
-    """The User behind a request, or None for an API key (use cases record no person then)."""
-    return None if isinstance(request.auth, ApiClient) else request.auth
+def actor_of(request) -> Actor:
+    """The Actor behind a request: the API key's client, or the signed-in user."""
+    return actor_for(request.auth)

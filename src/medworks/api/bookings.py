@@ -35,10 +35,9 @@ from medworks.bookings.services import (
     booking_request_cancel,
     booking_request_submit,
 )
-from medworks.bookings.workflow import Party
 from medworks.core.errors import DomainError, NotFound
 
-from .auth import acting_user, require
+from .auth import actor_of, require
 
 router = Router(tags=["booking requests"])
 
@@ -352,14 +351,14 @@ def booking_request_create(
     data = payload.model_dump(mode="json")
     if idempotency_key is None:
         case = booking_request_submit(
-            insurer=insurer, data=data, acting_user=acting_user(request), channel=Channel.API
+            insurer=insurer, data=data, actor=actor_of(request), channel=Channel.API
         )
         return Status(201, _summary(case))
     case, created = booking_request_submit_once(
         insurer=insurer,
         data=data,
         idempotency_key=idempotency_key,
-        acting_user=acting_user(request),
+        actor=actor_of(request),
         channel=Channel.API,
     )
     return Status(201 if created else 200, _summary(case))
@@ -415,7 +414,7 @@ def booking_request_offer_approve(request, order_id: str, payload: ApproveIn):
         raise NotFound("slot_not_found", f"No offered date {payload.slot_id} on {order_id}.")
     if slot.status == SlotStatus.OPEN and not slot.is_available():
         raise DomainError("slot_expired", "The clinic no longer holds this date.")
-    availability_offer_approve(slot=slot, acting_user=acting_user(request), party=Party.INSURER)
+    availability_offer_approve(slot=slot, actor=actor_of(request))
     return _detail(_reload(case))
 
 
@@ -427,9 +426,7 @@ def booking_request_offer_approve(request, order_id: str, payload: ApproveIn):
 def booking_request_offer_decline(request, order_id: str, payload: NoteIn):
     require(request, Capability.BOOKING_SUBMIT)
     case = _case(request, order_id)
-    availability_offer_decline(
-        case=case, acting_user=acting_user(request), note=payload.note, party=Party.INSURER
-    )
+    availability_offer_decline(case=case, actor=actor_of(request), note=payload.note)
     return _detail(_reload(case))
 
 
@@ -443,9 +440,8 @@ def booking_request_cancel_endpoint(request, order_id: str, payload: NoteIn):
     case = _case(request, order_id)
     booking_request_cancel(
         case=case,
-        acting_user=acting_user(request),
+        actor=actor_of(request),
         cancelled_by="insurer",
         note=payload.note,
-        party=Party.INSURER,
     )
     return _detail(_reload(case))

@@ -20,9 +20,11 @@ from pydantic import ConfigDict, Field
 from medworks.accounts.permissions import Capability, user_can
 from medworks.core.errors import NotFound, PermissionDenied
 from medworks.documents import selectors
+from medworks.documents.gops import gop_amend, gop_issue
 from medworks.documents.models import Document, DocumentVersion, Gop
-from medworks.documents.services import document_open, document_upload, gop_amend, gop_issue
+from medworks.documents.services import document_open, document_upload
 
+from .auth import actor_of
 from .bookings import WRITE_ERRORS, ErrorOut
 
 router = Router(tags=["documents and GOPs"])
@@ -254,7 +256,7 @@ def document_create(
         kind=kind,
         file=file,
         filename=file.name or "",
-        acting_user=request.auth,
+        actor=actor_of(request),
         title=title,
         signed_by=signed_by,
         signed_on=signed_on,
@@ -287,7 +289,7 @@ def document_download(request, version_id: int):
     _require_party(request)
     version = selectors.document_version_get(user=request.auth, version_id=version_id)
     content, content_type, filename = document_open(
-        version=version, user=request.auth, origin="api", action="downloaded"
+        version=version, actor=actor_of(request), origin="api", action="downloaded"
     )
     response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = content_disposition_header(True, filename)
@@ -307,9 +309,7 @@ def document_download(request, version_id: int):
 )
 def gop_create(request, order_id: str, payload: GopIn):
     case = _case(request, order_id)
-    gop = gop_issue(
-        case=case, data=payload.model_dump(exclude_unset=True), acting_user=request.auth
-    )
+    gop = gop_issue(case=case, data=payload.model_dump(exclude_unset=True), actor=actor_of(request))
     return Status(201, _gop(gop))
 
 
@@ -333,5 +333,5 @@ def gop_amend_endpoint(request, order_id: str, gop_id: int, payload: GopIn):
     gop = Gop.objects.filter(pk=gop_id, request=case).first()
     if gop is None:
         raise NotFound("gop_not_found", f"No GOP {gop_id} on {order_id}.")
-    new = gop_amend(gop=gop, data=payload.model_dump(exclude_unset=True), acting_user=request.auth)
+    new = gop_amend(gop=gop, data=payload.model_dump(exclude_unset=True), actor=actor_of(request))
     return Status(201, _gop(new))

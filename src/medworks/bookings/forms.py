@@ -1,7 +1,9 @@
 """The fields of a booking request and their rules, shared by the portal, the API and email intake.
 
 One form validates every door's input, so a rule is written once. Pages render it; the API
-and services feed it a dict.
+and services feed it a dict. No field, whatever its type, takes a card number (RULES.md, cards):
+it is refused on that field before anything else looks at the value, so it is never stored,
+and no error message (an unknown service, a choice not offered) repeats it.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import datetime as dt
 from django import forms
 from django.utils import timezone
 
+from medworks.core.cards import reject_card_number
 from medworks.network import geo
 from medworks.network.models import Province, Service
 
@@ -45,6 +48,16 @@ class ServiceChoiceField(forms.ModelMultipleChoiceField):
             except DomainError as exc:
                 raise forms.ValidationError(exc.message) from None
         return resolved
+
+
+def _refusing_card_numbers(clean):
+    """A field's clean() that first refuses a card number in the value (code "card_number")."""
+
+    def checked(value):
+        reject_card_number(value)
+        return clean(value)
+
+    return checked
 
 
 class BookingRequestForm(forms.Form):
@@ -94,6 +107,13 @@ class BookingRequestForm(forms.Form):
     notify_patient = forms.BooleanField(
         label="MedWorks may send the patient the confirmation", required=False
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Every field, free text or not, and any field added later: the card check runs
+        # before the field's own rules, whose messages may quote the value.
+        for field in self.fields.values():
+            field.clean = _refusing_card_numbers(field.clean)
 
     def clean_patient_date_of_birth(self):
         dob = self.cleaned_data["patient_date_of_birth"]

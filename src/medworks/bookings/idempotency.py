@@ -21,6 +21,7 @@ from typing import Any
 from django.db import IntegrityError
 
 from medworks.accounts.models import Organisation
+from medworks.core.actor import Actor
 from medworks.core.errors import DomainError
 
 from .models import BookingRequest, Channel, IdempotencyKey
@@ -62,7 +63,7 @@ def booking_request_submit_once(
     insurer: Organisation,
     data: Mapping[str, Any],
     idempotency_key: str,
-    acting_user,
+    actor: Actor,
     channel: str = Channel.API,
 ) -> tuple[BookingRequest, bool]:
     """Submit, or return the case this key already made. Returns (case, created)."""
@@ -89,7 +90,7 @@ def booking_request_submit_once(
         case = booking_request_submit(
             insurer=insurer,
             data=data,
-            acting_user=acting_user,
+            actor=actor,
             channel=channel,
             on_created=record_key,
         )

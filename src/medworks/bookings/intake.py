@@ -4,6 +4,10 @@ Only .eml (RFC 5322) files are parsed, with Python's own `email` package. Nothin
 trusted: it proposes values for the agent to check, and the form validates them like any
 other door's input. Returned values never reach a log.
 
+A card number in the message (RULES.md, cards) is never proposed: the fields are read from the
+text with every card number masked, a sender name or address holding one is left out, and the
+guess says so (`card_numbers`, and a note for the agent naming only the last four digits).
+
 Outlook .msg files are kept as the case's source but not parsed. The one maintained parser,
 extract-msg, is GPL-3.0 and brings a chain of RTF/OLE dependencies; for a prefill the agent
 can type in a minute, neither its licence nor that surface is worth it. Agents who want the
@@ -21,8 +25,10 @@ from email.utils import getaddresses
 from html.parser import HTMLParser
 
 from django.db.models import Q
+from django.utils.translation import ngettext
 
 from medworks.accounts.models import Organisation, OrganisationKind
+from medworks.core.cards import CardMatch, find_card_numbers, redact
 
 # A Canadian postal code: no D, F, I, O, Q, U anywhere; no W or Z first.
 POSTAL_CODE = re.compile(
@@ -65,8 +71,10 @@ class IntakeGuess:
     postal_code: str = ""
     insurer_reference: str = ""
     policy_number: str = ""
-    body: str = ""
+    body: str = ""  # the text read, card numbers masked
     notes: list[str] = field(default_factory=list)
+    # Card numbers seen in the message (last four digits only): the agent is warned.
+    card_numbers: list[CardMatch] = field(default_factory=list)
 
     def initial(self) -> dict[str, str]:
         """The intake form's initial values (only those found)."""
@@ -161,9 +169,30 @@ def _split_name(full: str) -> tuple[str, str]:
     return (first, last) if first else ("", last)
 
 
+def _card_number_note(matches: list[CardMatch]) -> str:
+    """What the agent is told about the card numbers in a message (last four digits only)."""
+    endings = list(dict.fromkeys(match.last4 for match in matches))
+    return ngettext(
+        "This message holds a card number (ending %(last4)s). It was not copied into "
+        "the form: card numbers are never kept in a case. Ask the insurer to send the "
+        "request again without it, and to give card details only on the secure card page.",
+        "This message holds card numbers (ending %(last4)s). They were not copied into "
+        "the form: card numbers are never kept in a case. Ask the insurer to send the "
+        "request again without them, and to give card details only on the secure card page.",
+        len(endings),
+    ) % {"last4": ", ".join(endings)}
+
+
 def guess_from_text(text: str, guess: IntakeGuess | None = None) -> IntakeGuess:
-    """Patient name, postal code and reference numbers found in a message's text."""
+    """Patient name, postal code and reference numbers found in a message's text.
+
+    The text is read with its card numbers masked, so none can be proposed for a field.
+    """
     guess = guess or IntakeGuess()
+    guess.card_numbers.extend(find_card_numbers(text))
+    if guess.card_numbers:
+        guess.notes.append(_card_number_note(guess.card_numbers))
+    text = redact(text)
     guess.body = text
     if match := _NAME_LINE.search(text):
         value = re.split(
@@ -188,10 +217,16 @@ def guess_from_eml(raw: bytes) -> IntakeGuess:
         guess.notes.append("The message is too large to read; fill the form by hand.")
         return guess
     message = BytesParser(policy=policy.default).parsebytes(raw)
-    guess.subject = str(message.get("Subject", "") or "")
+    subject = str(message.get("Subject", "") or "")
+    guess.subject = redact(subject)
     # Reply-To is where the insurer wants answers; From when there is none.
     senders = getaddresses([str(message.get("Reply-To") or message.get("From") or "")])
     name, address = senders[0] if senders else ("", "")
+    # A sender name or address holding a card number is not proposed (noted with the body's).
+    name_cards, address_cards = find_card_numbers(name), find_card_numbers(address)
+    guess.card_numbers.extend(name_cards + address_cards)
+    name = "" if name_cards else name
+    address = "" if address_cards else address
     if "@" in address:
         guess.contact_email = address.strip().lower()
         guess.contact_name = name.strip().strip('"')
@@ -203,5 +238,5 @@ def guess_from_eml(raw: bytes) -> IntakeGuess:
                 "choose the insurer."
             )
     text = message_body_text(message)
-    guess_from_text(f"{guess.subject}\n{text}", guess)
+    guess_from_text(f"{subject}\n{text}", guess)
     return guess

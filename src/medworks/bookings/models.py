@@ -2,7 +2,7 @@
 
 A BookingRequest moves through the states of `workflow.py`; every move writes a BookingEvent,
 which is both the case's timeline and its audit trail. Status is never written directly: only
-`workflow.transition()` changes it.
+the booking workflow's door (`workflow.transition()`) changes it.
 """
 
 from __future__ import annotations
@@ -10,6 +10,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+from medworks.core.actor import Actor
+
+from .events import CASE_EVENTS
 
 
 class BookingStatus(models.TextChoices):
@@ -188,19 +192,55 @@ class BookingRequest(models.Model):
         return self.order_id
 
 
+class BookingEventManager(models.Manager):
+    def record(
+        self,
+        *,
+        request: BookingRequest,
+        kind: str,
+        actor: Actor,
+        from_status: str = "",
+        to_status: str = "",
+        note: str = "",
+        payload: dict | None = None,
+    ) -> BookingEvent:
+        """Write one event on the case's timeline, naming who acted (a user, or which API key,
+        signed link or job)."""
+        return self.create(
+            request=request,
+            kind=kind,
+            actor=actor.user,
+            actor_kind=actor.kind.value,
+            actor_detail=actor.detail[:64],
+            from_status=from_status,
+            to_status=to_status,
+            note=note,
+            payload=payload or {},
+        )
+
+
 class BookingEvent(models.Model):
-    """One row per thing that happened to a case: the timeline and the audit trail. Append-only."""
+    """One row per thing that happened to a case: the timeline and the audit trail. Append-only.
+
+    `kind` is one of bookings.events.CASE_EVENTS (a transition's name, "created", or a kind
+    another app declared there, such as "gop_issued"); an undeclared kind is refused."""
 
     request = models.ForeignKey(BookingRequest, on_delete=models.PROTECT, related_name="events")
     occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    kind = models.CharField(max_length=40)  # a transition name, or "created", "offer_recorded"...
+    # Who acted when it was not a user (core.actor.Actor): "api_client" and the key's prefix,
+    # "signed_link" and its purpose, "system" and the job's name. "user" for a person.
+    actor_kind = models.CharField(max_length=16, blank=True)
+    actor_detail = models.CharField(max_length=64, blank=True)
+    kind = models.CharField(max_length=40)
     from_status = models.CharField(max_length=32, blank=True)
     to_status = models.CharField(max_length=32, blank=True)
     note = models.TextField(blank=True)
     payload = models.JSONField(default=dict, blank=True)
+
+    objects = BookingEventManager()
 
     class Meta:
         ordering = ["occurred_at", "id"]
@@ -211,7 +251,13 @@ class BookingEvent(models.Model):
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise TypeError("booking events are append-only")
+        CASE_EVENTS.require(self.kind)
         super().save(*args, **kwargs)
+
+    @property
+    def label(self) -> str:
+        """The staff timeline's words for this event (never the raw code)."""
+        return CASE_EVENTS.staff_label(self.kind)
 
 
 class OfferStatus(models.TextChoices):

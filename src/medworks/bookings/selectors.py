@@ -16,12 +16,15 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
+from medworks.accounts.actors import actor_for
 from medworks.accounts.models import Organisation, OrganisationKind
 from medworks.core.audit import audit_record
 from medworks.core.errors import NotFound
 from medworks.network.models import Location, Service
 
+from .events import CASE_EVENTS
 from .models import (
     OPEN_STATUSES,
     AvailabilityOffer,
@@ -67,7 +70,7 @@ def booking_request_get(
     if case is None:
         raise NotFound("request_not_found", f"No booking request {order_id} for you.")
     audit_record(
-        actor=user,
+        actor=actor_for(user),
         action=f"booking_request.{purpose}",
         obj=case,
         summary=f"{case.order_id} {purpose}",
@@ -315,21 +318,12 @@ def clinic_appointments_booked(*, user, origin: str = "", limit: int = 100) -> l
 
     Past ones stay until the clinic marks them completed or no-show. The page shows the patient
     details the clinic needs, so each case read is logged exactly as `booking_request_get`
-    logs it (one access record per case shown), with one query for all of them.
-
-    Each case comes with its paperwork prefetched for all cases at once, so the clinic home
-    costs the same queries for one appointment or a hundred (but the access records): the
-    documents this user may see (`Document.objects.for_user`) as `case.documents.all()`, each
-    with its versions newest first, and the GOP versions newest first as `case.gops.all()`.
+    logs it (one access record per case shown), with one query for all of them. The paperwork
+    of all of them is added in a constant number of queries by
+    `documents.selectors.paperwork_prefetch` (documents builds on bookings, not the reverse).
     """
-    # Imported here: documents builds on bookings, so bookings never imports it at load time.
-    from medworks.documents.models import Document, DocumentVersion, Gop
-
     from .models import Appointment, AppointmentStatus
 
-    documents = Document.objects.for_user(user).prefetch_related(
-        Prefetch("versions", queryset=DocumentVersion.objects.order_by("-number"))
-    )
     appointments = list(
         Appointment.objects.filter(
             status=AppointmentStatus.BOOKED,
@@ -341,15 +335,14 @@ def clinic_appointments_booked(*, user, origin: str = "", limit: int = 100) -> l
                 "request__services",
                 queryset=Service.objects.only("code", "name_en").order_by("code"),
             ),
-            Prefetch("request__documents", queryset=documents.order_by("created_at", "pk")),
-            Prefetch("request__gops", queryset=Gop.objects.order_by("-version")),
         )
         .order_by("starts_at", "pk")[:limit]
     )
+    actor = actor_for(user)
     for appointment in appointments:
         case = appointment.request
         audit_record(
-            actor=user,
+            actor=actor,
             action="booking_request.viewed",
             obj=case,
             summary=f"{case.order_id} viewed",
@@ -421,53 +414,12 @@ def booking_request_reads(*, cases, limit: int = 1000) -> list:
     )
 
 
-# The timeline in an insurer's words (portal and API alike); a kind not listed stays hidden
-# until added on purpose. MedWorks' internal steps are told without their notes: an escalation
-# or clinic-choice note is written by staff for staff (it may name clinics that refused, or
-# prices), and who on the team owns the case is none of the insurer's business ("assigned" is
-# left out). Notes are shown where they are written for the insurer or by it: its own decline,
-# a cancellation reason whoever cancelled, why an appointment is rescheduled or missed.
-INSURER_EVENTS: dict[str, tuple[str, bool]] = {
-    "created": ("Request received", False),
-    "start_sourcing": ("MedWorks started looking for a clinic", False),
-    "escalate": ("No network clinic nearby: MedWorks is finding a provider", False),
-    "select_clinic": ("A clinic was asked for dates", False),
-    "offer_dates": ("Dates offered for your approval", False),
-    "approve_date": ("Date approved: appointment booked", False),
-    "decline_dates": ("Dates declined", True),
-    "results_direct_to_patient": ("Results will go directly to the patient", False),
-    "complete": ("Appointment completed", False),
-    "no_show": ("The patient did not attend", True),
-    "reschedule": ("Appointment to be rescheduled", True),
-    "mark_ready_for_billing": ("Paperwork complete", False),
-    "close": ("Closed", False),
-    "cancel": ("Cancelled", True),
-    # Paperwork (documents.services). A GOP's notes are staff's (why it was asked for, why
-    # cancelled), so none is shown. Left out: "gop_superseded" (told by "gop_amended") and
-    # "gop_service_rendered" (MedWorks' bookkeeping; "Appointment completed" says it).
-    "gop_requested": ("MedWorks asked you for a guarantee of payment (GOP)", False),
-    "gop_issued": ("Guarantee of payment (GOP) received", False),
-    "gop_amended": ("Amended guarantee of payment (GOP) received", False),
-    "gop_acknowledged": ("The clinic acknowledged the GOP", False),
-    "gop_expired": ("The GOP expired", False),
-    "gop_cancelled": ("The GOP was cancelled", False),
-    "document_uploaded": ("Document added", False),  # told by its kind: INSURER_DOCUMENT_EVENTS
-}
-# A document upload in the insurer's words, by the kind of paper (documents.models.DocumentKind).
-# A kind not listed stays hidden: above all the clinic's invoice ("clinic_invoice"), which
-# shows the clinic's price and is never the insurer's to see, not even that it arrived.
-INSURER_DOCUMENT_EVENTS: dict[str, str] = {
-    "gop": "GOP document added",
-    "insurer_form": "Insurer forms added",
-    "completed_form": "Signed paperwork received from the clinic",
-    "results": "Results received",
-    "other": "Document added",
-}
+# Who acted, in the insurer's words.
 _PARTY_WORDS = {
-    "staff": "MedWorks",
-    "insurer": "your team",
-    "signed_link": "your team (email link)",
-    "clinic": "the clinic",
+    "staff": _("MedWorks"),
+    "insurer": _("your team"),
+    "signed_link": _("your team (email link)"),
+    "clinic": _("the clinic"),
 }
 
 
@@ -483,20 +435,16 @@ class InsurerTimelineEntry:
 
 
 def insurer_timeline(*, case: BookingRequest) -> list[InsurerTimelineEntry]:
-    """The case's events as its insurer may read them (INSURER_EVENTS says what is left out)."""
+    """The case's events as its insurer may read them: the kinds CASE_EVENTS gives insurer
+    words (bookings/events.py says what is left out, and why)."""
     rows = []
     for event in case.events.order_by("occurred_at", "pk"):
-        known = INSURER_EVENTS.get(event.kind)
-        if known is None:
-            continue
-        label, show_note = known
+        kind = CASE_EVENTS.get(event.kind)
         payload = event.payload or {}
-        if event.kind == "document_uploaded":
-            label = INSURER_DOCUMENT_EVENTS.get(payload.get("kind", ""))
-            if label is None:
-                continue
-        if event.kind == "cancel" and payload.get("cancelled_by"):
-            label = f"Cancelled (asked by the {payload['cancelled_by']})"
+        label = kind.insurer_label(payload) if kind is not None else None
+        if label is None:
+            continue
+        show_note = kind.insurer_sees_note
         rows.append(
             InsurerTimelineEntry(
                 kind=event.kind,
@@ -504,7 +452,7 @@ def insurer_timeline(*, case: BookingRequest) -> list[InsurerTimelineEntry]:
                 to_status=event.to_status,
                 at=event.occurred_at,
                 label=label,
-                by=_PARTY_WORDS.get(payload.get("party", ""), ""),
+                by=str(_PARTY_WORDS.get(payload.get("party", ""), "")),
                 note=event.note if show_note else "",
             )
         )

@@ -14,6 +14,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from medworks.accounts.models import Organisation, OrganisationKind
+from medworks.accounts.permissions import Capability, user_can
+from medworks.core.actor import Actor
 from medworks.core.errors import DomainError
 from medworks.network.models import Location, Offering
 
@@ -33,7 +35,7 @@ from .models import (
     Patient,
     SlotStatus,
 )
-from .workflow import Party, transition
+from .workflow import transition
 
 MAX_SLOTS_PER_OFFER = 10
 
@@ -71,7 +73,7 @@ def booking_request_submit(
     *,
     insurer: Organisation,
     data: Mapping[str, Any],
-    acting_user,
+    actor: Actor,
     channel: str = Channel.PORTAL,
     source_filename: str = "",
     source_content: bytes = b"",
@@ -120,14 +122,14 @@ def booking_request_submit(
             channel=channel,
             source_filename=source_filename[:255],
             source_content=source_content or b"",
-            created_by=acting_user if getattr(acting_user, "pk", None) else None,
+            created_by=actor.user,
         )
         case.services.set(cleaned["services"])
         if on_created is not None:
             on_created(case)
-        BookingEvent.objects.create(
+        BookingEvent.objects.record(
             request=case,
-            actor=acting_user if getattr(acting_user, "pk", None) else None,
+            actor=actor,
             kind="created",
             to_status=case.status,
             payload={"channel": channel},
@@ -136,18 +138,16 @@ def booking_request_submit(
     return case
 
 
-def booking_request_take(*, case: BookingRequest, acting_user) -> BookingRequest:
+def booking_request_take(*, case: BookingRequest, actor: Actor) -> BookingRequest:
     """An agent takes a new case: it becomes theirs and sourcing starts."""
     with transaction.atomic():
-        case = transition(case=case, name="start_sourcing", by=acting_user)
-        case.owner = acting_user
+        case = transition(case=case, name="start_sourcing", actor=actor)
+        case.owner = actor.user
         case.save(update_fields=["owner", "updated_at"])
     return case
 
 
-def booking_request_assign(*, case: BookingRequest, owner, acting_user) -> BookingRequest:
-    from medworks.accounts.permissions import Capability, user_can
-
+def booking_request_assign(*, case: BookingRequest, owner, actor: Actor) -> BookingRequest:
     if not user_can(owner, Capability.BOOKING_WORK):
         raise DomainError("owner_invalid", "Cases are owned by the booking team.")
     with transaction.atomic():
@@ -155,25 +155,25 @@ def booking_request_assign(*, case: BookingRequest, owner, acting_user) -> Booki
         previous = locked.owner_id
         locked.owner = owner
         locked.save(update_fields=["owner", "updated_at"])
-        BookingEvent.objects.create(
+        BookingEvent.objects.record(
             request=locked,
-            actor=acting_user,
+            actor=actor,
             kind="assigned",
             payload={"from_owner": previous, "to_owner": owner.pk},
         )
     return locked
 
 
-def booking_request_escalate(*, case: BookingRequest, acting_user, note: str) -> BookingRequest:
+def booking_request_escalate(*, case: BookingRequest, actor: Actor, note: str) -> BookingRequest:
     """No affiliate within the area: hand the case to management (SOP case 2)."""
     with transaction.atomic():
-        case = transition(case=case, name="escalate", by=acting_user, note=note)
+        case = transition(case=case, name="escalate", actor=actor, note=note)
         emails.escalated(case, note=note)
     return case
 
 
 def booking_request_select_clinic(
-    *, case: BookingRequest, location: Location, acting_user, note: str = ""
+    *, case: BookingRequest, location: Location, actor: Actor, note: str = ""
 ) -> BookingRequest:
     """Choose the clinic location and ask it for dates."""
     wanted = set(case.services.values_list("id", flat=True))
@@ -196,7 +196,7 @@ def booking_request_select_clinic(
         case = transition(
             case=locked,
             name="select_clinic",
-            by=acting_user,
+            actor=actor,
             note=note,
             payload={"location_id": location.pk, "location": location.name},
         )
@@ -247,7 +247,7 @@ def _clean_slots(slots: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
 
 
 def availability_offer_record(
-    *, case: BookingRequest, slots: Sequence[Mapping[str, Any]], acting_user
+    *, case: BookingRequest, slots: Sequence[Mapping[str, Any]], actor: Actor
 ) -> AvailabilityOffer:
     """Record the dates the clinic gave and send them to the insurer for approval."""
     cleaned = _clean_slots(slots)
@@ -255,11 +255,11 @@ def availability_offer_record(
         case = transition(
             case=case,
             name="offer_dates",
-            by=acting_user,
+            actor=actor,
             payload={"slots": len(cleaned)},
         )
         offer = AvailabilityOffer.objects.create(
-            request=case, location=case.location, created_by=acting_user
+            request=case, location=case.location, created_by=actor.user
         )
         OfferSlot.objects.bulk_create(OfferSlot(offer=offer, **slot) for slot in cleaned)
         emails.dates_offered(case, offer)
@@ -273,9 +273,7 @@ def _open_offer(case: BookingRequest) -> AvailabilityOffer:
     return offer
 
 
-def availability_offer_approve(
-    *, slot: OfferSlot, acting_user, party: Party | None = None, note: str = ""
-) -> Appointment:
+def availability_offer_approve(*, slot: OfferSlot, actor: Actor, note: str = "") -> Appointment:
     """The insurer approves one offered date: the case is booked, everyone is told.
 
     `note` says how the insurer confirmed when staff approve on its behalf (phone, email).
@@ -294,8 +292,7 @@ def availability_offer_approve(
         case = transition(
             case=case,
             name="approve_date",
-            by=acting_user,
-            party=party,
+            actor=actor,
             note=note,
             payload={"slot_id": locked_slot.pk, "starts_at": locked_slot.starts_at.isoformat()},
         )
@@ -319,8 +316,9 @@ def availability_offer_approve(
         emails.booked(case, appointment)
         if not case.paperwork_required:
             # SOP case 1 step 3: no paperwork, so results go straight to the patient.
-            BookingEvent.objects.create(
+            BookingEvent.objects.record(
                 request=case,
+                actor=actor,
                 kind="results_direct_to_patient",
                 note="No paperwork: the clinic gives the results to the patient directly.",
             )
@@ -331,9 +329,8 @@ def availability_offer_approve(
 def availability_offer_decline(
     *,
     case: BookingRequest,
-    acting_user,
+    actor: Actor,
     note: str,
-    party: Party | None = None,
     offer: AvailabilityOffer | None = None,
 ) -> BookingRequest:
     """The insurer declines every offered date: back to sourcing, with its note.
@@ -346,7 +343,7 @@ def availability_offer_decline(
         if offer is not None and offer.pk != open_offer.pk:
             raise DomainError("offer_closed", "These dates have already been answered.")
         offer = open_offer
-        case = transition(case=case, name="decline_dates", by=acting_user, party=party, note=note)
+        case = transition(case=case, name="decline_dates", actor=actor, note=note)
         offer.slots.filter(status=SlotStatus.OPEN).update(status=SlotStatus.RELEASED)
         AvailabilityOffer.objects.filter(pk=offer.pk).update(
             status=OfferStatus.DECLINED, decline_note=note.strip(), decided_at=timezone.now()
@@ -359,18 +356,18 @@ def _current_appointment(case: BookingRequest) -> Appointment | None:
     return case.appointments.filter(status=AppointmentStatus.BOOKED).order_by("-starts_at").first()
 
 
-def appointment_complete(*, case: BookingRequest, acting_user, note: str = "") -> BookingRequest:
+def appointment_complete(*, case: BookingRequest, actor: Actor, note: str = "") -> BookingRequest:
     with transaction.atomic():
-        case = transition(case=case, name="complete", by=acting_user, note=note)
+        case = transition(case=case, name="complete", actor=actor, note=note)
         Appointment.objects.filter(request=case, status=AppointmentStatus.BOOKED).update(
             status=AppointmentStatus.COMPLETED
         )
     return case
 
 
-def appointment_no_show(*, case: BookingRequest, acting_user, note: str = "") -> BookingRequest:
+def appointment_no_show(*, case: BookingRequest, actor: Actor, note: str = "") -> BookingRequest:
     with transaction.atomic():
-        case = transition(case=case, name="no_show", by=acting_user, note=note)
+        case = transition(case=case, name="no_show", actor=actor, note=note)
         Appointment.objects.filter(request=case, status=AppointmentStatus.BOOKED).update(
             status=AppointmentStatus.NO_SHOW
         )
@@ -378,11 +375,11 @@ def appointment_no_show(*, case: BookingRequest, acting_user, note: str = "") ->
     return case
 
 
-def appointment_reschedule(*, case: BookingRequest, acting_user, note: str) -> BookingRequest:
+def appointment_reschedule(*, case: BookingRequest, actor: Actor, note: str) -> BookingRequest:
     """Back to asking the clinic for dates; the current appointment is kept as rescheduled."""
     with transaction.atomic():
         appointment = _current_appointment(case)
-        case = transition(case=case, name="reschedule", by=acting_user, note=note)
+        case = transition(case=case, name="reschedule", actor=actor, note=note)
         Appointment.objects.filter(
             request=case, status__in=[AppointmentStatus.BOOKED, AppointmentStatus.NO_SHOW]
         ).update(status=AppointmentStatus.RESCHEDULED)
@@ -397,15 +394,11 @@ CANCELLED_BY = {"insurer", "clinic", "patient", "medworks"}
 def booking_request_cancel(
     *,
     case: BookingRequest,
-    acting_user,
+    actor: Actor,
     cancelled_by: str,
     note: str,
-    party: Party | None = None,
 ) -> BookingRequest:
-    """Stop a case, saying who asked and why. Nothing is deleted.
-
-    `party` is given when no user acts (an insurer's API key: acting_user=None, party=INSURER).
-    """
+    """Stop a case, saying who asked and why. Nothing is deleted."""
     if cancelled_by not in CANCELLED_BY:
         raise DomainError(
             "cancelled_by_invalid",
@@ -417,8 +410,7 @@ def booking_request_cancel(
         case = transition(
             case=case,
             name="cancel",
-            by=acting_user,
-            party=party,
+            actor=actor,
             note=note,
             payload={"cancelled_by": cancelled_by},
         )
@@ -434,14 +426,17 @@ def booking_request_cancel(
     return case
 
 
-def booking_request_step(*, case: BookingRequest, name: str, acting_user, note: str = ""):
+def booking_request_step(*, case: BookingRequest, name: str, actor: Actor, note: str = ""):
     """The plain steps with no side effects of their own (start sourcing, billing, closing)."""
     if name not in {"start_sourcing", "mark_ready_for_billing", "close"}:
         raise DomainError("transition_unknown", f"{name!r} is not a plain step.")
-    return transition(case=case, name=name, by=acting_user, note=note)
+    return transition(case=case, name=name, actor=actor, note=note)
 
 
-def appointment_reminders_queue(*, now: dt.datetime | None = None) -> int:
+REMINDERS = Actor.system("reminders")
+
+
+def appointment_reminders_queue(*, now: dt.datetime | None = None, actor: Actor = REMINDERS) -> int:
     """Queue the day-before reminders: booked appointments starting tomorrow (local date).
 
     Run periodically by `medworks worker`. Each appointment is claimed with a conditional
@@ -472,8 +467,11 @@ def appointment_reminders_queue(*, now: dt.datetime | None = None) -> int:
             )
             case = appointment.request
             emails.reminder(case, appointment)
-            BookingEvent.objects.create(
-                request=case, kind="reminder_queued", payload={"appointment_id": pk}
+            BookingEvent.objects.record(
+                request=case,
+                actor=actor,
+                kind="reminder_queued",
+                payload={"appointment_id": pk},
             )
         reminded += 1
     return reminded

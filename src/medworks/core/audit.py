@@ -6,20 +6,28 @@ from typing import Any
 
 from django.db import models
 
+from .actor import Actor
 from .models import AuditEvent
 
 
 def audit_record(
     *,
-    actor,
+    actor: Actor,
     action: str,
     obj: models.Model | None = None,
     summary: str = "",
     payload: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Write one audit event. Call inside the use case's transaction."""
+    """Write one audit event. Call inside the use case's transaction.
+
+    The row names the user who acted, or for an API key, a signed link or the system, which
+    one (`actor_kind`, `actor_detail`: the key's prefix, the link's purpose, the job)."""
+    if not isinstance(actor, Actor):
+        raise TypeError("audit events are written for an Actor")
     return AuditEvent.objects.create(
-        actor=actor if getattr(actor, "pk", None) else None,
+        actor=actor.user,
+        actor_kind=actor.kind.value,
+        actor_detail=actor.detail[:64],
         action=action,
         object_type=obj._meta.label_lower if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",

@@ -21,6 +21,10 @@ class AuditEvent(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # Who acted when it was not a user: "api_client" with the key's prefix, "signed_link",
+    # "system" with the job's name (core.actor.Actor.describe).
+    actor_kind = models.CharField(max_length=16, blank=True)
+    actor_detail = models.CharField(max_length=64, blank=True)
     # e.g. "partner.updated", "directory.imported"; stable strings, one per use case.
     action = models.CharField(max_length=64, db_index=True)
     object_type = models.CharField(max_length=64, blank=True)

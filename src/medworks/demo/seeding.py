@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import transaction
 
 from medworks.accounts.models import Organisation, OrganisationKind, Role, RoleCode, User
+from medworks.core.actor import Actor
 from medworks.core.errors import DomainError
 from medworks.network.importing import ImportReport, directory_import
 from medworks.network.models import AffiliatePartner
@@ -50,7 +51,9 @@ def demo_seed(*, spreadsheet: Path = DEMO_SPREADSHEET) -> tuple[ImportReport, li
     if settings.PRODUCTION:
         raise DomainError("demo_in_production", "The demo data is never loaded in production.")
     with spreadsheet.open("rb") as fh:
-        report = directory_import(file=fh, filename=spreadsheet.name)
+        report = directory_import(
+            file=fh, filename=spreadsheet.name, actor=Actor.system("medworks seed-demo")
+        )
     with transaction.atomic():
         operator = Organisation.objects.get(kind=OrganisationKind.OPERATOR, name="MedWorks")
         insurer, _ = Organisation.objects.get_or_create(
@@ -123,7 +126,7 @@ def demo_booking_requests(*, insurer: Organisation) -> int:
         day = timezone.localdate() + dt.timedelta(days=7)
         case = services.booking_request_submit(
             insurer=insurer,
-            acting_user=submitter,
+            actor=Actor.for_user(submitter),
             data={
                 "insurer_reference": ref,
                 "policy_number": f"POL-{ref[-4:]}",
@@ -147,16 +150,20 @@ def demo_booking_requests(*, insurer: Organisation) -> int:
         )
         created += 1
         if goal != "received":
-            case = services.booking_request_take(case=case, acting_user=agent)
+            case = services.booking_request_take(case=case, actor=Actor.for_user(agent))
         if goal == "escalated":
             services.booking_request_escalate(
-                case=case, acting_user=agent, note="Demo: the nearest clinics are fully booked."
+                case=case,
+                actor=Actor.for_user(agent),
+                note="Demo: the nearest clinics are fully booked.",
             )
         if goal in {"awaiting", "offered", "booked"}:
             nearest = match_clinics(postal_code=postal, service=codes[0]).matches[0]
             location = Location.objects.get(pk=nearest.location_id)
             case = services.booking_request_select_clinic(
-                case=case, location=location, acting_user=manager if goal == "awaiting" else agent
+                case=case,
+                location=location,
+                actor=Actor.for_user(manager if goal == "awaiting" else agent),
             )
         if goal in {"offered", "booked"}:
             tz = timezone.get_current_timezone()
@@ -170,10 +177,12 @@ def demo_booking_requests(*, insurer: Organisation) -> int:
                 }
                 for i in range(3)
             ]
-            offer = services.availability_offer_record(case=case, slots=slots, acting_user=agent)
+            offer = services.availability_offer_record(
+                case=case, slots=slots, actor=Actor.for_user(agent)
+            )
             if goal == "booked":
                 services.availability_offer_approve(
-                    slot=offer.slots.order_by("starts_at").first(), acting_user=submitter
+                    slot=offer.slots.order_by("starts_at").first(), actor=Actor.for_user(submitter)
                 )
         if hours:
             # Demo only: as if the case had been waiting `hours` in its state, so the queue

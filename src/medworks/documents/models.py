@@ -148,7 +148,10 @@ class Gop(models.Model):
     supersedes = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by"
     )
-    status = models.CharField(max_length=20, choices=GopStatus.choices, db_index=True)
+    # Born requested; every other state through GOP_WORKFLOW (documents/workflow.py).
+    status = models.CharField(
+        max_length=20, choices=GopStatus.choices, default=GopStatus.REQUESTED, db_index=True
+    )
     insurer_reference = models.CharField(max_length=100, blank=True)
     patient_name = models.CharField(max_length=200, blank=True)
     patient_date_of_birth = models.DateField(null=True, blank=True)

@@ -39,6 +39,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
+from medworks.core.actor import Actor
 from medworks.core.audit import audit_record
 
 from . import geo
@@ -548,7 +549,7 @@ def directory_import(
     filename: str,
     strict: bool = False,
     dry_run: bool = False,
-    acting_user=None,
+    actor: Actor,
     progress: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
     """Import the spreadsheet; see the module docstring. DomainError if the file is unusable."""
@@ -581,7 +582,7 @@ def directory_import(
         if report.applied:
             counts = {k: v for k, v in report.as_dict().items() if isinstance(v, int | bool)}
             audit_record(
-                actor=acting_user,
+                actor=actor,
                 action="directory.imported",
                 summary=(
                     f"Imported {Path(filename).name}: {report.rows_read} rows, "

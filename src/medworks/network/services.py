@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Model
 
 from medworks.accounts.models import OrganisationKind
+from medworks.core.actor import Actor
 from medworks.core.audit import audit_record
 from medworks.core.errors import DomainError
 from medworks.core.money import to_money
@@ -133,7 +134,7 @@ def _apply(obj: Any, cleaned: Mapping[str, Any]) -> dict[str, list[Any]]:
 
 
 def partner_update(
-    *, partner: AffiliatePartner, data: Mapping[str, Any], acting_user
+    *, partner: AffiliatePartner, data: Mapping[str, Any], actor: Actor
 ) -> AffiliatePartner:
     """Change a partner's own fields (any subset of PARTNER_FIELDS)."""
     _check_fields(data, PARTNER_FIELDS)
@@ -184,7 +185,7 @@ def partner_update(
             locked.name_key = name_key(locked.name)
         locked.save()
         audit_record(
-            actor=acting_user,
+            actor=actor,
             action="partner.updated",
             obj=locked,
             summary=f"Changed {', '.join(sorted(changes))}",
@@ -193,7 +194,9 @@ def partner_update(
     return locked
 
 
-def partner_set_active(*, partner: AffiliatePartner, active: bool, acting_user) -> AffiliatePartner:
+def partner_set_active(
+    *, partner: AffiliatePartner, active: bool, actor: Actor
+) -> AffiliatePartner:
     """Take a partner out of matching (or back in) without losing its history."""
     with transaction.atomic():
         locked = AffiliatePartner.objects.select_for_update().get(pk=partner.pk)
@@ -202,7 +205,7 @@ def partner_set_active(*, partner: AffiliatePartner, active: bool, acting_user) 
         locked.is_active = active
         locked.save(update_fields=["is_active", "updated_at"])
         audit_record(
-            actor=acting_user,
+            actor=actor,
             action="partner.activated" if active else "partner.deactivated",
             obj=locked,
             summary="Reactivated" if active else "Deactivated",
@@ -276,7 +279,9 @@ def _refuse_duplicate(location: Location) -> None:
         )
 
 
-def location_create(*, partner: AffiliatePartner, data: Mapping[str, Any], acting_user) -> Location:
+def location_create(
+    *, partner: AffiliatePartner, data: Mapping[str, Any], actor: Actor
+) -> Location:
     """Add a location to a partner, placed on the map from its postal code."""
     cleaned, point = _clean_location(data, current=None)
     with transaction.atomic():
@@ -288,7 +293,7 @@ def location_create(*, partner: AffiliatePartner, data: Mapping[str, Any], actin
         _refuse_duplicate(location)
         location.save()
         audit_record(
-            actor=acting_user,
+            actor=actor,
             action="location.created",
             obj=location,
             summary=f"Added location {location.name} ({location.postal_code})",
@@ -302,7 +307,7 @@ def location_create(*, partner: AffiliatePartner, data: Mapping[str, Any], actin
     return location
 
 
-def location_update(*, location: Location, data: Mapping[str, Any], acting_user) -> Location:
+def location_update(*, location: Location, data: Mapping[str, Any], actor: Actor) -> Location:
     """Change a location; a new postal code moves it (re-geocoded, new grid cell)."""
     cleaned, point = _clean_location(data, current=location)
     with transaction.atomic():
@@ -319,7 +324,7 @@ def location_update(*, location: Location, data: Mapping[str, Any], acting_user)
         _refuse_duplicate(locked)
         locked.save()
         audit_record(
-            actor=acting_user,
+            actor=actor,
             action="location.updated",
             obj=locked,
             summary=f"Changed {', '.join(sorted(changes))} of {locked.name}",
@@ -354,7 +359,7 @@ def _clean_price(price: Decimal | int | str | None) -> Decimal | None:
 
 
 def offering_set_price(
-    *, offering: Offering, price: Decimal | int | str | None, acting_user
+    *, offering: Offering, price: Decimal | int | str | None, actor: Actor
 ) -> Offering:
     """Set, change or (with None) remove the clinic price of an offering."""
     value = _clean_price(price)
@@ -370,7 +375,7 @@ def offering_set_price(
         locked.clinic_price = value
         locked.save(update_fields=["clinic_price", "updated_at"])
         audit_record(
-            actor=acting_user,
+            actor=actor,
             action="offering.price_set" if value is not None else "offering.price_removed",
             obj=locked,
             summary=(
@@ -390,7 +395,7 @@ def offering_set_price(
 
 
 def offering_create(
-    *, location: Location, service: Service, price: Decimal | int | str | None, acting_user
+    *, location: Location, service: Service, price: Decimal | int | str | None, actor: Actor
 ) -> Offering:
     """List a location for a catalogue service (an inactive listing is revived)."""
     value = _clean_price(price)
@@ -418,7 +423,7 @@ def offering_create(
             offering.clinic_price = value
             offering.save(update_fields=["is_active", "clinic_price", "updated_at"])
         audit_record(
-            actor=acting_user,
+            actor=actor,
             action="offering.created",
             obj=offering,
             summary=f"{locked_location.name} now offers {service.name_en}",
@@ -432,7 +437,7 @@ def offering_create(
     return offering
 
 
-def offering_set_active(*, offering: Offering, active: bool, acting_user) -> Offering:
+def offering_set_active(*, offering: Offering, active: bool, actor: Actor) -> Offering:
     """Withdraw a service from a location (kept for history and billing), or restore it."""
     with transaction.atomic():
         locked = (
@@ -445,7 +450,7 @@ def offering_set_active(*, offering: Offering, active: bool, acting_user) -> Off
         locked.is_active = active
         locked.save(update_fields=["is_active", "updated_at"])
         audit_record(
-            actor=acting_user,
+            actor=actor,
             action="offering.activated" if active else "offering.withdrawn",
             obj=locked,
             summary=f"{locked.service.name_en} at {locked.location.name} "

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 import smtplib
 from collections.abc import Iterable, Sequence
 from email.utils import parseaddr
@@ -24,6 +23,7 @@ from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from medworks.core.cards import contains_card_number
 from medworks.core.errors import DomainError
 
 from .models import OutboxMessage, OutboxStatus
@@ -38,10 +38,6 @@ RETRY_CAP = dt.timedelta(hours=1)
 # The sweep leaves a just-due message this long to its own task before enqueueing another.
 SWEEP_GRACE = dt.timedelta(minutes=1)
 SWEEP_BATCH = 500
-
-# 13 to 19 digits, single spaces or dashes allowed between them (how people write card numbers).
-_DIGIT_RUN = re.compile(r"[0-9]+(?:[ -][0-9]+)*")
-
 
 # --- Queueing ------------------------------------------------------------------------------
 
@@ -90,36 +86,6 @@ def email_queue(
     # error page; the sweep enqueues the row later.
     transaction.on_commit(partial(outbox_message_enqueue, message_id=message.pk), robust=True)
     return message
-
-
-def luhn_valid(digits: str) -> bool:
-    total = 0
-    for i, char in enumerate(reversed(digits)):
-        n = int(char)
-        if i % 2:
-            n = n * 2 - 9 if n > 4 else n * 2
-        total += n
-    return total % 10 == 0
-
-
-def contains_card_number(text: str) -> bool:
-    """Whether the text holds a Luhn-valid 13-19 digit number, spaces or dashes allowed.
-
-    A run like "ref 1234 4111 1111 1111 1111" is tried group by group, so a card number
-    written next to other digits is still found; a single unbroken run longer than 19 digits
-    (a tracking number) is not a card.
-    """
-    for run in _DIGIT_RUN.finditer(text):
-        groups = re.split(r"[ -]", run.group())
-        for start in range(len(groups)):
-            digits = ""
-            for group in groups[start:]:
-                digits += group
-                if len(digits) > 19:
-                    break
-                if len(digits) >= 13 and luhn_valid(digits):
-                    return True
-    return False
 
 
 def outbox_message_enqueue(*, message_id: int, run_after: dt.datetime | None = None) -> None:

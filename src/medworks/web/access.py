@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
 from medworks.accounts.permissions import Capability, user_can
+from medworks.core.actor import Actor
 
 
 def require_capability(capability: Capability) -> Callable:
@@ -31,3 +32,8 @@ def require_capability(capability: Capability) -> Callable:
         return wrapped
 
     return decorator
+
+
+def actor_of(request: HttpRequest) -> Actor:
+    """The signed-in user as the Actor every use case takes."""
+    return Actor.for_user(request.user)

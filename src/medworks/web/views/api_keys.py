@@ -13,7 +13,7 @@ from medworks.accounts.models import ApiKey, Organisation, OrganisationKind
 from medworks.accounts.permissions import Capability
 from medworks.core.errors import DomainError
 
-from ..access import require_capability
+from ..access import actor_of, require_capability
 from ..forms import add_domain_errors
 
 
@@ -54,7 +54,7 @@ def api_key_create(request: HttpRequest) -> HttpResponse:
             key, secret = services.api_key_create(
                 organisation=form.cleaned_data["organisation"],
                 name=form.cleaned_data["name"],
-                acting_user=request.user,
+                actor=actor_of(request),
             )
         except DomainError as exc:
             add_domain_errors(form, exc)
@@ -74,7 +74,7 @@ def api_key_create(request: HttpRequest) -> HttpResponse:
 def api_key_revoke(request: HttpRequest) -> HttpResponse:
     key = get_object_or_404(ApiKey, pk=request.POST.get("key_id") or 0)
     try:
-        services.api_key_revoke(api_key=key, acting_user=request.user)
+        services.api_key_revoke(api_key=key, actor=actor_of(request))
     except DomainError as exc:
         messages.warning(request, exc.message)
     else:

@@ -2,7 +2,7 @@
 
 No login: the signed, expiring token in the URL is the credential (bookings/links.py). A GET
 only shows a confirmation page and never changes anything, because mail scanners and link
-previews open every link in a message; the person's POST does the work, as Party.SIGNED_LINK
+previews open every link in a message; the person's POST does the work, as a signed-link Actor
 with no acting user. The page shows no patient data (whoever holds the link sees it): the
 Order Id, the insurer's reference, the dates and the clinic.
 """
@@ -17,7 +17,7 @@ from django.views.decorators.cache import never_cache
 from medworks.bookings import selectors, services
 from medworks.bookings.links import offer_link_read
 from medworks.bookings.models import OfferStatus
-from medworks.bookings.workflow import Party
+from medworks.core.actor import Actor
 from medworks.core.errors import DomainError, NotFound
 
 from ..forms_bookings_portals import NoteForm
@@ -66,6 +66,11 @@ def offer_link(request: HttpRequest, token: str) -> HttpResponse:
     return _decline(request, offer=target)
 
 
+def _link_actor(case) -> Actor:
+    """Whoever holds the offer's signed link acts for the case's insurer, on this offer only."""
+    return Actor.for_signed_link(organisation_id=case.insurer_id, purpose="offer link")
+
+
 def _approve(request: HttpRequest, *, slot) -> HttpResponse:
     offer = slot.offer
     context = {
@@ -78,7 +83,7 @@ def _approve(request: HttpRequest, *, slot) -> HttpResponse:
     if request.method == "POST":
         try:
             appointment = services.availability_offer_approve(
-                slot=slot, acting_user=None, party=Party.SIGNED_LINK
+                slot=slot, actor=_link_actor(offer.request)
             )
         except DomainError as exc:
             return _page(request, {**context, "available": False, "error": exc.message}, 409)
@@ -104,9 +109,8 @@ def _decline(request: HttpRequest, *, offer) -> HttpResponse:
             services.availability_offer_decline(
                 case=offer.request,
                 offer=offer,
-                acting_user=None,
+                actor=_link_actor(offer.request),
                 note=form.cleaned_data["note"],
-                party=Party.SIGNED_LINK,
             )
         except DomainError as exc:
             return _page(request, {**context, "available": False, "error": exc.message}, 409)

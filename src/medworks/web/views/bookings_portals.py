@@ -25,7 +25,7 @@ from medworks.core.errors import DomainError
 from medworks.notifications.calendar import ics_for_appointment
 from medworks.notifications.formatting import format_when, zone_for
 
-from ..access import require_capability
+from ..access import actor_of, require_capability
 from ..forms import add_domain_errors
 from ..forms_bookings_portals import NoteForm, PortalFilterForm, SlotFormSet
 from . import documents_portals
@@ -82,8 +82,8 @@ INSURER_NEXT_ACTION = {
 }
 
 
-def _transition_names(case: BookingRequest, user) -> set[str]:
-    return {t.name for t in available_transitions(case, user)}
+def _transition_names(request: HttpRequest, case: BookingRequest) -> set[str]:
+    return {t.name for t in available_transitions(case, actor_of(request))}
 
 
 # --- Insurer portal ---------------------------------------------------------------------------
@@ -149,7 +149,10 @@ def portal_request_new(request: HttpRequest) -> HttpResponse:
         data = _request_form_data(request)
         try:
             case = services.booking_request_submit(
-                insurer=user.organisation, data=data, acting_user=user, channel=Channel.PORTAL
+                insurer=user.organisation,
+                data=data,
+                actor=actor_of(request),
+                channel=Channel.PORTAL,
             )
         except DomainError as exc:
             form = BookingRequestForm(data=data)
@@ -179,7 +182,7 @@ def portal_request(request: HttpRequest, order_id: str) -> HttpResponse:
 def _portal_case_context(request: HttpRequest, case: BookingRequest, **forms) -> dict:
     offer = selectors.booking_request_open_offer(case=case)
     slots = [(slot, slot.is_available()) for slot in offer.slots.all()] if offer else []
-    allowed = _transition_names(case, request.user)
+    allowed = _transition_names(request, case)
     return {
         "case": case,
         "services": list(case.services.all()),
@@ -208,7 +211,7 @@ def portal_request_approve(request: HttpRequest, order_id: str) -> HttpResponse:
         return redirect("web:portal_request", order_id=case.order_id)
     run_action(
         request,
-        lambda: services.availability_offer_approve(slot=slot, acting_user=request.user),
+        lambda: services.availability_offer_approve(slot=slot, actor=actor_of(request)),
         success=lambda appointment: (
             f"Booked for {format_when(appointment.starts_at, appointment.location)}. Thank you."
         ),
@@ -225,7 +228,7 @@ def portal_request_decline(request: HttpRequest, order_id: str) -> HttpResponse:
         request,
         form,
         lambda data: services.availability_offer_decline(
-            case=case, acting_user=request.user, note=data["note"]
+            case=case, actor=actor_of(request), note=data["note"]
         ),
         success="Dates declined. MedWorks will look for other dates.",
     ):
@@ -243,7 +246,7 @@ def portal_request_cancel(request: HttpRequest, order_id: str) -> HttpResponse:
         request,
         form,
         lambda data: services.booking_request_cancel(
-            case=case, acting_user=request.user, cancelled_by="insurer", note=data["note"]
+            case=case, actor=actor_of(request), cancelled_by="insurer", note=data["note"]
         ),
         success=f"Request {case.order_id} cancelled.",
     ):
@@ -283,7 +286,7 @@ def clinic_bookings_context(request: HttpRequest) -> dict:
 
 
 def _clinic_case_context(request: HttpRequest, case: BookingRequest, **forms) -> dict:
-    allowed = _transition_names(case, request.user)
+    allowed = _transition_names(request, case)
     appointment = selectors.booking_request_current_appointment(case=case)
     return {
         "case": case,
@@ -318,7 +321,7 @@ def clinic_request_dates(request: HttpRequest, order_id: str) -> HttpResponse:
         slots, rows = formset.slots(zone_for(case.location))
         try:
             offer = services.availability_offer_record(
-                case=case, slots=slots, acting_user=request.user
+                case=case, slots=slots, actor=actor_of(request)
             )
         except DomainError as exc:
             if not place_slot_errors(formset, rows, exc):
@@ -350,7 +353,7 @@ def clinic_request_outcome(request: HttpRequest, order_id: str) -> HttpResponse:
     done = "completed" if outcome == "completed" else "marked as a no-show"
     run_action(
         request,
-        lambda: use_case(case=case, acting_user=request.user),
+        lambda: use_case(case=case, actor=actor_of(request)),
         success=f"{case.order_id} {done}.",
     )
     if request.POST.get("next") == "home":
@@ -367,7 +370,7 @@ def clinic_request_cancel(request: HttpRequest, order_id: str) -> HttpResponse:
         request,
         form,
         lambda data: services.booking_request_cancel(
-            case=case, acting_user=request.user, cancelled_by="clinic", note=data["note"]
+            case=case, actor=actor_of(request), cancelled_by="clinic", note=data["note"]
         ),
         success=f"{case.order_id} cancelled. MedWorks has been told.",
     ):

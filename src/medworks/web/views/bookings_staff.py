@@ -24,10 +24,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from medworks.accounts.permissions import Capability, user_can
-from medworks.bookings import intake, selectors, services
+from medworks.bookings import intake, selectors, services, workflow
 from medworks.bookings.models import (
     BookingRequest,
     BookingStatus,
@@ -35,12 +36,12 @@ from medworks.bookings.models import (
     OfferSlot,
     OfferStatus,
 )
-from medworks.bookings.workflow import TRANSITIONS, Party, available_transitions, party_of
+from medworks.bookings.workflow import TRANSITIONS
 from medworks.core.errors import DomainError
 from medworks.network.matching import match_clinics
 from medworks.notifications.formatting import zone_for
 
-from ..access import require_capability
+from ..access import actor_of, require_capability
 from ..forms import add_domain_errors
 from . import documents_staff
 from ._actions import case_or_404, place_slot_errors, run_action, run_form_action
@@ -69,12 +70,6 @@ STEP_USE_CASES = {
         name="mark_ready_for_billing", **kw
     ),
     "close": lambda **kw: services.booking_request_step(name="close", **kw),
-}
-EVENT_LABELS = {
-    "created": "Request received",
-    "assigned": "Owner changed",
-    "results_direct_to_patient": "Results go directly to the patient",
-    "start_sourcing": "Taken; sourcing started",
 }
 
 
@@ -146,16 +141,6 @@ def work_queue(request: HttpRequest) -> HttpResponse:
 # --- The case page ----------------------------------------------------------------------------
 
 
-def _may(case: BookingRequest, user, name: str) -> bool:
-    """May this user take transition `name` from the case's state (guard not yet checked)?
-
-    Used for moves whose guard the use case itself satisfies (choosing a clinic sets the
-    location the guard asks for), so `available_transitions` would hide them.
-    """
-    spec = TRANSITIONS[name]
-    return case.status in spec.sources and party_of(user, case) in spec.parties
-
-
 @dataclass(frozen=True)
 class ClinicChoice:
     """The matcher's ranking over every requested service (one row per location)."""
@@ -197,26 +182,28 @@ def _clinic_matches(case: BookingRequest, service_list: list) -> dict:
     return {"result": choice, "error": "", "complete": complete}
 
 
+def _who(event) -> str:
+    """Who acted, for staff: the person, or which API key, email link or job."""
+    if event.actor:
+        return event.actor.get_full_name() or event.actor.username
+    if event.actor_kind == "api_client":
+        return _("Insurer's system (API key %(prefix)s)") % {"prefix": event.actor_detail}
+    if event.actor_kind == "signed_link" or event.payload.get("party") == "signed_link":
+        return _("Insurer, by email link")
+    return _("System")
+
+
 def _timeline(case: BookingRequest) -> list[dict]:
-    rows = []
-    for event in selectors.booking_request_timeline(case=case):
-        spec = TRANSITIONS.get(event.kind)
-        rows.append(
-            {
-                "event": event,
-                "label": EVENT_LABELS.get(event.kind) or (spec.label if spec else event.kind),
-                "actor": (event.actor.get_full_name() or event.actor.username)
-                if event.actor
-                else (
-                    "Insurer, by email link"
-                    if event.payload.get("party") == "signed_link"
-                    else "System"
-                ),
-                "from_label": BookingStatus(event.from_status).label if event.from_status else "",
-                "to_label": BookingStatus(event.to_status).label if event.to_status else "",
-            }
-        )
-    return rows
+    return [
+        {
+            "event": event,
+            "label": event.label,
+            "actor": _who(event),
+            "from_label": BookingStatus(event.from_status).label if event.from_status else "",
+            "to_label": BookingStatus(event.to_status).label if event.to_status else "",
+        }
+        for event in selectors.booking_request_timeline(case=case)
+    ]
 
 
 def _render_case(
@@ -224,13 +211,16 @@ def _render_case(
 ) -> HttpResponse:
     user = request.user
     service_list = list(case.services.order_by("name_en"))
-    transitions = available_transitions(case, user)
+    # The steps this actor may see from here; a step whose guard its own form satisfies
+    # (choosing a clinic sets the location; dates need one) is listed with its reason.
+    listed = {m.name: m for m in workflow.moves(case, actor_of(request))}
+    transitions = [m.transition for m in listed.values() if m.allowed]
     names = {t.name for t in transitions}
     works = user_can(user, Capability.BOOKING_WORK)
     forms = forms or {}
     offers = selectors.booking_request_offers(case=case)
     open_offer = next((o for o in offers if o.status == OfferStatus.OPEN), None)
-    choosing = works and _may(case, user, "select_clinic")
+    choosing = works and "select_clinic" in listed
     location_form = LocationSearchForm(request.GET or None)
     found_locations = []
     if choosing and case.status == BookingStatus.ESCALATED and location_form.is_valid():
@@ -248,7 +238,7 @@ def _render_case(
         "can_assign_me": works and case.owner_id != user.pk and case.status != BookingStatus.CLOSED,
         "can_escalate": works and "escalate" in names,
         "choosing": choosing,
-        "can_offer": works and _may(case, user, "offer_dates") and case.location_id,
+        "can_offer": works and "offer_dates" in listed and case.location_id,
         "can_decide": works and "approve_date" in names and open_offer is not None,
         "can_cancel": works and "cancel" in names,
         "buttons": [t for t in transitions if t.button and t.name in STEP_USE_CASES],
@@ -302,7 +292,7 @@ def case_take(request: HttpRequest, order_id: str) -> HttpResponse:
     case = case_or_404(request, order_id, purpose="worked")
     run_action(
         request,
-        lambda: services.booking_request_take(case=case, acting_user=request.user),
+        lambda: services.booking_request_take(case=case, actor=actor_of(request)),
         success="The case is yours: find a clinic.",
     )
     return _back(case)
@@ -315,7 +305,7 @@ def case_assign_me(request: HttpRequest, order_id: str) -> HttpResponse:
     run_action(
         request,
         lambda: services.booking_request_assign(
-            case=case, owner=request.user, acting_user=request.user
+            case=case, owner=request.user, actor=actor_of(request)
         ),
         success="The case is assigned to you.",
     )
@@ -344,7 +334,7 @@ def case_select_clinic(request: HttpRequest, order_id: str) -> HttpResponse:
         lambda: services.booking_request_select_clinic(
             case=case,
             location=location,
-            acting_user=request.user,
+            actor=actor_of(request),
             note=form.cleaned_data.get("note", ""),
         ),
         success=f"{location.partner.name} — {location.name} chosen: ask the clinic for dates.",
@@ -361,7 +351,7 @@ def case_escalate(request: HttpRequest, order_id: str) -> HttpResponse:
         request,
         form,
         lambda data: services.booking_request_escalate(
-            case=case, acting_user=request.user, note=data["note"]
+            case=case, actor=actor_of(request), note=data["note"]
         ),
         success="Escalated to management.",
     ):
@@ -381,7 +371,7 @@ def case_offer_dates(request: HttpRequest, order_id: str) -> HttpResponse:
         indexed = [(i, slot) for i, slot in indexed if slot is not None]
         try:
             services.availability_offer_record(
-                case=case, slots=[slot for _, slot in indexed], acting_user=request.user
+                case=case, slots=[slot for _, slot in indexed], actor=actor_of(request)
             )
         except DomainError as exc:
             if not place_slot_errors(formset, [i for i, _ in indexed], exc):
@@ -414,8 +404,7 @@ def case_approve_slot(request: HttpRequest, order_id: str) -> HttpResponse:
         form,
         lambda data: services.availability_offer_approve(
             slot=OfferSlot.objects.get(pk=slot),
-            acting_user=request.user,
-            party=Party.STAFF,
+            actor=actor_of(request),
             note=f"Approved for the insurer: {data['note']}",
         ),
         success="Booked. Confirmations are on their way.",
@@ -433,7 +422,7 @@ def case_decline_dates(request: HttpRequest, order_id: str) -> HttpResponse:
         request,
         form,
         lambda data: services.availability_offer_decline(
-            case=case, acting_user=request.user, note=data["note"]
+            case=case, actor=actor_of(request), note=data["note"]
         ),
         success="Dates declined: the case is back in sourcing.",
     ):
@@ -453,7 +442,7 @@ def case_step(request: HttpRequest, order_id: str, name: str) -> HttpResponse:
     text = note.cleaned_data["note"] if note.is_valid() else ""
     run_action(
         request,
-        lambda: use_case(case=case, acting_user=request.user, note=text),
+        lambda: use_case(case=case, actor=actor_of(request), note=text),
         success=f"{TRANSITIONS[name].label}: done.",
     )
     return _back(case)
@@ -469,7 +458,7 @@ def case_cancel(request: HttpRequest, order_id: str) -> HttpResponse:
         form,
         lambda data: services.booking_request_cancel(
             case=case,
-            acting_user=request.user,
+            actor=actor_of(request),
             cancelled_by=data["cancelled_by"],
             note=data["note"],
         ),
@@ -533,7 +522,7 @@ def booking_intake(request: HttpRequest) -> HttpResponse:
                     case = services.booking_request_submit(
                         insurer=source_form.cleaned_data["insurer"],
                         data=data,
-                        acting_user=request.user,
+                        actor=actor_of(request),
                         channel=Channel.EMAIL,
                         source_filename=name,
                         source_content=raw,

@@ -14,7 +14,7 @@ from medworks.core.errors import DomainError, NotFound
 from medworks.network import selectors, services
 from medworks.network.models import AffiliatePartner, Location, Offering
 
-from ..access import require_capability
+from ..access import actor_of, require_capability
 from ..forms import (
     LocationForm,
     OfferingAddForm,
@@ -85,7 +85,7 @@ def partner_edit(request: HttpRequest, partner_id: int) -> HttpResponse:
             request,
             form,
             lambda data: services.partner_update(
-                partner=partner, data=data, acting_user=request.user
+                partner=partner, data=data, actor=actor_of(request)
             ),
             success="Partner saved.",
         ):
@@ -100,7 +100,7 @@ def partner_edit(request: HttpRequest, partner_id: int) -> HttpResponse:
 def partner_set_active(request: HttpRequest, partner_id: int) -> HttpResponse:
     partner = get_object_or_404(AffiliatePartner, pk=partner_id)
     active = request.POST.get("active") == "yes"
-    services.partner_set_active(partner=partner, active=active, acting_user=request.user)
+    services.partner_set_active(partner=partner, active=active, actor=actor_of(request))
     messages.success(request, "Partner reactivated." if active else "Partner deactivated.")
     return redirect("web:partner_detail", partner_id=partner.pk)
 
@@ -114,7 +114,7 @@ def location_create(request: HttpRequest, partner_id: int) -> HttpResponse:
             request,
             form,
             lambda data: services.location_create(
-                partner=partner, data=data, acting_user=request.user
+                partner=partner, data=data, actor=actor_of(request)
             ),
             success="Location added.",
         ):
@@ -137,7 +137,7 @@ def location_edit(request: HttpRequest, location_id: int) -> HttpResponse:
             request,
             form,
             lambda data: services.location_update(
-                location=location, data=data, acting_user=request.user
+                location=location, data=data, actor=actor_of(request)
             ),
             success="Location saved.",
         ):
@@ -163,7 +163,7 @@ def offering_price(request: HttpRequest, offering_id: int) -> HttpResponse:
         if form.is_valid():
             try:
                 offering = services.offering_set_price(
-                    offering=offering, price=form.cleaned_data["price"], acting_user=request.user
+                    offering=offering, price=form.cleaned_data["price"], actor=actor_of(request)
                 )
             except DomainError as exc:
                 add_domain_errors(form, exc)
@@ -193,7 +193,7 @@ def offering_add(request: HttpRequest, location_id: int) -> HttpResponse:
                 location=location,
                 service=data["service"],
                 price=data["price"],
-                acting_user=request.user,
+                actor=actor_of(request),
             ),
             success=lambda offering: f"{location.name} now offers {offering.service.name_en}.",
         ):
@@ -211,6 +211,6 @@ def offering_add(request: HttpRequest, location_id: int) -> HttpResponse:
 def offering_set_active(request: HttpRequest, offering_id: int) -> HttpResponse:
     offering = get_object_or_404(Offering.objects.select_related("location"), pk=offering_id)
     active = request.POST.get("active") == "yes"
-    services.offering_set_active(offering=offering, active=active, acting_user=request.user)
+    services.offering_set_active(offering=offering, active=active, actor=actor_of(request))
     messages.success(request, "Service restored." if active else "Service withdrawn.")
     return redirect("web:partner_detail", partner_id=offering.location.partner_id)

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 
 from medworks.documents.models import DocumentKind, GopStatus
-from medworks.documents.services import GOP_MOVES
+from medworks.documents.workflow import STATUS_STEPS
 
 from ..forms import PriceField
 
@@ -33,7 +33,7 @@ INSURER_KINDS = [
 ]
 # The moves staff make on a GOP by hand; issuing, amending and the clinic's acknowledgement
 # have their own use cases.
-STAFF_GOP_STATUSES = [(to, GopStatus(to).label) for to in GOP_MOVES]
+STAFF_GOP_STATUSES = [(to, GopStatus(to).label) for to in STATUS_STEPS]
 ACCEPT = ".pdf,.png,.jpg,.jpeg,.tif,.tiff,.docx"
 
 

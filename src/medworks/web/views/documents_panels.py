@@ -21,14 +21,14 @@ from medworks.core.errors import DomainError, NotFound
 from medworks.documents import selectors as document_selectors
 from medworks.documents import services as document_services
 from medworks.documents.models import DocumentKind, Gop, GopStatus
-from medworks.documents.services import GOP_MOVES
+from medworks.documents.workflow import GOP_WORKFLOW, STATUS_STEPS
 
+from ..access import actor_of
 from ._actions import case_or_404, origin_of
 
-# Which buttons a GOP row shows; the domain decides again (documents.services).
+# A GOP in one of these is issued: the next one is an amendment (the domain decides again).
 GOP_STANDING = frozenset({GopStatus.ISSUED, GopStatus.ACKNOWLEDGED, GopStatus.SERVICE_RENDERED})
-GOP_AMENDABLE = GOP_STANDING | {GopStatus.EXPIRED}
-GOP_MOVE_CHOICES = [(to, GopStatus(to).label) for to in GOP_MOVES]
+_STATUS_STEP_NAMES = frozenset(STATUS_STEPS.values())
 # Paperwork the clinic retrieves before the appointment (the rest is what it sends back).
 TO_RETRIEVE = frozenset({DocumentKind.GOP, DocumentKind.INSURER_FORM, DocumentKind.OTHER})
 
@@ -83,7 +83,7 @@ def download(request: HttpRequest, case: BookingRequest, version_id: int) -> Fil
     version = version_in_case(request, case, version_id)
     try:
         content, content_type, filename = document_services.document_open(
-            version=version, user=request.user, origin=origin_of(request)
+            version=version, actor=actor_of(request), origin=origin_of(request)
         )
     except NotFound:
         raise Http404("No such document") from None
@@ -150,9 +150,15 @@ def panel_context(request: HttpRequest, case: BookingRequest, *, face: str) -> d
         row.current_url = link(row.current) if row.current else ""
         row.older_urls = [(v, link(v)) for v in row.older]
     gops = document_selectors.gops_for_case(case=case, user=request.user)
+    actor = actor_of(request)
     for gop in gops:
-        gop.can_amend = gop.status in GOP_AMENDABLE
-        gop.moves = [(to, label) for to, label in GOP_MOVE_CHOICES if gop.status in GOP_MOVES[to]]
+        gop.request = case  # loaded already: the workflow reads the parties from it
+        allowed = GOP_WORKFLOW.allowed(gop, actor)
+        gop.can_amend = any(t.name == "supersede" for t in allowed)
+        # What staff may record of it by hand, as (status, label) for the panel's select.
+        gop.moves = [
+            (t.target, GopStatus(t.target).label) for t in allowed if t.name in _STATUS_STEP_NAMES
+        ]
     return {
         "rows": rows,
         "gops": gops,

@@ -21,10 +21,12 @@ from django.views.decorators.http import require_POST
 from medworks.accounts.permissions import Capability, user_can
 from medworks.bookings.models import BookingRequest, BookingStatus
 from medworks.core.errors import DomainError
+from medworks.documents import gops as gop_services
+from medworks.documents import selectors as document_selectors
 from medworks.documents import services as document_services
 from medworks.documents.models import DocumentKind, GopStatus
 
-from ..access import require_capability
+from ..access import actor_of, require_capability
 from ..uploads import mark_skipped_uploads
 from . import documents_panels as panels
 from ._actions import run_action
@@ -113,10 +115,10 @@ def portal_document_new(request: HttpRequest, order_id: str) -> HttpResponse:
             upload = form.cleaned_data["file"]
             try:
                 if form.is_gop:
-                    document_services.gop_issue(
+                    gop_services.gop_issue(
                         case=case,
                         data=form.gop_data(),
-                        acting_user=request.user,
+                        actor=actor_of(request),
                         file=upload,
                         filename=upload.name,
                     )
@@ -126,7 +128,7 @@ def portal_document_new(request: HttpRequest, order_id: str) -> HttpResponse:
                         kind=form.cleaned_data["kind"],
                         file=upload,
                         filename=upload.name,
-                        acting_user=request.user,
+                        actor=actor_of(request),
                         title=form.cleaned_data["title"],
                     )
             except DomainError as exc:
@@ -173,13 +175,14 @@ def clinic_panel_context(request: HttpRequest, case: BookingRequest) -> dict:
     return {"documents_panel": context}
 
 
-def clinic_home_paperwork(appointments) -> None:
+def clinic_home_paperwork(appointments, *, user) -> None:
     """Put each upcoming appointment's paperwork to retrieve on it (`appointment.paperwork`:
     (document, current version, download url)) and the GOPs waiting for acknowledgement.
 
-    Reads only what `bookings.selectors.clinic_appointments_booked` prefetched (the documents
-    the user may see with their versions, and the GOPs): no query per appointment.
+    Prefetched for all appointments at once (`documents.selectors.paperwork_prefetch`): no
+    query per appointment.
     """
+    document_selectors.paperwork_prefetch(cases=[a.request for a in appointments], user=user)
     for appointment in appointments:
         case = appointment.request
         rows = panels.document_rows(case.documents.all())
@@ -215,7 +218,7 @@ def clinic_gop_acknowledge(request: HttpRequest, order_id: str, gop_id: int) -> 
     gop = panels.gop_in_case(request, case, gop_id)
     run_action(
         request,
-        lambda: document_services.gop_acknowledge(gop=gop, acting_user=request.user),
+        lambda: gop_services.gop_acknowledge(gop=gop, actor=actor_of(request)),
         success=f"GOP version {gop.version} acknowledged. MedWorks is told.",
     )
     return _clinic_back(request, case)
@@ -234,7 +237,7 @@ def _clinic_upload(request, order_id, *, form_class, prefix, kind, heading, subm
                 kind=kind,
                 file=upload,
                 filename=upload.name,
-                acting_user=request.user,
+                actor=actor_of(request),
                 title=form.cleaned_data["title"],
                 **extra(form.cleaned_data),
             )

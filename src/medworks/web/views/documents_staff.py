@@ -19,14 +19,15 @@ from django.views.decorators.http import require_POST
 
 from medworks.accounts.permissions import Capability, user_can
 from medworks.bookings import selectors as booking_selectors
+from medworks.bookings import workflow as booking_workflow
 from medworks.bookings.models import BookingRequest, BookingStatus
-from medworks.bookings.workflow import TRANSITIONS
 from medworks.core.errors import DomainError
+from medworks.documents import gops as gop_services
 from medworks.documents import selectors as document_selectors
 from medworks.documents import services as document_services
 from medworks.documents.models import GOP_LIVE_STATUSES, DocumentAccessAction
 
-from ..access import require_capability
+from ..access import actor_of, require_capability
 from ..uploads import mark_skipped_uploads
 from . import documents_panels as panels
 from .documents_forms import (
@@ -59,12 +60,20 @@ def staff_panel_context(request: HttpRequest, case: BookingRequest) -> dict:
     works = user_can(request.user, Capability.BOOKING_WORK)
     context = panels.panel_context(request, case, face="staff")
     can_request_gop = works and _may_request_gop(case, context["gops"])
-    # The workflow hides "Ready for billing" while its guard refuses; say why here.
-    billing = TRANSITIONS["mark_ready_for_billing"]
-    reason = billing.guard(case) if case.status in billing.sources and billing.guard else None
+    # The workflow hides "Ready for billing" while a guard refuses it; say why here.
+    billing = next(
+        (
+            m
+            for m in booking_workflow.moves(case, actor_of(request))
+            if m.name == "mark_ready_for_billing"
+        ),
+        None,
+    )
     context.update(
         {
-            "billing_waits": f"{billing.label} waits: {reason}" if reason else "",
+            "billing_waits": (
+                f"{billing.label} waits: {billing.reason}" if billing and billing.reason else ""
+            ),
             "works": works,
             "upload_form": DocumentUploadForm(prefix="doc") if works else None,
             "can_request_gop": can_request_gop,
@@ -133,7 +142,7 @@ def staff_document_new(request: HttpRequest, order_id: str) -> HttpResponse:
                     kind=existing.kind if existing else data["kind"],
                     file=upload,
                     filename=upload.name,
-                    acting_user=request.user,
+                    actor=actor_of(request),
                     title=data["title"],
                     document=existing,
                 )
@@ -201,12 +210,12 @@ def _gop_page(request, case, *, gop=None):
         file_kwargs = {"file": upload, "filename": upload.name} if upload else {}
         try:
             if gop is None:
-                issued = document_services.gop_issue(
-                    case=case, data=form.gop_data(), acting_user=request.user, **file_kwargs
+                issued = gop_services.gop_issue(
+                    case=case, data=form.gop_data(), actor=actor_of(request), **file_kwargs
                 )
             else:
-                issued = document_services.gop_amend(
-                    gop=gop, data=form.gop_data(), acting_user=request.user, **file_kwargs
+                issued = gop_services.gop_amend(
+                    gop=gop, data=form.gop_data(), actor=actor_of(request), **file_kwargs
                 )
         except DomainError as exc:
             panels.put_errors(form, exc)
@@ -252,8 +261,8 @@ def staff_gop_request(request: HttpRequest, order_id: str) -> HttpResponse:
         messages.error(request, "The note is too long (2,000 characters at most).")
         return _back(case)
     try:
-        gop = document_services.gop_request(
-            case=case, acting_user=request.user, note=form.cleaned_data["note"]
+        gop = gop_services.gop_request(
+            case=case, actor=actor_of(request), note=form.cleaned_data["note"]
         )
     except DomainError as exc:
         messages.error(request, exc.message)
@@ -276,10 +285,10 @@ def staff_gop_status(request: HttpRequest, order_id: str, gop_id: int) -> HttpRe
         messages.error(request, "Choose the GOP's new status.")
         return _back(case)
     try:
-        document_services.gop_set_status(
+        gop_services.gop_set_status(
             gop=gop,
             status=form.cleaned_data["status"],
-            acting_user=request.user,
+            actor=actor_of(request),
             note=form.cleaned_data["note"],
         )
     except DomainError as exc:

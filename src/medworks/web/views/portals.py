@@ -23,7 +23,7 @@ def clinic_home(request: HttpRequest) -> HttpResponse:
     organisation = request.user.organisation
     locations = clinic_locations_for_organisation(organisation=organisation)
     bookings = bookings_portals.clinic_bookings_context(request)
-    documents_portals.clinic_home_paperwork(bookings["appointments"])
+    documents_portals.clinic_home_paperwork(bookings["appointments"], user=request.user)
     return render(
         request,
         "web/clinic/home.html",

@@ -12,7 +12,7 @@ from medworks.core.errors import DomainError
 from medworks.network.exporting import directory_export_xlsx
 from medworks.network.importing import directory_import
 
-from ..access import require_capability
+from ..access import actor_of, require_capability
 from ..forms import ImportForm, add_domain_errors
 from ..uploads import mark_skipped_uploads
 
@@ -33,7 +33,7 @@ def directory_import_page(request: HttpRequest) -> HttpResponse:
                     filename=upload.name,
                     strict=form.cleaned_data["strict"],
                     dry_run=form.cleaned_data["dry_run"],
-                    acting_user=request.user,
+                    actor=actor_of(request),
                 )
             except DomainError as exc:
                 add_domain_errors(form, exc)

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from medworks.accounts import selectors, services
 from medworks.accounts.models import Organisation
+from medworks.core.actor import Actor
 from medworks.core.errors import DomainError
 
 
@@ -38,7 +39,7 @@ class Command(BaseCommand):
         if organisation is None:
             raise CommandError(f"No organisation called {organisation_name!r}.", returncode=2)
         key, secret = services.api_key_create(
-            organisation=organisation, name=name, acting_user=None
+            organisation=organisation, name=name, actor=Actor.system("medworks api-key")
         )
         self.stderr.write(
             f"API key {key.prefix} for {organisation.name} ({key.name}). "
@@ -48,5 +49,5 @@ class Command(BaseCommand):
 
     def _revoke(self, prefix: str) -> None:
         key = selectors.api_key_by_prefix(prefix=prefix)
-        services.api_key_revoke(api_key=key, acting_user=None)
+        services.api_key_revoke(api_key=key, actor=Actor.system("medworks api-key"))
         self.stdout.write(f"Revoked API key {key.prefix} of {key.organisation.name}.")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from medworks.core.actor import Actor
 from medworks.core.errors import DomainError
 from medworks.network.importing import ImportReport, directory_import
 
@@ -45,6 +46,7 @@ class Command(BaseCommand):
                 strict=options["strict"],
                 dry_run=options["dry_run"],
                 progress=self._draw_bar if show_bar else None,
+                actor=Actor.system("medworks import-partners"),
             )
         except DomainError as exc:
             raise CommandError(exc.message, returncode=2) from None

@@ -1,0 +1,99 @@
+"""Reads of the pricing data that quotes, pages and commands share."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from medworks.accounts.models import Organisation, OrganisationKind
+from medworks.core.errors import DomainError, NotFound
+from medworks.network.models import Province, Service
+
+from .models import InsurerFixedPrice, InsurerPricing, InsurerServiceMarkup, TaxRate
+
+
+def province_code(province: str) -> str:
+    """The two-letter code, upper case; DomainError `province_unknown` otherwise."""
+    code = str(province or "").strip().upper()
+    if code not in Province.values:
+        raise DomainError(
+            "province_unknown",
+            _("%(province)s is not a Canadian province or territory code (such as ON or QC).")
+            % {"province": repr(str(province or ""))},
+            fields={"province": [_("Use a two-letter code such as ON, QC or BC.")]},
+        )
+    return code
+
+
+def tax_rates_at(province: str, tax_point: dt.date) -> tuple[TaxRate, ...]:
+    """The rates of `province` in force on `tax_point` (never "today" by default).
+
+    DomainError `tax_rate_missing` when the table has none for that date, and
+    `tax_rates_inconsistent` when two rows of one tax overlap on it.
+    """
+    code = province_code(province)
+    if not isinstance(tax_point, dt.date) or isinstance(tax_point, dt.datetime):
+        raise TypeError("tax_point must be a date")
+    rows = tuple(
+        TaxRate.objects.filter(province=code, valid_from__lte=tax_point)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=tax_point))
+        .order_by("tax_name", "valid_from")
+    )
+    if not rows:
+        raise DomainError(
+            "tax_rate_missing",
+            _("The tax table has no rate for %(province)s on %(date)s.")
+            % {"province": code, "date": tax_point.isoformat()},
+        )
+    names = [row.tax_name for row in rows]
+    if len(set(names)) != len(names):
+        raise DomainError(
+            "tax_rates_inconsistent",
+            _("The tax table has two rates of one tax for %(province)s on %(date)s.")
+            % {"province": code, "date": tax_point.isoformat()},
+        )
+    return rows
+
+
+def insurer_by_name(name: str) -> Organisation:
+    """An active insurance partner by its name (any case); NotFound otherwise."""
+    text = (name or "").strip()
+    insurer = Organisation.objects.filter(
+        kind=OrganisationKind.INSURER, is_active=True, name__iexact=text
+    ).first()
+    if insurer is None:
+        raise NotFound(
+            "insurer_unknown",
+            _("No active insurance partner is called %(name)s.") % {"name": repr(text)},
+        )
+    return insurer
+
+
+def service_by_code(code: str) -> Service:
+    """A catalogue service by its code (any case); NotFound otherwise."""
+    text = (code or "").strip()
+    service = Service.objects.filter(code__iexact=text).first()
+    if service is None:
+        raise NotFound(
+            "service_unknown",
+            _("No catalogue service has the code %(code)s.") % {"code": repr(text)},
+        )
+    return service
+
+
+def insurer_pricing_of(insurer: Organisation) -> InsurerPricing:
+    """The insurer's pricing settings, or the defaults (unsaved) when it has none."""
+    pricing = InsurerPricing.objects.filter(insurer=insurer).first()
+    return pricing if pricing is not None else InsurerPricing(insurer=insurer)
+
+
+def insurer_service_markup(
+    *, insurer: Organisation, service: Service
+) -> InsurerServiceMarkup | None:
+    return InsurerServiceMarkup.objects.filter(insurer=insurer, service=service).first()
+
+
+def insurer_fixed_price(*, insurer: Organisation, service: Service) -> InsurerFixedPrice | None:
+    return InsurerFixedPrice.objects.filter(insurer=insurer, service=service).first()
