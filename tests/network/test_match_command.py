@@ -117,3 +117,50 @@ def test_the_real_script_prints_one_line_on_stderr_and_exits_2(tmp_path):
     )
     assert good.returncode == 0, good.stderr
     assert json.loads(good.stdout) == []
+
+
+# --- places without a road ---------------------------------------------------------------------
+
+IQALUIT = (63.7477, -68.5217)  # X0A 0H0
+KUUJJUAQ = (58.0786, -68.4697)  # J0M 1C0
+
+
+@pytest.mark.django_db
+def test_json_says_no_road_access_and_no_drive_time_for_a_patient_in_iqaluit():
+    clinic(OTTAWA, postal_code="K1P 1J1", province="ON")
+    clinic(KUUJJUAQ, postal_code="J0M 1C0", province="QC")
+    in_town = clinic((IQALUIT[0] + 0.01, IQALUIT[1]), postal_code="X0A 1H0", province="NU")
+    items = json.loads(
+        run("--postal-code", "X0A 0H0", "--service", "XRAY", "--max-minutes", "1440", "--json")
+    )
+    assert [item["road_access"] for item in items] == [True, False, False]
+    assert items[0]["offering_id"] == in_town.id
+    assert items[0]["drive_minutes"] is not None and items[0]["within_area"] is True
+    for item in items[1:]:
+        assert item["drive_minutes"] is None
+        assert item["distance_km"] is None
+        assert item["within_area"] is False
+        assert item["straight_km"] > 0
+    assert [item["postal_code"] for item in items[1:]] == ["J0M 1C0", "K1P 1J1"]
+
+
+@pytest.mark.django_db
+def test_json_says_road_access_true_and_names_a_ferry_for_road_trips():
+    clinic((44.623, -63.5732), postal_code="B3H 1A1", province="NS")
+    (item,) = json.loads(run("--postal-code", "A1C 5M2", "--service", "XRAY", "--json"))
+    assert item["road_access"] is True
+    assert item["drive_minutes"] > 360
+    assert "Marine Atlantic" in item["ferry"]
+    clinic(TORONTO)
+    items = json.loads(run("--postal-code", "M5V 3L9", "--service", "XRAY", "--json"))
+    assert items[0]["road_access"] is True and items[0]["ferry"] is None
+
+
+@pytest.mark.django_db
+def test_the_table_says_no_road_access_travel_by_air():
+    clinic(OTTAWA, postal_code="K1P 1J1", province="ON")
+    out = run("--postal-code", "X0A 0H0", "--service", "XRAY")
+    assert "no road access: travel by air" in out
+    assert "Iqaluit has no year-round road" in out
+    assert "escalate" in out
+    assert "OUTSIDE" in out

@@ -5,6 +5,7 @@ Handlers parse, check, call, render.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from decimal import Decimal
 
 from ninja import Query, Router, Schema
@@ -47,8 +48,23 @@ class MatchOut(Schema):
     province: str
     postal_code: str
     straight_km: float
-    distance_km: float = Field(description="Estimated road distance (approximate)")
-    drive_minutes: int = Field(description="Estimated drive time, off-peak (approximate)")
+    distance_km: float | None = Field(
+        description="Estimated road distance (approximate); null without road access"
+    )
+    drive_minutes: int | None = Field(
+        description="Estimated drive time, off-peak (approximate); null without road access"
+    )
+    road_access: bool = Field(
+        description=(
+            "False when patient and clinic are not joined by a year-round road (a fly-in "
+            "community on either side, e.g. anywhere in Nunavut): travel by air. Such a "
+            "clinic is never within the area and is ranked after those reached by road, by "
+            "straight-line distance."
+        )
+    )
+    ferry: str | None = Field(
+        None, description="The ferry crossing the drive time includes, when there is one"
+    )
     within_area: bool
     price: Decimal | None = Field(description="Clinic price, CAD")
     geo_precision: str
@@ -105,5 +121,5 @@ def matches(request, query: Query[MatchQuery]):
         "service": result.service,
         "max_minutes": result.max_minutes,
         "any_within": result.any_within,
-        "matches": result.matches,
+        "matches": [asdict(match) | {"ferry": match.ferry or None} for match in result.matches],
     }

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from medworks.accounts.actors import actor_for
 from medworks.accounts.models import Organisation, OrganisationKind
 from medworks.core.audit import audit_record
-from medworks.core.errors import NotFound
+from medworks.core.errors import DomainError, NotFound
 from medworks.network.models import Location, Service
 
 from .events import CASE_EVENTS
@@ -457,3 +457,58 @@ def insurer_timeline(*, case: BookingRequest) -> list[InsurerTimelineEntry]:
             )
         )
     return rows
+
+
+# --- Choosing a clinic --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClinicChoice:
+    origin: object  # where the patient is (network.matching's origin)
+    max_minutes: int  # the designated service area
+    matches: list  # network.matching matches, best first, one per location
+    single_service: bool
+    complete: frozenset[int]  # the locations offering every requested service
+
+    @property
+    def any_within(self) -> bool:
+        return any(m.within_area for m in self.matches)
+
+
+@dataclass(frozen=True)
+class ClinicChoices:
+    result: ClinicChoice | None
+    error: str = ""
+
+
+def clinic_choices(*, case: BookingRequest, services: list[Service]) -> ClinicChoices:
+    """The clinics near the patient for each requested service, merged by location, best first.
+
+    A location near for one service but lacking another is still listed (`complete` tells
+    which offer all), so the agent sees why the nearest clinic is not offered. The staff case
+    page reads it; the API can share it.
+    """
+    from medworks.network.matching import match_clinics
+
+    if not services:
+        return ClinicChoices(None, str(_("The request names no service.")))
+    best: dict[int, object] = {}
+    result = None
+    try:
+        for service in services:
+            result = match_clinics(postal_code=case.patient.postal_code, service=service)
+            for match in result.matches:
+                known = best.get(match.location_id)
+                if known is None or match.rank_key < known.rank_key:
+                    best[match.location_id] = match
+    except DomainError as exc:
+        return ClinicChoices(None, exc.message)
+    ranked = sorted(best.values(), key=lambda m: (m.rank_key, m.location_id))
+    complete = locations_offering_all(
+        location_ids=[m.location_id for m in ranked], service_ids=[s.pk for s in services]
+    )
+    return ClinicChoices(
+        ClinicChoice(
+            result.origin, result.max_minutes, ranked, len(services) == 1, frozenset(complete)
+        )
+    )

@@ -54,6 +54,7 @@ from typing import Protocol
 
 from django.conf import settings
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext_lazy as _
 
 from .geo import haversine_km
 
@@ -94,6 +95,11 @@ SPEED_STRETCHES: tuple[tuple[float, float], ...] = (
     (math.inf, 110.0),
 )
 FERRY_MINUTES = {"vancouver_island": 120.0, "nl_island": 360.0}
+# The crossings by name, for screens (road_access names the ferry a road trip includes).
+FERRY_NAMES = {
+    "vancouver_island": _("BC Ferries, Vancouver Island to the mainland"),
+    "nl_island": _("Marine Atlantic, Port aux Basques to North Sydney"),
+}
 # The Confederation Bridge, mid-span: the only road between PEI and the mainland.
 CONFEDERATION_BRIDGE = (46.19, -63.72)
 
@@ -175,6 +181,20 @@ def _region(lat: float, lon: float) -> str:
     return "other"
 
 
+def _ferries(a: str | None, b: str | None) -> tuple[str, ...]:
+    """The ferries (FERRY_MINUTES keys) between two places' islands, as estimate() adds them."""
+    if a == b or "pei" in (a, b):
+        return ()  # same island or mainland; PEI is routed over the bridge
+    return tuple(sorted({a, b} - {None}))
+
+
+def ferry_crossings(
+    origin_lat: float, origin_lon: float, dest_lat: float, dest_lon: float
+) -> tuple[str, ...]:
+    """The ferry crossings the offline model puts on this trip (keys of FERRY_NAMES)."""
+    return _ferries(_island(origin_lat, origin_lon), _island(dest_lat, dest_lon))
+
+
 def circuity(straight_km: float) -> float:
     """Road km per straight-line km for a trip this long (before the regional factor)."""
     return CIRCUITY_BASE + CIRCUITY_SHORT_EXTRA * math.exp(-straight_km / CIRCUITY_DECAY_KM)
@@ -214,9 +234,8 @@ class OfflineEstimator:
             legs = [(origin_lat, origin_lon, bl, bo), (bl, bo, dest_lat, dest_lon)]
         else:
             legs = [(origin_lat, origin_lon, dest_lat, dest_lon)]
-            for island in {a, b} - {None, "pei"}:
-                if a != b:
-                    extra_minutes += FERRY_MINUTES[island]
+            for island in _ferries(a, b):
+                extra_minutes += FERRY_MINUTES[island]
         road = 0.0
         for lat1, lon1, lat2, lon2 in legs:
             straight = haversine_km(lat1, lon1, lat2, lon2)

@@ -16,6 +16,16 @@ the last one kept: the next box goes straight to that radius, and the search sto
 outside the box can enter the list. So the result equals a scan of every location (the tests
 check this against a brute-force scan), while a query typically reads a few dozen rows in 2-4
 queries. Past 400 km one last query reads all the rest (a remote patient, a rare service).
+
+Places without a road (road_access.py): a clinic that the patient cannot reach by a
+year-round road (either is in a fly-in community, and not the same one) has no drive time
+(`drive_minutes` and `distance_km` None), is never within the service area, and is ranked
+after every clinic reached by road, by straight-line distance. The ranking key is therefore
+(0, minutes, road km, offering id) for a road pair and (1, straight km, 0, offering id) for
+the others; the search's lower bound follows: from a patient on the road network, a clinic
+farther than d is at best (0, min_minutes(d)); from a patient in a fly-in community, the
+clinics of that community are read up front (one query on its FSAs), and every other clinic
+farther than d is at best (1, d).
 """
 
 from __future__ import annotations
@@ -24,16 +34,18 @@ import heapq
 import math
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 from django.conf import settings
 from django.db import connection
 
 from medworks.core.errors import DomainError
 
-from . import geo
-from .drivetime import DriveTimeEstimator, get_estimator
+from . import geo, road_access
+from .drivetime import FERRY_NAMES, DriveTimeEstimator, ferry_crossings, get_estimator
 from .geo import EARTH_RADIUS_KM, GeoPoint
 from .models import AffiliatePartner, Location, Offering, Service
+from .road_access import Community
 from .selectors import service_resolve
 
 # The first box's half-size in km: a downtown has hundreds of clinics within 2 km.
@@ -58,11 +70,24 @@ class Match:
     province: str
     postal_code: str
     straight_km: float
-    distance_km: float  # estimated road distance
-    drive_minutes: int  # estimated, approximate
-    within_area: bool
+    distance_km: float | None  # estimated road distance; None without road access
+    drive_minutes: int | None  # estimated, approximate; None without road access
+    within_area: bool  # never without road access
     price: Decimal | None
     geo_precision: str
+    road_access: bool = True  # False: no year-round road between patient and clinic
+    ferry: str = ""  # the ferry crossing the estimate includes, named; "" when none
+
+    @property
+    def rank_key(self) -> tuple:
+        """The order matching ranks by (road first by minutes, then the rest by straight km).
+
+        For merging several results (e.g. one per service): sort or compare by this, never
+        by drive_minutes alone, which is None without road access.
+        """
+        if self.road_access:
+            return (0, self.drive_minutes, self.distance_km, self.offering_id)
+        return (1, self.straight_km, 0.0, self.offering_id)
 
 
 @dataclass(frozen=True)
@@ -71,10 +96,16 @@ class MatchResult:
     service: Service
     max_minutes: int
     matches: list[Match]
+    # The patient's community when it has no year-round road to the rest of the network.
+    origin_community: Community | None = None
 
     @property
     def any_within(self) -> bool:
         return any(m.within_area for m in self.matches)
+
+    @property
+    def origin_road_access(self) -> bool:
+        return self.origin_community is None
 
 
 def origin_resolve(*, postal_code: str) -> GeoPoint:
@@ -155,7 +186,7 @@ def _cells(lat_lo: float, lat_hi: float, lon_lo: float, lon_hi: float) -> list[i
 # location_geo_box (0.3 ms) - CROSS JOIN makes SQLite keep the written order, and PostgreSQL
 # plans it as an ordinary join; and building a queryset costs more Python time than the query.
 _BOX_SQL = """
-SELECT o.id, l.latitude, l.longitude
+SELECT o.id, l.latitude, l.longitude, l.postal_code
 FROM {location} l
 CROSS JOIN {offering} o
 CROSS JOIN {partner} p
@@ -171,12 +202,25 @@ _NOT_INNER = (
     "AND NOT (l.latitude >= %s AND l.latitude <= %s AND l.longitude >= %s AND l.longitude <= %s)"
 )
 _REST_SQL = """
-SELECT o.id, l.latitude, l.longitude
+SELECT o.id, l.latitude, l.longitude, l.postal_code
 FROM {location} l
 CROSS JOIN {offering} o
 CROSS JOIN {partner} p
 WHERE l.latitude IS NOT NULL AND l.longitude IS NOT NULL
   {not_inner}
+  AND l.is_active = %s
+  AND o.location_id = l.id AND o.service_id = %s AND o.is_active = %s
+  AND p.id = l.partner_id AND p.is_active = %s
+"""
+# A patient in a fly-in community: every clinic whose postal code is in one of the community's
+# FSAs (those of the same community, reached by road, are among them), read first.
+_FSA_SQL = """
+SELECT o.id, l.latitude, l.longitude, l.postal_code
+FROM {location} l
+CROSS JOIN {offering} o
+CROSS JOIN {partner} p
+WHERE l.latitude IS NOT NULL AND l.longitude IS NOT NULL
+  AND ({fsas})
   AND l.is_active = %s
   AND o.location_id = l.id AND o.service_id = %s AND o.is_active = %s
   AND p.id = l.partner_id AND p.is_active = %s
@@ -188,7 +232,7 @@ _TABLES = {
 }
 
 
-def _rows(sql: str, params: list) -> list[tuple[int, float, float]]:
+def _rows(sql: str, params: list) -> list[tuple[int, float, float, str]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
@@ -210,34 +254,100 @@ def _settling_radius_km(worst_minutes: int, min_minutes) -> float:
     return high
 
 
+@lru_cache(maxsize=65536)
+def _place(postal_code: str) -> tuple[str | None, Community | None]:
+    """A stored postal code, normalised, and its community without road (None: on the road
+    network). A malformed stored code is matched as on the road network. Cached: every row
+    a search reads asks."""
+    try:
+        code = geo.normalize_postal_code(postal_code)
+    except ValueError:
+        return None, None
+    return code, road_access.community_for_postal_code(code)
+
+
 def _nearest(
-    *, origin: GeoPoint, service: Service, limit: int, estimator: DriveTimeEstimator
-) -> list[tuple[int, float, int, float]]:
-    """(drive minutes, road km, offering id, straight km) of the best `limit`, best first."""
+    *,
+    origin: GeoPoint,
+    service: Service,
+    limit: int,
+    estimator: DriveTimeEstimator,
+    origin_community: Community | None,
+) -> list[tuple[tuple, float, bool]]:
+    """(ranking key, straight km, road access) of the best `limit`, best first.
+
+    The key is (0, minutes, road km, offering id) for a clinic reached by road and
+    (1, straight km, 0.0, offering id) for one that is not.
+    """
     lat, lon = origin.latitude, origin.longitude
     # A max-heap (keys negated) of the best `limit` so far: the worst kept is at [0].
-    kept: list[tuple[int, float, int]] = []
-    best: dict[int, tuple[int, float, int, float]] = {}
+    kept: list[tuple] = []
+    best: dict[int, tuple[tuple, float, bool]] = {}
     min_minutes = estimator.min_minutes
+    origin_code = _place(origin.postal_code)[0]
+    read_first: set[int] = set()
 
-    def consider(rows) -> None:
-        for offering_id, dlat, dlon in rows:
+    def road_bound(straight_km: float) -> tuple:
+        # Least key of anything this far: a road trip of at least min_minutes.
+        return (0, round(min_minutes(straight_km)))
+
+    def air_bound(straight_km: float) -> tuple:
+        # From a fly-in community, once its own clinics (read first) are in: no road.
+        return (1, straight_km)
+
+    bound = road_bound if origin_community is None else air_bound
+
+    def worst() -> tuple:
+        w = kept[0]
+        return (-w[0], -w[1], -w[2], -w[3])
+
+    def consider(rows, *, first: bool = False) -> None:
+        # The bound (see `bound`), inlined: this loop runs for every row read. Rows read
+        # first (the fly-in community's FSAs) may be reached by road: the road bound.
+        air = origin_community is not None and not first
+        for offering_id, dlat, dlon, postal_code in rows:
+            if first:
+                read_first.add(offering_id)
+            elif read_first and offering_id in read_first:
+                continue
             straight = geo.haversine_km(lat, lon, dlat, dlon)
             full = len(kept) == limit
-            if full and round(min_minutes(straight)) > -kept[0][0]:
-                continue  # cannot beat the worst kept, whatever the road
-            est = estimator.estimate(lat, lon, dlat, dlon)
-            key = (round(est.minutes), est.distance_km, offering_id)
+            if full:
+                w_tier, w_primary = -kept[0][0], -kept[0][1]
+                if air:
+                    if w_tier == 0 or straight > w_primary:
+                        continue  # (1, straight) cannot beat the worst kept
+                elif w_tier == 0 and round(min_minutes(straight)) > w_primary:
+                    continue  # cannot beat the worst kept, whatever the road
+            code, community = _place(postal_code)
+            if community is None and origin_community is None:
+                reached = True
+            else:
+                reached = road_access.connected(
+                    origin_community, community, code_a=origin_code, code_b=code
+                )
+            if reached:
+                est = estimator.estimate(lat, lon, dlat, dlon)
+                key = (0, round(est.minutes), est.distance_km, offering_id)
+            else:
+                key = (1, straight, 0.0, offering_id)
+            negated = (-key[0], -key[1], -key[2], -offering_id)
             if not full:
-                heapq.heappush(kept, (-key[0], -key[1], -key[2]))
-            elif key < (-kept[0][0], -kept[0][1], -kept[0][2]):
-                _, _, gone = heapq.heapreplace(kept, (-key[0], -key[1], -key[2]))
-                del best[-gone]
+                heapq.heappush(kept, negated)
+            elif key < worst():
+                gone = heapq.heapreplace(kept, negated)
+                del best[-gone[3]]
             else:
                 continue
-            best[offering_id] = (*key, straight)
+            best[offering_id] = (key, straight, reached)
 
     flags = [True, service.id, True, True]
+    if origin_community is not None:
+        fsas = sorted(origin_community.fsas)
+        sql = _FSA_SQL.format(
+            fsas=" OR ".join(["UPPER(l.postal_code) LIKE %s"] * len(fsas)), **_TABLES
+        )
+        consider(_rows(sql, [*(f"{fsa}%" for fsa in fsas), *flags]), first=True)
     inner: list[float] = []
     radius = FIRST_RADIUS_KM
     while True:
@@ -250,12 +360,20 @@ def _nearest(
         consider(_rows(sql, [*cells, lat_lo, lat_hi, lon_lo, lon_hi, *inner, *flags]))
         inner = [lat_lo, lat_hi, lon_lo, lon_hi]
         if len(kept) == limit:
-            worst = -kept[0][0]
-            if round(min_minutes(_outside_bound_km(lat, lon, lat_lo, lat_hi, half_lon))) > worst:
+            tier, primary = worst()[:2]
+            if bound(_outside_bound_km(lat, lon, lat_lo, lat_hi, half_lon)) > (tier, primary):
                 break
-            # Jump straight to the radius that would settle it: rows in between may still
-            # improve the list, but none beyond it can.
-            radius = max(radius * 1.05, _settling_radius_km(worst, min_minutes) * 1.01)
+            if tier == 0:
+                # Jump straight to the radius that would settle it: rows in between may still
+                # improve the list, but none beyond it can.
+                radius = max(radius * 1.05, _settling_radius_km(primary, min_minutes) * 1.01)
+            elif origin_community is not None:
+                # Ranked by straight line: nothing beyond the worst kept's distance can enter.
+                radius = max(radius * 1.05, primary * 1.01 + 0.01)
+            else:
+                # A clinic without road access is held: any clinic reached by road, however
+                # far, would replace it. Keep growing.
+                radius *= 2.0
         else:
             # Too few yet: grow the box's area by about what is missing, within reason; an
             # empty ring means open country, so at least double.
@@ -293,12 +411,19 @@ def match_clinics(
         raise DomainError("limit_invalid", message, fields={"limit": [message]})
     origin = origin_resolve(postal_code=postal_code)
     resolved = _service(service)
+    origin_community = _place(origin.postal_code)[1]
 
-    ranked = _nearest(origin=origin, service=resolved, limit=limit, estimator=get_estimator())
+    ranked = _nearest(
+        origin=origin,
+        service=resolved,
+        limit=limit,
+        estimator=get_estimator(),
+        origin_community=origin_community,
+    )
     # Only the columns shown: no model instances to build for ten rows (a third of the time).
     details = {
         row[0]: row
-        for row in Offering.objects.filter(id__in=[oid for _, _, oid, _ in ranked]).values_list(
+        for row in Offering.objects.filter(id__in=[key[3] for key, _, _ in ranked]).values_list(
             "id",
             "location_id",
             "location__partner_id",
@@ -310,12 +435,18 @@ def match_clinics(
             "location__postal_code",
             "clinic_price",
             "location__geo_precision",
+            "location__latitude",
+            "location__longitude",
         )
     }
     matches = []
-    for minutes, road_km, offering_id, straight_km in ranked:
+    for key, straight_km, reached in ranked:
+        offering_id = key[3]
         (_, location_id, partner_id, partner, location, address, city, province, postal_code,
-         price, precision) = details[offering_id]  # fmt: skip
+         price, precision, dlat, dlon) = details[offering_id]  # fmt: skip
+        minutes = key[1] if reached else None
+        road_km = round(key[2], 1) if reached else None
+        ferries = ferry_crossings(origin.latitude, origin.longitude, dlat, dlon) if reached else ()
         matches.append(
             Match(
                 offering_id=offering_id,
@@ -328,11 +459,19 @@ def match_clinics(
                 province=province,
                 postal_code=postal_code,
                 straight_km=round(straight_km, 1),
-                distance_km=round(road_km, 1),
+                distance_km=road_km,
                 drive_minutes=minutes,
-                within_area=minutes <= max_minutes,
+                within_area=reached and minutes <= max_minutes,
                 price=price,
                 geo_precision=precision,
+                road_access=reached,
+                ferry="; ".join(str(FERRY_NAMES[f]) for f in ferries),
             )
         )
-    return MatchResult(origin=origin, service=resolved, max_minutes=max_minutes, matches=matches)
+    return MatchResult(
+        origin=origin,
+        service=resolved,
+        max_minutes=max_minutes,
+        matches=matches,
+        origin_community=origin_community,
+    )

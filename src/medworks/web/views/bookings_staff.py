@@ -38,7 +38,6 @@ from medworks.bookings.models import (
 )
 from medworks.bookings.workflow import TRANSITIONS
 from medworks.core.errors import DomainError
-from medworks.network.matching import match_clinics
 from medworks.notifications.formatting import zone_for
 
 from ..access import actor_of, require_capability
@@ -141,47 +140,6 @@ def work_queue(request: HttpRequest) -> HttpResponse:
 # --- The case page ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ClinicChoice:
-    """The matcher's ranking over every requested service (one row per location)."""
-
-    origin: object
-    max_minutes: int
-    matches: list
-    single_service: bool
-
-    @property
-    def any_within(self) -> bool:
-        return any(m.within_area for m in self.matches)
-
-
-def _clinic_matches(case: BookingRequest, service_list: list) -> dict:
-    """Ranked clinics near the patient for each requested service, merged by location.
-
-    A location near for one service but lacking another is still listed (marked), so the
-    agent sees why the nearest clinic is not offered.
-    """
-    if not service_list:
-        return {"result": None, "error": "The request names no service.", "complete": set()}
-    best: dict[int, object] = {}
-    result = None
-    try:
-        for service in service_list:
-            result = match_clinics(postal_code=case.patient.postal_code, service=service)
-            for match in result.matches:
-                known = best.get(match.location_id)
-                if known is None or match.drive_minutes < known.drive_minutes:
-                    best[match.location_id] = match
-    except DomainError as exc:
-        return {"result": None, "error": exc.message, "complete": set()}
-    ranked = sorted(best.values(), key=lambda m: (m.drive_minutes, m.distance_km, m.location_id))
-    complete = selectors.locations_offering_all(
-        location_ids=[m.location_id for m in ranked], service_ids=[s.pk for s in service_list]
-    )
-    choice = ClinicChoice(result.origin, result.max_minutes, ranked, len(service_list) == 1)
-    return {"result": choice, "error": "", "complete": complete}
-
-
 def _who(event) -> str:
     """Who acted, for staff: the person, or which API key, email link or job."""
     if event.actor:
@@ -242,7 +200,7 @@ def _render_case(
         "can_decide": works and "approve_date" in names and open_offer is not None,
         "can_cancel": works and "cancel" in names,
         "buttons": [t for t in transitions if t.button and t.name in STEP_USE_CASES],
-        "matches": _clinic_matches(case, service_list) if choosing else None,
+        "matches": selectors.clinic_choices(case=case, services=service_list) if choosing else None,
         "location_form": location_form,
         "found_locations": found_locations,
         "offers": offers,

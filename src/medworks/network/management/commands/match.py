@@ -2,6 +2,10 @@
 
 The clinics nearest a patient for one service, by estimated (approximate) drive time. A bad
 postal code, service or number prints one line on stderr and exits with status 2.
+
+A clinic the patient cannot reach by a year-round road (a fly-in community on either side,
+network/road_access.py) has `road_access` false and `drive_minutes` and `distance_km` null in
+the JSON, and "no road access: travel by air" in the table.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 import json
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
 
 from medworks.core.errors import DomainError
 from medworks.network.matching import MatchResult, match_clinics
@@ -36,6 +41,8 @@ def _as_json(result: MatchResult) -> str:
             "distance_km": m.distance_km,
             "drive_minutes": m.drive_minutes,
             "drive_time_is_estimate": True,
+            "road_access": m.road_access,
+            "ferry": m.ferry or None,
             "within_area": m.within_area,
             "price": None if m.price is None else f"{m.price:.2f}",
             "geo_precision": m.geo_precision,
@@ -57,6 +64,14 @@ def _as_table(result: MatchResult) -> str:
     ]
     if origin.note:
         lines.append(f"Note: {origin.note}")
+    if result.origin_community is not None:
+        lines.append(
+            gettext(
+                "%(place)s has no year-round road to the rest of the network: clinics outside "
+                "it are listed by straight-line distance, travel by air."
+            )
+            % {"place": result.origin_community.name}
+        )
     if not result.matches:
         lines.append("No active clinic offers this service: escalate the case to management.")
         return "\n".join(lines)
@@ -87,8 +102,10 @@ def _as_table(result: MatchResult) -> str:
                 m.city[:18],
                 m.province,
                 m.postal_code,
-                f"{m.distance_km:.1f}",
-                f"~{m.drive_minutes}",
+                "-" if m.distance_km is None else f"{m.distance_km:.1f}",
+                gettext("no road access: travel by air")
+                if not m.road_access
+                else f"~{m.drive_minutes}",
                 "within" if m.within_area else "OUTSIDE",
                 "-" if m.price is None else f"{m.price:.2f}",
             )
@@ -100,6 +117,9 @@ def _as_table(result: MatchResult) -> str:
             r[c].rjust(widths[c]) if c in right else r[c].ljust(widths[c]) for c in range(len(r))
         ]
         lines.append("  ".join(cells).rstrip())
+    ferries = sorted({m.ferry for m in result.matches if m.ferry})
+    for ferry in ferries:
+        lines.append(gettext("Some drive times include a ferry: %(ferry)s.") % {"ferry": ferry})
     return "\n".join(lines)
 
 
