@@ -4,8 +4,8 @@ import pytest
 
 from medworks.core.audit import audit_record
 from medworks.core.models import AuditEvent
-from tests.factories import act
 from medworks.core.money import to_money
+from tests.factories import act
 
 
 def test_money_rounds_half_up_to_the_cent():

@@ -33,7 +33,9 @@ def import_fixture(name: str, **options) -> ImportReport:
 
 def import_csv(*lines: str, header: str = HEADER, **options) -> ImportReport:
     data = "\n".join([header, *lines]).encode("utf-8")
-    return directory_import(file=io.BytesIO(data), filename="partners.csv", actor=act(None), **options)
+    return directory_import(
+        file=io.BytesIO(data), filename="partners.csv", actor=act(None), **options
+    )
 
 
 def directory_snapshot() -> tuple:

@@ -11,10 +11,9 @@ from django.utils import timezone
 
 from medworks.accounts.services import api_key_create
 from medworks.bookings.events import CASE_EVENTS
-from medworks.documents.events import INSURER_DOCUMENT_LABELS as INSURER_DOCUMENT_EVENTS
-
 from medworks.documents import gops
 from medworks.documents import services as documents
+from medworks.documents.events import INSURER_DOCUMENT_LABELS as INSURER_DOCUMENT_EVENTS
 from medworks.documents.models import HIDDEN_FROM_INSURER, DocumentKind
 from tests.factories import act
 
