@@ -49,6 +49,18 @@ INSURER_PRICING_FIELDS = frozenset(
 _EXCLUSIVE = {TaxName.HST: {TaxName.HST, TaxName.GST}, TaxName.GST: {TaxName.GST, TaxName.HST}}
 
 
+def _apply(obj, cleaned: dict) -> dict[str, list[str]]:
+    """Set the cleaned values on `obj`; the changes as {field: [old, new]} for the audit row."""
+    changes = {
+        field: [_text(getattr(obj, field)), _text(value)]
+        for field, value in cleaned.items()
+        if getattr(obj, field) != value
+    }
+    for field, value in cleaned.items():
+        setattr(obj, field, value)
+    return changes
+
+
 def _require_finance(actor: Actor) -> None:
     if not isinstance(actor, Actor):
         raise TypeError("actor must be a medworks.core.actor.Actor")
@@ -222,15 +234,9 @@ def tax_rate_update(*, actor: Actor, tax_rate: TaxRate, data: Mapping[str, Any])
         cleaned["source"] = (data["source"] or "").strip()[:255]
     with transaction.atomic():
         locked = TaxRate.objects.select_for_update().get(pk=tax_rate.pk)
-        changes = {
-            field: [_text(getattr(locked, field)), _text(value)]
-            for field, value in cleaned.items()
-            if getattr(locked, field) != value
-        }
+        changes = _apply(locked, cleaned)
         if not changes:
             return locked
-        for field, value in cleaned.items():
-            setattr(locked, field, value)
         _refuse_overlap(
             province=locked.province,
             tax_name=locked.tax_name,
@@ -309,15 +315,9 @@ def insurer_pricing_update(
     with transaction.atomic():
         Organisation.objects.select_for_update().get(pk=insurer.pk)
         pricing, _created = InsurerPricing.objects.get_or_create(insurer=insurer)
-        changes = {
-            field: [_text(getattr(pricing, field)), _text(value)]
-            for field, value in cleaned.items()
-            if getattr(pricing, field) != value
-        }
+        changes = _apply(pricing, cleaned)
         if not changes:
             return pricing
-        for field, value in cleaned.items():
-            setattr(pricing, field, value)
         pricing.save()
         _audit(
             actor=actor,
