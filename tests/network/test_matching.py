@@ -65,6 +65,23 @@ def brute_force(*, origin, service_code, limit, max_minutes):
     ]
 
 
+def assert_matching_equals_brute_force(origin_code, *, limit, max_minutes) -> None:
+    """Matching's answer for XRAY is the brute-force scan's: same offerings, minutes (None
+    without a road), area flags, road access, in the same order."""
+    result = match_clinics(
+        postal_code=origin_code, service="XRAY", limit=limit, max_minutes=max_minutes
+    )
+    expected = brute_force(
+        origin=result.origin, service_code="XRAY", limit=limit, max_minutes=max_minutes
+    )
+    got = [(m.offering_id, m.drive_minutes, m.within_area) for m in result.matches]
+    assert got == expected
+    assert [m.road_access for m in result.matches] == [
+        minutes is not None for _, minutes, _ in expected
+    ]
+    assert result.any_within == any(within for _, _, within in expected)
+
+
 @pytest.mark.django_db
 def test_clinics_are_ranked_by_drive_time_and_flagged_within_the_hour():
     near = clinic(TORONTO, postal_code="M5V 3L9")
@@ -271,15 +288,7 @@ def test_matching_equals_a_brute_force_scan_of_every_offering(case):
             )
             if not c["offering_active"]:
                 Offering.objects.filter(pk=offering.pk).update(is_active=False)
-        result = match_clinics(
-            postal_code=origin_code, service="XRAY", limit=limit, max_minutes=max_minutes
-        )
-        expected = brute_force(
-            origin=result.origin, service_code="XRAY", limit=limit, max_minutes=max_minutes
-        )
-        got = [(m.offering_id, m.drive_minutes, m.within_area) for m in result.matches]
-        assert got == expected
-        assert result.any_within == any(within for _, _, within in expected)
+        assert_matching_equals_brute_force(origin_code, limit=limit, max_minutes=max_minutes)
         transaction.set_rollback(True)
 
 
@@ -453,16 +462,5 @@ def test_matching_equals_a_brute_force_scan_with_places_without_road(case):
             )
             if not c["offering_active"]:
                 Offering.objects.filter(pk=offering.pk).update(is_active=False)
-        result = match_clinics(
-            postal_code=origin_code, service="XRAY", limit=limit, max_minutes=max_minutes
-        )
-        expected = brute_force(
-            origin=result.origin, service_code="XRAY", limit=limit, max_minutes=max_minutes
-        )
-        got = [(m.offering_id, m.drive_minutes, m.within_area) for m in result.matches]
-        assert got == expected
-        assert [m.road_access for m in result.matches] == [
-            minutes is not None for _, minutes, _ in expected
-        ]
-        assert result.any_within == any(within for _, _, within in expected)
+        assert_matching_equals_brute_force(origin_code, limit=limit, max_minutes=max_minutes)
         transaction.set_rollback(True)
