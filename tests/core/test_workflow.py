@@ -94,3 +94,22 @@ def test_every_transition_and_paperwork_event_has_words_for_staff():
         assert spec.name in CASE_EVENTS
     for kind in EVENT_OF.values():
         assert CASE_EVENTS.staff_label(kind) != kind
+
+
+def test_a_registered_effect_runs_in_the_moves_transaction(case, booking_agent):
+    seen = []
+
+    def note_it(*, record, actor, payload):
+        seen.append((record.status, actor.user))
+        raise RuntimeError("the effect fails")
+
+    BOOKING_WORKFLOW.register_effect("start_sourcing", note_it)
+    try:
+        with pytest.raises(RuntimeError):
+            transition(case=case, name="start_sourcing", actor=act(booking_agent))
+    finally:
+        BOOKING_WORKFLOW._effects["start_sourcing"].remove(note_it)
+    assert seen == [("sourcing", booking_agent)]
+    case.refresh_from_db()
+    assert case.status == "received"  # the failing effect undid the move: one transaction
+    assert not case.events.filter(kind="start_sourcing").exists()

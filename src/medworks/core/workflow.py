@@ -16,7 +16,9 @@ pages and the API show only what it allows.
 Guards receive the record and the actor: "the approver is not the preparer" is a guard. A higher
 app adds a guard to a lower app's transition with `register_guard` from its AppConfig.ready(),
 so the lower app never imports the higher one (documents: "billing waits for the signed
-paperwork"; reconciliation, later: "closed only once reconciled").
+paperwork"; reconciliation, later: "closed only once reconciled"). Likewise `register_effect`
+lets a higher app write its own rows when a move is taken, in the same transaction (billing: a
+clinic chosen gets a quote).
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ from .errors import DomainError
 
 # A guard reads the (locked) record and the actor; it returns why the move is refused now, or None.
 Guard = Callable[[Any, Actor], "str | None"]
+# An effect a higher app runs when a move is taken: in the same transaction, after the event row
+# (billing: "a clinic chosen gets a quote"). It writes its own rows; it never changes the state.
+Effect = Callable[..., None]
 
 
 @dataclass(frozen=True)
@@ -108,10 +113,12 @@ class Workflow:
     select_related: tuple[str, ...] = ()
     _table: dict[str, Transition] = field(init=False, repr=False)
     _registered: dict[str, list[Guard]] = field(init=False, repr=False)
+    _effects: dict[str, list[Effect]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._table = {t.name: t for t in self.transitions}
         self._registered = {name: [] for name in self._table}
+        self._effects = {name: [] for name in self._table}
 
     # --- declaring -------------------------------------------------------------------------
 
@@ -130,6 +137,14 @@ class Workflow:
             raise KeyError(f"{self.name} has no transition {name!r}")
         if guard not in self._registered[name]:
             self._registered[name].append(guard)
+
+    def register_effect(self, name: str, effect: Effect) -> None:
+        """Run `effect(record=, actor=, payload=)` when transition `name` is taken, from a higher
+        app (its AppConfig.ready()), inside the move's transaction."""
+        if name not in self._table:
+            raise KeyError(f"{self.name} has no transition {name!r}")
+        if effect not in self._effects[name]:
+            self._effects[name].append(effect)
 
     def guards_of(self, name: str) -> tuple[Guard, ...]:
         return (*self._table[name].guards, *self._registered[name])
@@ -232,6 +247,8 @@ class Workflow:
                 note=note,
                 payload=payload or {},
             )
+            for effect in self._effects[spec.name]:
+                effect(record=locked, actor=actor, payload=payload or {})
         setattr(record, self.state_field, spec.target)
         if self.changed_at_field:
             setattr(record, self.changed_at_field, getattr(locked, self.changed_at_field))
