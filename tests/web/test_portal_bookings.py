@@ -422,7 +422,7 @@ def test_an_anonymous_visitor_is_sent_to_log_in_from_the_portal(
 
 def test_a_portal_user_who_may_only_read_cannot_submit(client, db):
     """INSURER_PORTAL without BOOKING_SUBMIT does not exist today; the guard is still per view."""
-    from medworks.web.views import bookings_portals
+    from medworks.web.insurer import views as bookings_portals
 
     assert bookings_portals.portal_request_new.required_capability == "booking_submit"
     assert bookings_portals.portal_request_approve.required_capability == "booking_submit"

@@ -23,6 +23,7 @@ from medworks.accounts.models import Organisation, OrganisationKind
 from medworks.core.audit import audit_record
 from medworks.core.errors import DomainError, NotFound
 from medworks.network.models import Location, Service
+from medworks.notifications.formatting import zone_for
 
 from .events import CASE_EVENTS
 from .models import (
@@ -512,3 +513,9 @@ def clinic_choices(*, case: BookingRequest, services: list[Service]) -> ClinicCh
             result.origin, result.max_minutes, ranked, len(services) == 1, frozenset(complete)
         )
     )
+
+
+def clinic_zone(*, case: BookingRequest):
+    """The time zone of the case's clinic (its wall clock: dates are given and printed in it),
+    or None before a clinic is chosen."""
+    return zone_for(case.location) if case.location_id else None

@@ -35,6 +35,7 @@ from .models import (
     Patient,
     SlotStatus,
 )
+from .selectors import clinic_zone
 from .workflow import transition
 
 MAX_SLOTS_PER_OFFER = 10
@@ -203,7 +204,8 @@ def booking_request_select_clinic(
     return case
 
 
-def _clean_slots(slots: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def _clean_slots(slots: Sequence[Mapping[str, Any]], *, zone: dt.tzinfo) -> list[dict[str, Any]]:
+    """The slots as stored. A naive time is the clinic's wall-clock time, read in its `zone`."""
     now = timezone.now()
     if not slots:
         raise DomainError(
@@ -213,8 +215,8 @@ def _clean_slots(slots: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         raise DomainError("slots_too_many", f"At most {MAX_SLOTS_PER_OFFER} dates per offer.")
     cleaned, errors = [], {}
     for i, slot in enumerate(slots):
-        starts_at = slot.get("starts_at")
-        expires_at = slot.get("expires_at") or (
+        starts_at = _in_zone(slot.get("starts_at"), zone)
+        expires_at = _in_zone(slot.get("expires_at"), zone) or (
             starts_at - dt.timedelta(hours=24) if isinstance(starts_at, dt.datetime) else None
         )
         problems = []
@@ -246,11 +248,21 @@ def _clean_slots(slots: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return cleaned
 
 
+def _in_zone(value, zone: dt.tzinfo):
+    if isinstance(value, dt.datetime) and timezone.is_naive(value):
+        return timezone.make_aware(value, zone)
+    return value
+
+
 def availability_offer_record(
     *, case: BookingRequest, slots: Sequence[Mapping[str, Any]], actor: Actor
 ) -> AvailabilityOffer:
-    """Record the dates the clinic gave and send them to the insurer for approval."""
-    cleaned = _clean_slots(slots)
+    """Record the dates the clinic gave and send them to the insurer for approval.
+
+    Times may be aware, or naive: the clinic's wall-clock times, read in the clinic's zone
+    (its province's), as the clinic portal and the agent's form give them."""
+    zone = clinic_zone(case=case) or timezone.get_current_timezone()
+    cleaned = _clean_slots(slots, zone=zone)
     with transaction.atomic():
         case = transition(
             case=case,

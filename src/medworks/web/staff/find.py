@@ -23,7 +23,8 @@ from medworks.core.errors import DomainError
 from medworks.network.matching import match_clinics
 
 from ..access import require_capability
-from ..forms import FindClinicForm, add_domain_errors
+from ..forms import add_domain_errors
+from .forms import FindClinicForm
 
 # Which form field a matcher refusal belongs to.
 _ERROR_FIELD = {

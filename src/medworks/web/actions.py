@@ -12,6 +12,8 @@ readable in the view itself.
 - `run_action`: a button. A refusal becomes an error message; success, a success message.
 - `run_form_action`: a form. It runs only when the form is valid; a refusal goes on the form
   (per field where the DomainError names one) for the view to show again with the input kept.
+- `allowed_steps`: the workflow steps this user may take on the case now (the portals' buttons).
+- `calendar_response`: the booked appointment's .ics file (insurer and clinic portals).
 """
 
 from __future__ import annotations
@@ -21,13 +23,16 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 
 from medworks.bookings import selectors
 from medworks.bookings.models import BookingRequest
+from medworks.bookings.workflow import available_transitions
 from medworks.core.errors import DomainError, NotFound
+from medworks.notifications.calendar import ics_for_appointment
 
-from ..forms import add_domain_errors
+from .access import actor_of
+from .forms import add_domain_errors
 
 # The success message: a text, or made from what the use case returned (what it booked).
 Success = str | Callable[[Any], str]
@@ -96,3 +101,19 @@ def place_slot_errors(formset, rows: list[int], exc: DomainError) -> bool:
                 formset.forms[rows[int(index)]].add_error(None, problem)
             placed = True
     return placed
+
+
+def allowed_steps(request: HttpRequest, case: BookingRequest) -> set[str]:
+    return {t.name for t in available_transitions(case, actor_of(request))}
+
+
+def calendar_response(case: BookingRequest) -> HttpResponse:
+    appointment = selectors.booking_request_current_appointment(case=case)
+    if appointment is None:
+        raise Http404("No booked appointment")
+    response = HttpResponse(
+        ics_for_appointment(appointment=appointment, case=case),
+        content_type="text/calendar; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{case.order_id}.ics"'
+    return response

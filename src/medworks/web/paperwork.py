@@ -1,10 +1,5 @@
-"""What the paperwork pages share: finding a case's document for a download, the download
-response itself, putting a refusal on a form, and the context of the documents panels that the
-staff case page, the insurer's case page and the clinic's pages include.
-
-A case is always found through the user's own scope (`booking_requests_for`): another
-insurer's or another clinic's case, and so its documents, is a 404 (its existence undisclosed).
-`document_open` decides again whether this user may read this version, and logs the read.
+"""What the paperwork pages of every audience share: the case and version loaded in scope, a
+download, refusals on the form, the documents panel's rows, the upload form page.
 """
 
 from __future__ import annotations
@@ -13,6 +8,7 @@ import io
 from dataclasses import dataclass, field
 
 from django.http import FileResponse, Http404, HttpRequest
+from django.shortcuts import render
 from django.urls import reverse
 
 from medworks.bookings import selectors as booking_selectors
@@ -23,12 +19,16 @@ from medworks.documents import services as document_services
 from medworks.documents.models import DocumentKind, Gop, GopStatus
 from medworks.documents.workflow import GOP_WORKFLOW, STATUS_STEPS
 
-from ..access import actor_of
-from ._actions import case_or_404, origin_of
+from .access import actor_of
+from .actions import case_or_404, origin_of
 
 # A GOP in one of these is issued: the next one is an amendment (the domain decides again).
 GOP_STANDING = frozenset({GopStatus.ISSUED, GopStatus.ACKNOWLEDGED, GopStatus.SERVICE_RENDERED})
+
+
 _STATUS_STEP_NAMES = frozenset(STATUS_STEPS.values())
+
+
 # Paperwork the clinic retrieves before the appointment (the rest is what it sends back).
 TO_RETRIEVE = frozenset({DocumentKind.GOP, DocumentKind.INSURER_FORM, DocumentKind.OTHER})
 
@@ -118,9 +118,6 @@ def put_errors(form, error: DomainError) -> None:
         form.add_error(None, error.message)
 
 
-# --- The panels -------------------------------------------------------------------------------
-
-
 @dataclass
 class DocumentRow:
     document: object
@@ -169,3 +166,30 @@ def panel_context(request: HttpRequest, case: BookingRequest, *, face: str) -> d
             document_selectors.paperwork_complete(case=case) if case.paperwork_required else None
         ),
     }
+
+
+FORM_PAGE = "web/paperwork/form_page.html"
+
+
+def form_page(request, case, form, *, face, heading, action, submit, intro="", status=200):
+    home, label, case_route = {
+        "portal": ("web:portal_home", "Booking requests", "web:portal_request"),
+        "clinic": ("web:clinic_home", "Clinic portal", "web:clinic_request"),
+    }[face]
+    return render(
+        request,
+        FORM_PAGE,
+        {
+            "case": case,
+            "form": form,
+            "gop_fields": getattr(form, "GOP_FIELDS", ()),
+            "heading": heading,
+            "intro": intro,
+            "action": action,
+            "submit": submit,
+            "back_url": reverse(case_route, args=[case.order_id]) + "#paperwork",
+            "crumb_url": reverse(home),
+            "crumb_label": label,
+        },
+        status=status,
+    )

@@ -3,7 +3,7 @@ insurer for a GOP, issue and amend a GOP, change a GOP's status, download, and t
 history of a case and a patient.
 
 The documents panel itself is part of the case page (`staff_panel_context`, included by
-bookings_staff._render_case). Each form here posts to its own route: success goes back to
+staff.case._render_case). Each form here posts to its own route: success goes back to
 the case page; a refusal re-renders the form on its own page with the errors on the fields
 and the input kept (status 400). Downloads go through `document_open`, which logs the read.
 """
@@ -27,16 +27,16 @@ from medworks.documents import selectors as document_selectors
 from medworks.documents import services as document_services
 from medworks.documents.models import GOP_LIVE_STATUSES, DocumentAccessAction
 
+from .. import paperwork as panels
 from ..access import actor_of, require_capability
 from ..uploads import mark_skipped_uploads
-from . import documents_panels as panels
-from .documents_forms import (
+from .forms import (
     DocumentUploadForm,
     GopStatusForm,
     GopUploadForm,
 )
 
-FORM_PAGE = "web/documents/form_page.html"
+FORM_PAGE = "web/paperwork/form_page.html"
 
 
 class GopRequestForm(forms.Form):
@@ -56,7 +56,7 @@ def _may_request_gop(case: BookingRequest, gops) -> bool:
 
 
 def staff_panel_context(request: HttpRequest, case: BookingRequest) -> dict:
-    """The case page's documents panel (read by bookings_staff._render_case)."""
+    """The case page's documents panel (read by staff.case._render_case)."""
     works = user_can(request.user, Capability.BOOKING_WORK)
     context = panels.panel_context(request, case, face="staff")
     can_request_gop = works and _may_request_gop(case, context["gops"])
@@ -356,7 +356,7 @@ def staff_case_access(request: HttpRequest, order_id: str) -> HttpResponse:
     )
     return render(
         request,
-        "web/documents/access.html",
+        "web/staff/documents/access.html",
         {"case": case, "patient_id": case.patient_id, "rows": rows, "scope": "case"},
     )
 
@@ -382,6 +382,6 @@ def staff_patient_access(request: HttpRequest, patient_id: int) -> HttpResponse:
     )
     return render(
         request,
-        "web/documents/access.html",
+        "web/staff/documents/access.html",
         {"cases": cases, "patient_id": patient_id, "rows": rows, "scope": "patient"},
     )

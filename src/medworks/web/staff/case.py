@@ -1,64 +1,46 @@
-"""The staff booking pages: the work queue, the case page and its actions, email intake.
+"""The staff case page and its actions.
 
-Views parse, check the capability, call one use case of bookings.services and render. Every
-case is loaded through `booking_request_get`, which logs the read. Each action is its own
-POST view that redirects back to the case; a refusal (DomainError) is shown as its message
-and, because each use case is one transaction, nothing is left half-done.
-
-Privacy: the queue's filters are GET (bookmarkable) and carry only states, owners, insurer,
-urgency, age and an Order Id or insurer reference. There is no search by patient name on the
-queue: a name in a query string lands in browser history and server logs. Staff who know the
-name but not the Order Id ask the insurer for its reference.
+Every case is loaded through `booking_request_get`, which logs the read. Each action is its
+own POST view that redirects back to the case; a refusal (DomainError) is shown as its message
+and, because each use case is one transaction, nothing is left half-done. The buttons shown are
+the moves the booking workflow lists for this actor (`workflow.moves`).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import datetime as dt
-from dataclasses import dataclass
-
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from medworks.accounts.permissions import Capability, user_can
-from medworks.bookings import intake, selectors, services, workflow
+from medworks.bookings import selectors, services, workflow
 from medworks.bookings.models import (
     BookingRequest,
     BookingStatus,
-    Channel,
     OfferSlot,
     OfferStatus,
 )
 from medworks.bookings.workflow import TRANSITIONS
 from medworks.core.errors import DomainError
-from medworks.notifications.formatting import zone_for
 
 from ..access import actor_of, require_capability
-from ..forms import add_domain_errors
-from . import documents_staff
-from ._actions import case_or_404, place_slot_errors, run_action, run_form_action
-from .bookings_staff_forms import (
+from ..actions import case_or_404, place_slot_errors, run_action, run_form_action
+from ..slots import SlotFormSet
+from . import documents
+from .forms import (
     ApproveSlotForm,
     CancelForm,
     DeclineForm,
-    EmailSourceForm,
     EscalateForm,
     LocationSearchForm,
     NoteForm,
-    QueueFilterForm,
     SelectClinicForm,
-    SlotFormSet,
 )
+from .queue import age_label
 
-CASES_PER_PAGE = 50
-PASTED_NAME = "pasted-email.txt"
 # Buttons on the case page that are plain steps (no form beyond an optional note), and the
 # use case each calls. Other transitions have their own forms (take, clinic, dates, cancel).
 STEP_USE_CASES = {
@@ -70,74 +52,6 @@ STEP_USE_CASES = {
     ),
     "close": lambda **kw: services.booking_request_step(name="close", **kw),
 }
-
-
-def age_label(age: dt.timedelta) -> str:
-    minutes = max(0, int(age.total_seconds() // 60))
-    if minutes < 60:
-        return f"{minutes} min"
-    hours = minutes // 60
-    if hours < 48:
-        return f"{hours} h"
-    return f"{hours // 24} d {hours % 24} h"
-
-
-# --- The work queue ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class QueueRow:
-    case: BookingRequest
-    age: str
-    overdue: bool
-    services: list
-
-
-@require_capability(Capability.BOOKING_VIEW)
-def work_queue(request: HttpRequest) -> HttpResponse:
-    now = timezone.now()
-    insurers = selectors.insurer_list()
-    form = QueueFilterForm(request.GET or None, insurers=insurers)
-    cases = selectors.work_queue(user=request.user, now=now, **form.queue_kwargs())
-    page = Paginator(cases, CASES_PER_PAGE).get_page(request.GET.get("page"))
-    rows = []
-    for case in page.object_list:
-        age = selectors.queue_age(case, now=now)
-        rows.append(
-            QueueRow(case, age_label(age.age), age.overdue, [s.code for s in case.services.all()])
-        )
-    counts = selectors.work_queue_counts(user=request.user, now=now)
-    query = request.GET.copy()
-    query.pop("page", None)
-    state_query = request.GET.copy()
-    for key in ("page", "state"):
-        state_query.pop(key, None)
-    tabs = [
-        {
-            "state": state,
-            "label": BookingStatus(state).label,
-            "total": counts[state]["total"],
-            "overdue": counts[state]["overdue"],
-            "threshold": selectors.queue_threshold(state),
-        }
-        for state in selectors.QUEUE_STATES
-    ]
-    context = {
-        "form": form,
-        "page": page,
-        "rows": rows,
-        "tabs": tabs,
-        "open_total": sum(t["total"] for t in tabs),
-        "current_state": form.cleaned_data.get("state", "") if form.is_valid() else "",
-        "query": query.urlencode(),
-        "state_query": state_query.urlencode(),
-    }
-    if request.htmx and not request.htmx.boosted:
-        return render(request, "web/staff/bookings/_queue_table.html", context)
-    return render(request, "web/staff/bookings/queue.html", context)
-
-
-# --- The case page ----------------------------------------------------------------------------
 
 
 def _who(event) -> str:
@@ -215,7 +129,7 @@ def _render_case(
         "cancel_form": forms.get("cancel") or CancelForm(),
         "note_form": NoteForm(),
         "statuses": BookingStatus,
-        **documents_staff.staff_panel_context(request, case),
+        **documents.staff_panel_context(request, case),
     }
     return render(request, "web/staff/bookings/case.html", context, status=status)
 
@@ -223,21 +137,6 @@ def _render_case(
 @require_capability(Capability.BOOKING_VIEW)
 def case_detail(request: HttpRequest, order_id: str) -> HttpResponse:
     return _render_case(request, case_or_404(request, order_id, purpose="viewed"))
-
-
-@require_capability(Capability.BOOKING_VIEW)
-def case_source(request: HttpRequest, order_id: str) -> HttpResponse:
-    """The original email, as a download (never shown inline: it may hold HTML)."""
-    case = case_or_404(request, order_id, purpose="source_downloaded")
-    content = (
-        BookingRequest.objects.filter(pk=case.pk).values_list("source_content", flat=True).get()
-    )
-    if not content:
-        raise Http404("This request has no original message")
-    response = HttpResponse(bytes(content), content_type="application/octet-stream")
-    name = (case.source_filename or "original-message").replace('"', "")
-    response["Content-Disposition"] = f'attachment; filename="{case.order_id}-{name}"'
-    return response
 
 
 def _back(case: BookingRequest) -> HttpResponse:
@@ -324,15 +223,11 @@ def case_offer_dates(request: HttpRequest, order_id: str) -> HttpResponse:
     formset = SlotFormSet(request.POST, prefix="slots")
     top_errors: list[str] = []
     if formset.is_valid():
-        zone = zone_for(case.location)
-        indexed = [(i, f.slot(zone)) for i, f in enumerate(formset.forms)]
-        indexed = [(i, slot) for i, slot in indexed if slot is not None]
+        slots, rows = formset.slots()
         try:
-            services.availability_offer_record(
-                case=case, slots=[slot for _, slot in indexed], actor=actor_of(request)
-            )
+            services.availability_offer_record(case=case, slots=slots, actor=actor_of(request))
         except DomainError as exc:
-            if not place_slot_errors(formset, [i for i, _ in indexed], exc):
+            if not place_slot_errors(formset, rows, exc):
                 top_errors.append(exc.message)
         else:
             messages.success(request, "Dates recorded and sent to the insurer for approval.")
@@ -424,127 +319,3 @@ def case_cancel(request: HttpRequest, order_id: str) -> HttpResponse:
     ):
         return _back(case)
     return _render_case(request, case, forms={"cancel": form}, status=400)
-
-
-# --- Email intake -----------------------------------------------------------------------------
-
-
-def _source_of(form: EmailSourceForm) -> tuple[str, bytes]:
-    """The original message: a new upload, the one carried from the first step, or the text."""
-    upload = getattr(form, "cleaned_data", {}).get("source_file")
-    if upload is not None:
-        return upload.name, upload.read()
-    carried = form.cleaned_data.get("carried_b64")
-    if carried:
-        try:
-            return form.cleaned_data.get("carried_name") or "email.eml", base64.b64decode(
-                carried, validate=True
-            )
-        except (binascii.Error, ValueError):
-            return "", b""
-    text = (form.cleaned_data.get("source_text") or "").strip()
-    if text:
-        return PASTED_NAME, text.encode("utf-8")
-    return "", b""
-
-
-@require_capability(Capability.BOOKING_WORK)
-def booking_intake(request: HttpRequest) -> HttpResponse:
-    """Two steps on one page: "Read the email" prefills the form; "Create" makes the case.
-
-    The uploaded message travels from the first step to the second in a hidden field (it is
-    the agent's own upload, sent back to the same agent), so nothing is stored before the
-    agent confirms.
-    """
-    from medworks.bookings.forms import BookingRequestForm
-
-    notes: list[str] = []
-    name, raw = "", b""
-    if request.method != "POST":
-        source_form, request_form = EmailSourceForm(), BookingRequestForm()
-    else:
-        source_form = EmailSourceForm(request.POST, request.FILES)
-        source_ok = source_form.is_valid()
-        name, raw = _source_of(source_form)
-        if "read" in request.POST:
-            source_form, request_form, notes = _prefill(request, name, raw)
-        else:
-            request_form = BookingRequestForm(request.POST)
-            request_ok = request_form.is_valid()
-            if not raw:
-                source_form.add_error(None, "Attach the original email or paste its text.")
-            elif source_ok and request_ok:
-                data = request.POST.dict()
-                data["services"] = request.POST.getlist("services")
-                try:
-                    case = services.booking_request_submit(
-                        insurer=source_form.cleaned_data["insurer"],
-                        data=data,
-                        actor=actor_of(request),
-                        channel=Channel.EMAIL,
-                        source_filename=name,
-                        source_content=raw,
-                    )
-                except DomainError as exc:
-                    add_domain_errors(request_form, exc)
-                else:
-                    messages.success(request, f"{case.order_id} created from the email.")
-                    return redirect("web:staff_booking_detail", order_id=case.order_id)
-    carried = raw and name != PASTED_NAME
-    return render(
-        request,
-        "web/staff/bookings/intake.html",
-        {
-            "source_form": source_form,
-            "form": request_form,
-            "notes": notes,
-            "carried_name": name if carried else "",
-            "carried_b64": base64.b64encode(raw).decode("ascii") if carried else "",
-        },
-        status=400 if source_form.errors or request_form.errors else 200,
-    )
-
-
-def _prefill(request: HttpRequest, name: str, raw: bytes):
-    """The forms of the second step, with what the message suggests as initial values."""
-    from medworks.bookings.forms import BookingRequestForm
-
-    notes, guess = [], None
-    lowered = name.lower()
-    if not raw:
-        notes.append("Attach the original email or paste its text to read it.")
-    elif lowered.endswith(".eml"):
-        guess = intake.guess_from_eml(raw)
-    elif lowered.endswith(".msg"):
-        notes.append(
-            "Outlook .msg files are kept with the case but not read: fill in the form "
-            "(or save the message as .eml in Outlook to have it prefilled)."
-        )
-    else:
-        guess = intake.guess_from_text(raw.decode("utf-8", errors="replace"))
-    initial = guess.initial() if guess else {}
-    if guess:
-        notes.extend(guess.notes)
-        found = len([k for k in initial if k != "insurer"])
-        notes.append(
-            f"Prefilled {found} field{'s' if found != 1 else ''} from the email: "
-            "check every value before creating the case."
-        )
-    source_form = EmailSourceForm(
-        initial={
-            "insurer": initial.get("insurer") or request.POST.get("insurer", ""),
-            "source_text": raw.decode("utf-8", errors="replace") if name == PASTED_NAME else "",
-        }
-    )
-    return source_form, BookingRequestForm(initial=initial), notes
-
-
-def staff_booking_counts(user) -> dict:
-    """For the staff home: open cases, unassigned new ones, and those waiting too long."""
-    counts = selectors.work_queue_counts(user=user)
-    return {
-        "open": sum(c["total"] for c in counts.values()),
-        "received": counts[BookingStatus.RECEIVED]["total"],
-        "overdue": sum(c["overdue"] for c in counts.values()),
-        "queue_url": reverse("web:staff_booking_queue"),
-    }

@@ -1,20 +1,12 @@
-"""Paperwork in the insurer portal and the clinic portal (SOP case 1 steps 4-5).
-
-The insurer uploads its paperwork: a GOP with its details (`gop_issue`), an insurer form, or
-another paper (`document_upload`), and downloads its case's documents. The clinic retrieves
-the paperwork before the appointment, acknowledges the GOP, and sends back the completed
-documents signed off by the physician (with the signer, the date and an attestation) and its
-invoice. Both see only their own cases: another organisation's case is a 404.
-
-Forms post to their own routes; success goes back to the case page, a refusal re-renders the
-form on its own page with the errors on the fields and the input kept (status 400).
+"""The clinic's paperwork: what to retrieve before the appointment, acknowledging the GOP, the
+signed forms (with the physician's attestation) and the invoice sent back.
 """
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
@@ -26,13 +18,12 @@ from medworks.documents import selectors as document_selectors
 from medworks.documents import services as document_services
 from medworks.documents.models import DocumentKind, GopStatus
 
+from .. import paperwork as panels
 from ..access import actor_of, require_capability
+from ..actions import run_action
 from ..uploads import mark_skipped_uploads
-from . import documents_panels as panels
-from ._actions import run_action
-from .documents_forms import InsurerUploadForm, InvoiceUploadForm, SignedUploadForm
+from .forms import InvoiceUploadForm, SignedUploadForm
 
-FORM_PAGE = "web/documents/form_page.html"
 # A clinic sees a case's paperwork once the appointment is booked there.
 CLINIC_PAPERWORK_STATES = frozenset(
     {
@@ -45,116 +36,8 @@ CLINIC_PAPERWORK_STATES = frozenset(
 )
 
 
-def _page(request, case, form, *, face, heading, action, submit, intro="", status=200):
-    home, label, case_route = {
-        "portal": ("web:portal_home", "Booking requests", "web:portal_request"),
-        "clinic": ("web:clinic_home", "Clinic portal", "web:clinic_request"),
-    }[face]
-    return render(
-        request,
-        FORM_PAGE,
-        {
-            "case": case,
-            "form": form,
-            "gop_fields": getattr(form, "GOP_FIELDS", ()),
-            "heading": heading,
-            "intro": intro,
-            "action": action,
-            "submit": submit,
-            "back_url": reverse(case_route, args=[case.order_id]) + "#paperwork",
-            "crumb_url": reverse(home),
-            "crumb_label": label,
-        },
-        status=status,
-    )
-
-
-# --- Insurer portal ---------------------------------------------------------------------------
-
-
-def portal_panel_context(request: HttpRequest, case: BookingRequest) -> dict:
-    """The insurer case page's paperwork panel (read by bookings_portals._portal_case_context)."""
-    context = panels.panel_context(request, case, face="portal")
-    if user_can(request.user, Capability.BOOKING_SUBMIT):
-        services = list(case.services.order_by("name_en"))
-        context["upload_form"] = InsurerUploadForm(
-            services=services, initial=_insurer_initial(case)
-        )
-    return {"documents_panel": context}
-
-
-def _insurer_initial(case: BookingRequest) -> dict:
-    return {
-        "kind": DocumentKind.GOP,
-        "insurer_reference": case.insurer_reference,
-        "patient_name": case.patient.full_name,
-        "patient_date_of_birth": case.patient.date_of_birth,
-        "policy_number": case.policy_number,
-        "authorised_services": [s.code for s in case.services.all()],
-        "currency": "CAD",
-    }
-
-
-@require_capability(Capability.INSURER_PORTAL)
-def portal_document_download(request: HttpRequest, order_id: str, version_id: int):
-    return panels.download(request, panels.case_in_scope(request, order_id), version_id)
-
-
-@require_capability(Capability.BOOKING_SUBMIT)
-def portal_document_new(request: HttpRequest, order_id: str) -> HttpResponse:
-    """Upload paperwork: a GOP (with its details) or an insurer form or another paper."""
-    case = panels.case_logged(request, order_id, purpose="paperwork_uploaded")
-    services = list(case.services.order_by("name_en"))
-    if request.method != "POST":
-        form = InsurerUploadForm(services=services, initial=_insurer_initial(case))
-    else:
-        form = InsurerUploadForm(request.POST, request.FILES, services=services)
-        if not form.is_valid():
-            mark_skipped_uploads(request, form)
-        if form.is_valid():
-            upload = form.cleaned_data["file"]
-            try:
-                if form.is_gop:
-                    gop_services.gop_issue(
-                        case=case,
-                        data=form.gop_data(),
-                        actor=actor_of(request),
-                        file=upload,
-                        filename=upload.name,
-                    )
-                else:
-                    document_services.document_upload(
-                        case=case,
-                        kind=form.cleaned_data["kind"],
-                        file=upload,
-                        filename=upload.name,
-                        actor=actor_of(request),
-                        title=form.cleaned_data["title"],
-                    )
-            except DomainError as exc:
-                panels.put_errors(form, exc)
-            else:
-                messages.success(request, f"{upload.name} sent to MedWorks.")
-                return redirect(reverse("web:portal_request", args=[order_id]) + "#paperwork")
-    return _page(
-        request,
-        case,
-        form,
-        face="portal",
-        heading="Upload paperwork",
-        intro="For a GOP, fill in its details as the guarantee reads; for other papers they "
-        "are not needed.",
-        action=reverse("web:portal_document_new", args=[case.order_id]),
-        submit="Upload",
-        status=400 if form.errors else 200,
-    )
-
-
-# --- Clinic portal ----------------------------------------------------------------------------
-
-
 def clinic_panel_context(request: HttpRequest, case: BookingRequest) -> dict:
-    """The clinic case page's paperwork panel (read by bookings_portals._clinic_case_context).
+    """The clinic case page's paperwork panel (read by clinic.views._clinic_case_context).
 
     Shown once the case is booked at the clinic: the paperwork names the patient, whom the
     clinic sees only from then on (need to know), and stays for the signed forms and invoice.
@@ -246,7 +129,7 @@ def _clinic_upload(request, order_id, *, form_class, prefix, kind, heading, subm
         else:
             messages.success(request, f"{upload.name} uploaded. MedWorks is told.")
             return _clinic_back(request, case)
-    return _page(
+    return panels.form_page(
         request,
         case,
         form,

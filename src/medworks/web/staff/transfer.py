@@ -13,8 +13,9 @@ from medworks.network.exporting import directory_export_xlsx
 from medworks.network.importing import directory_import
 
 from ..access import actor_of, require_capability
-from ..forms import ImportForm, add_domain_errors
+from ..forms import add_domain_errors
 from ..uploads import mark_skipped_uploads
+from .forms import ImportForm
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

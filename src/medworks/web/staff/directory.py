@@ -15,15 +15,15 @@ from medworks.network import selectors, services
 from medworks.network.models import AffiliatePartner, Location, Offering
 
 from ..access import actor_of, require_capability
-from ..forms import (
+from ..actions import run_form_action
+from ..forms import add_domain_errors
+from .forms import (
     LocationForm,
     OfferingAddForm,
     OfferingPriceForm,
     PartnerForm,
     PartnerSearchForm,
-    add_domain_errors,
 )
-from ._actions import run_form_action
 
 PARTNERS_PER_PAGE = 50
 
@@ -32,7 +32,7 @@ PARTNERS_PER_PAGE = 50
 def staff_home(request: HttpRequest) -> HttpResponse:
     from medworks.accounts.permissions import user_can
 
-    from .bookings_staff import staff_booking_counts
+    from .queue import staff_booking_counts
 
     context = {}
     if user_can(request.user, Capability.BOOKING_VIEW):

@@ -1,8 +1,6 @@
-"""Forms of the insurer and clinic portals and the signed email links.
-
-They parse what people type into what the booking use cases take (aware datetimes, notes);
-the rules of the domain (a slot in the past, a hold already expired, a note required) stay in
-`bookings.services`, whose field errors are put back on these forms.
+"""The one form for the dates a clinic gives, shared by the agent (staff case page) and the
+clinic (its portal). Times are the clinic's wall-clock times: the form gives them naive and
+the domain reads them in the clinic's zone (bookings.services.availability_offer_record).
 """
 
 from __future__ import annotations
@@ -12,31 +10,16 @@ import datetime as dt
 from django import forms
 from django.utils import timezone
 
-from medworks.bookings.models import BookingStatus
 from medworks.bookings.services import MAX_SLOTS_PER_OFFER
 
-# Rows shown to a clinic entering dates; empty rows are ignored.
+# Rows shown for entering dates; empty rows are ignored.
 SLOT_ROWS = 5
-
-
-class PortalFilterForm(forms.Form):
-    status = forms.ChoiceField(
-        label="Status", required=False, choices=[("", "All statuses"), *BookingStatus.choices]
-    )
-
-
-class NoteForm(forms.Form):
-    """A reason: declining dates, cancelling. Required: the other side needs to know why."""
-
-    note = forms.CharField(
-        label="Reason",
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 2, "required": True}),
-    )
+# An appointment's length when none is given.
+DEFAULT_MINUTES = 30
 
 
 class SlotForm(forms.Form):
-    """One date a clinic can give, typed in the clinic's own time zone (see `to_slot`)."""
+    """One date a clinic can give, in the clinic's own wall-clock time (see `to_slot`)."""
 
     date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     time = forms.TimeField(
@@ -47,7 +30,7 @@ class SlotForm(forms.Form):
         required=False,
         min_value=5,
         max_value=480,
-        initial=30,
+        initial=DEFAULT_MINUTES,
         widget=forms.NumberInput(attrs={"step": 5}),
     )
     practitioner = forms.CharField(required=False, max_length=200)
@@ -73,33 +56,32 @@ class SlotForm(forms.Form):
         data = getattr(self, "cleaned_data", {})
         return not any(data.get(f) for f in ("date", "time", "practitioner", "hold_until"))
 
-    def to_slot(self, zone: dt.tzinfo) -> dict:
-        """The slot as availability_offer_record takes it: aware datetimes.
+    def to_slot(self) -> dict:
+        """The slot as availability_offer_record takes it: the clinic's wall-clock times, naive.
 
-        A clinic types its own wall-clock time, so the times are read in the clinic's zone
-        (the emails print them back in that zone too): 10:00 in Vancouver is 10:00 PST.
+        A clinic (or the agent on the phone with it) gives its own local time; the domain reads
+        it in the clinic's zone (10:00 in Vancouver is 10:00 Pacific), as the emails print it.
         """
         data = self.cleaned_data
-        starts_at = timezone.make_aware(dt.datetime.combine(data["date"], data["time"]), zone)
         hold = data.get("hold_until")
-        if hold is not None:
-            hold = timezone.make_aware(timezone.make_naive(hold), zone)
+        if hold is not None:  # the form made it aware in the desk's zone: keep the wall clock
+            hold = timezone.make_naive(hold)
         return {
-            "starts_at": starts_at,
+            "starts_at": dt.datetime.combine(data["date"], data["time"]),
             "expires_at": hold,
-            "duration_minutes": data.get("duration_minutes") or 30,
+            "duration_minutes": data.get("duration_minutes") or DEFAULT_MINUTES,
             "practitioner": data.get("practitioner", ""),
         }
 
 
 class _SlotFormSet(forms.BaseFormSet):
-    def slots(self, zone: dt.tzinfo) -> tuple[list[dict], list[int]]:
+    def slots(self) -> tuple[list[dict], list[int]]:
         """The filled rows as slots, and each slot's row number (to put errors back)."""
         slots, rows = [], []
         for index, form in enumerate(self.forms):
             if form.is_blank():
                 continue
-            slots.append(form.to_slot(zone))
+            slots.append(form.to_slot())
             rows.append(index)
         return slots, rows
 

@@ -20,7 +20,7 @@ from medworks.bookings.models import OfferStatus
 from medworks.core.actor import Actor
 from medworks.core.errors import DomainError, NotFound
 
-from ..forms_bookings_portals import NoteForm
+from ..forms import NoteForm
 
 TEMPLATE = "web/links/offer.html"
 

@@ -1,0 +1,34 @@
+"""The clinic portal. URLs name Order Ids, document versions and GOPs, never patient data."""
+
+from django.urls import path
+
+from . import documents, views
+
+_CASE = "clinic/requests/<str:order_id>/"
+
+urlpatterns: list = [
+    path("clinic/", views.clinic_home, name="clinic_home"),
+    path(_CASE, views.clinic_request, name="clinic_request"),
+    path(_CASE + "dates/", views.clinic_request_dates, name="clinic_request_dates"),
+    path(_CASE + "outcome/", views.clinic_request_outcome, name="clinic_request_outcome"),
+    path(_CASE + "cancel/", views.clinic_request_cancel, name="clinic_request_cancel"),
+    path(_CASE + "appointment.ics", views.clinic_request_calendar, name="clinic_request_calendar"),
+    path(
+        _CASE + "documents/<int:version_id>/",
+        documents.clinic_document_download,
+        name="clinic_document_download",
+    ),
+    path(
+        _CASE + "gops/<int:gop_id>/acknowledge/",
+        documents.clinic_gop_acknowledge,
+        name="clinic_gop_acknowledge",
+    ),
+    path(
+        _CASE + "documents/signed/", documents.clinic_document_signed, name="clinic_document_signed"
+    ),
+    path(
+        _CASE + "documents/invoice/",
+        documents.clinic_document_invoice,
+        name="clinic_document_invoice",
+    ),
+]

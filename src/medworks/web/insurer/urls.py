@@ -1,0 +1,23 @@
+"""The insurer portal. URLs name Order Ids and document versions, never patient data."""
+
+from django.urls import path
+
+from . import documents, views
+
+_CASE = "portal/requests/<str:order_id>/"
+
+urlpatterns: list = [
+    path("portal/", views.portal_home, name="portal_home"),
+    path("portal/requests/new/", views.portal_request_new, name="portal_request_new"),
+    path(_CASE, views.portal_request, name="portal_request"),
+    path(_CASE + "approve/", views.portal_request_approve, name="portal_request_approve"),
+    path(_CASE + "decline/", views.portal_request_decline, name="portal_request_decline"),
+    path(_CASE + "cancel/", views.portal_request_cancel, name="portal_request_cancel"),
+    path(_CASE + "appointment.ics", views.portal_request_calendar, name="portal_request_calendar"),
+    path(_CASE + "documents/new/", documents.portal_document_new, name="portal_document_new"),
+    path(
+        _CASE + "documents/<int:version_id>/",
+        documents.portal_document_download,
+        name="portal_document_download",
+    ),
+]

@@ -1,0 +1,9 @@
+"""Signed one-click links from emails: no login, the token is checked, GET never acts."""
+
+from django.urls import path
+
+from . import views
+
+urlpatterns: list = [
+    path("links/offer/<str:token>/", views.offer_link, name="offer_link"),
+]

@@ -1,0 +1,79 @@
+"""The staff back office: directory, find a clinic, import/export, the work queue and case pages,
+email intake, paperwork, API keys. URLs name Order Ids and record numbers, never patient data."""
+
+from django.urls import path
+
+from . import api_keys, case, directory, documents, find, intake, queue, transfer
+
+_CASE = "staff/bookings/<str:order_id>/"
+
+urlpatterns: list = [
+    path("staff/", directory.staff_home, name="staff_home"),
+    # The directory
+    path("staff/partners/", directory.partner_list, name="partner_list"),
+    path("staff/partners/<int:partner_id>/", directory.partner_detail, name="partner_detail"),
+    path("staff/partners/<int:partner_id>/edit/", directory.partner_edit, name="partner_edit"),
+    path(
+        "staff/partners/<int:partner_id>/active/",
+        directory.partner_set_active,
+        name="partner_set_active",
+    ),
+    path(
+        "staff/partners/<int:partner_id>/locations/new/",
+        directory.location_create,
+        name="location_create",
+    ),
+    path("staff/locations/<int:location_id>/edit/", directory.location_edit, name="location_edit"),
+    path(
+        "staff/locations/<int:location_id>/services/add/",
+        directory.offering_add,
+        name="offering_add",
+    ),
+    path(
+        "staff/offerings/<int:offering_id>/price/", directory.offering_price, name="offering_price"
+    ),
+    path(
+        "staff/offerings/<int:offering_id>/active/",
+        directory.offering_set_active,
+        name="offering_set_active",
+    ),
+    path("staff/find/", find.find_clinic, name="find_clinic"),
+    path("staff/import/", transfer.directory_import_page, name="directory_import"),
+    path("staff/export.xlsx", transfer.directory_export, name="directory_export"),
+    # Booking requests
+    path("staff/bookings/", queue.work_queue, name="staff_booking_queue"),
+    # Before the case pattern: "new" is not an Order Id.
+    path("staff/bookings/new/", intake.booking_intake, name="staff_booking_new"),
+    path(_CASE, case.case_detail, name="staff_booking_detail"),
+    path(_CASE + "source/", intake.case_source, name="staff_booking_source"),
+    path(_CASE + "take/", case.case_take, name="staff_booking_take"),
+    path(_CASE + "assign-me/", case.case_assign_me, name="staff_booking_assign_me"),
+    path(_CASE + "clinic/", case.case_select_clinic, name="staff_booking_select_clinic"),
+    path(_CASE + "escalate/", case.case_escalate, name="staff_booking_escalate"),
+    path(_CASE + "dates/", case.case_offer_dates, name="staff_booking_offer_dates"),
+    path(_CASE + "approve/", case.case_approve_slot, name="staff_booking_approve"),
+    path(_CASE + "decline/", case.case_decline_dates, name="staff_booking_decline"),
+    path(_CASE + "cancel/", case.case_cancel, name="staff_booking_cancel"),
+    path(_CASE + "step/<slug:name>/", case.case_step, name="staff_booking_step"),
+    # Paperwork
+    path(_CASE + "documents/new/", documents.staff_document_new, name="staff_document_new"),
+    path(
+        _CASE + "documents/<int:version_id>/",
+        documents.staff_document_download,
+        name="staff_document_download",
+    ),
+    path(_CASE + "gops/new/", documents.staff_gop_new, name="staff_gop_new"),
+    path(_CASE + "gops/request/", documents.staff_gop_request, name="staff_gop_request"),
+    path(_CASE + "gops/<int:gop_id>/amend/", documents.staff_gop_amend, name="staff_gop_amend"),
+    path(_CASE + "gops/<int:gop_id>/status/", documents.staff_gop_status, name="staff_gop_status"),
+    path(_CASE + "access/", documents.staff_case_access, name="staff_case_access"),
+    path(
+        "staff/patients/<int:patient_id>/access/",
+        documents.staff_patient_access,
+        name="staff_patient_access",
+    ),
+    # Insurers' API keys (the key id is posted, so no URL names a key).
+    path("staff/api-keys/", api_keys.api_key_list, name="api_keys"),
+    path("staff/api-keys/new/", api_keys.api_key_create, name="api_key_create"),
+    path("staff/api-keys/revoke/", api_keys.api_key_revoke, name="api_key_revoke"),
+]
