@@ -460,3 +460,17 @@ def test_the_openapi_document_describes_the_booking_endpoints(client, db):
     schemes = document["components"]["securitySchemes"]
     assert schemes["ApiKeyBearer"] == {"type": "http", "scheme": "bearer"}
     assert schemes["ApiKeyHeader"] == {"type": "apiKey", "in": "header", "name": "X-API-Key"}
+
+
+def test_the_detail_lists_the_steps_the_insurer_may_take_now_from_the_workflow(
+    api, insurer_key, offered_case
+):
+    response = api("get", detail_url(offered_case.case.order_id), key=insurer_key.secret)
+    assert response.status_code == 200
+    actions = {a["name"]: a for a in response.json()["actions"]}
+    # Dates offered: the insurer approves, declines (saying why) or cancels; staff steps are
+    # not listed.
+    assert set(actions) == {"approve_date", "decline_dates", "cancel"}
+    assert all(a["allowed"] and a["reason"] == "" for a in actions.values())
+    assert actions["decline_dates"]["needs_note"] is True
+    assert actions["approve_date"]["needs_note"] is False

@@ -19,6 +19,7 @@ from pydantic import ConfigDict, Field
 from medworks.accounts.permissions import Capability, user_can
 from medworks.accounts.services import ApiClient
 from medworks.bookings import selectors
+from medworks.bookings import workflow as booking_workflow
 from medworks.bookings.idempotency import booking_request_submit_once
 from medworks.bookings.models import (
     AppointmentStatus,
@@ -168,12 +169,23 @@ class AppointmentOut(Schema):
     location: LocationOut
 
 
+class ActionOut(Schema):
+    name: str = Field(examples=["cancel"], description="The workflow step")
+    label: str = Field(examples=["Cancel"])
+    allowed: bool = Field(description="Whether you may take it now")
+    reason: str = Field(description="Why not now, when not allowed")
+    needs_note: bool = Field(description="The step needs a note saying why")
+
+
 class BookingRequestDetailOut(BookingRequestOut):
     status_changed_at: dt.datetime
     services: list[str] = Field(description="Catalogue codes")
     timeline: list[EventOut]
     open_offer: OfferOut | None = Field(description="Dates waiting for your approval")
     appointment: AppointmentOut | None
+    actions: list[ActionOut] = Field(
+        description="The steps you may take on this case now (from its workflow), with why not"
+    )
 
 
 class BookingRequestPageOut(Schema):
@@ -239,8 +251,8 @@ def _location(location) -> dict:
     }
 
 
-def _detail(case: BookingRequest) -> dict:
-    """The insurer's view of a case already read through booking_request_get."""
+def _detail(request, case: BookingRequest) -> dict:
+    """The caller's view of a case already read through booking_request_get."""
     events = [
         {
             "kind": entry.kind,
@@ -288,6 +300,16 @@ def _detail(case: BookingRequest) -> dict:
         "services": sorted(case.services.values_list("code", flat=True)),
         "timeline": events,
         "open_offer": open_offer,
+        "actions": [
+            {
+                "name": move.name,
+                "label": str(move.label),
+                "allowed": move.allowed,
+                "reason": move.reason or "",
+                "needs_note": move.transition.needs_note,
+            }
+            for move in booking_workflow.moves(case, actor_of(request))
+        ],
         "appointment": None
         if appointment is None
         else {
@@ -396,7 +418,7 @@ def booking_request_list(request, query: Query[ListQuery]):
 )
 def booking_request_detail(request, order_id: str):
     require_reader(request)
-    return _detail(_case(request, order_id))
+    return _detail(request, _case(request, order_id))
 
 
 @router.post(
@@ -415,7 +437,7 @@ def booking_request_offer_approve(request, order_id: str, payload: ApproveIn):
     if slot.status == SlotStatus.OPEN and not slot.is_available():
         raise DomainError("slot_expired", "The clinic no longer holds this date.")
     availability_offer_approve(slot=slot, actor=actor_of(request))
-    return _detail(_reload(case))
+    return _detail(request, _reload(case))
 
 
 @router.post(
@@ -427,7 +449,7 @@ def booking_request_offer_decline(request, order_id: str, payload: NoteIn):
     require(request, Capability.BOOKING_SUBMIT)
     case = _case(request, order_id)
     availability_offer_decline(case=case, actor=actor_of(request), note=payload.note)
-    return _detail(_reload(case))
+    return _detail(request, _reload(case))
 
 
 @router.post(
@@ -444,4 +466,4 @@ def booking_request_cancel_endpoint(request, order_id: str, payload: NoteIn):
         cancelled_by="insurer",
         note=payload.note,
     )
-    return _detail(_reload(case))
+    return _detail(request, _reload(case))
