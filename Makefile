@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test install lint format lock bench screenshots worker
+.PHONY: demo test install lint format lock bench screenshots worker messages
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.11)")'
@@ -48,6 +48,10 @@ format:
 # Regenerate the lock file from the current environment (after changing pyproject.toml).
 lock:
 	$(BIN)/pip freeze --exclude-editable | grep -v '^medworks' > requirements.lock
+
+# Rebuild the French catalogue (needs gettext's xgettext); the compiled django.mo is committed.
+messages: install
+	$(BIN)/python scripts/messages.py
 
 screenshots: install
 	$(BIN)/python scripts/screenshots.py

@@ -4,6 +4,7 @@ Defaults suit a developer's laptop: SQLite under the data folder, mail written t
 Production sets MEDWORKS_ENV=production, SECRET_KEY, DATABASE_URL, ALLOWED_HOSTS and SMTP.
 """
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -30,14 +31,17 @@ def env_bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name} must be true or false, not {raw!r}")
 
 
-def env_int(name: str, default: int) -> int:
+def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}") from None
+    if minimum is not None and value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {value}")
+    return value
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
@@ -78,6 +82,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks",
     "django_tasks_db",
+    "axes",
     "medworks.core",
     "medworks.accounts",
     "medworks.network",
@@ -94,12 +99,21 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language: the language cookie (the header's switch), else Accept-Language, else
+    # English; a signed-in user's own preference wins (web.language, after auth).
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A signed-in person's own language wins over the cookie and the browser's.
+    "medworks.web.language.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After auth and messages: signs out a session past its limits or of a suspended account.
+    "medworks.accounts.middleware.SessionLimitsMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last (django-axes): turns a locked-out login attempt into the lockout answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "medworks.urls"
@@ -143,6 +157,21 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "web:login"
+# The lockout check first (django-axes: it refuses a locked-out account or address before any
+# password is checked), then the usual username and password.
+AUTHENTICATION_BACKENDS = [
+    "medworks.accounts.backends.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Argon2 for new and changed passwords; the others only read older hashes, which are rewritten
+# as Argon2 at the user's next sign-in. (Tests swap in a fast hasher: tests/conftest.py.)
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -153,6 +182,10 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "en-ca"
 LANGUAGES = [("en", "English"), ("fr", "Français")]
+# The French catalogue (Canadian French) is committed compiled: `make messages` rebuilds it.
+LOCALE_PATHS = [Path(__file__).resolve().parent / "locale"]
+# Dates, times and numbers as MedWorks writes them in each language (medworks/formats/).
+FORMAT_MODULE_PATH = "medworks.formats"
 TIME_ZONE = env_str("TIME_ZONE", "America/Toronto")
 USE_I18N = True
 USE_TZ = True
@@ -182,7 +215,14 @@ FILE_UPLOAD_HANDLERS = [
 DATA_UPLOAD_MAX_MEMORY_SIZE = 30 * 1024 * 1024
 
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600, minimum=60)
+# Database sessions that also record whose they are and when they signed in, so deactivating
+# a user or an organisation ends their sessions at once (accounts/sessions.py).
+SESSION_ENGINE = "medworks.accounts.sessions"
+# A session is signed out after this long without a request, and this long after sign-in
+# whatever the activity (accounts/middleware.py).
+MEDWORKS_SESSION_IDLE_MINUTES = env_int("MEDWORKS_SESSION_IDLE_MINUTES", 30, minimum=1)
+MEDWORKS_SESSION_MAX_HOURS = env_int("MEDWORKS_SESSION_MAX_HOURS", 12, minimum=1)
 SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -192,6 +232,28 @@ if PRODUCTION:
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# --- Failed sign-ins (django-axes) ---------------------------------------------------------
+# After AXES_FAILURE_LIMIT failures an account is locked, and so is the address they came from,
+# each on its own (two separate parameters, not their combination): guessing one account from
+# many addresses, or many accounts from one address, is stopped. The lock lifts after the
+# cool-off; staff lift it sooner in the admin (Axes > Access attempts: delete the row) or with
+# `medworks axes_reset_username NAME` / `axes_reset_ip ADDRESS`.
+AXES_FAILURE_LIMIT = env_int("MEDWORKS_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("MEDWORKS_LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# The login page again, saying why, answered 429 (web/views/auth.py).
+AXES_LOCKOUT_CALLABLE = "medworks.web.views.auth.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "medworks.accounts.backends.client_ip_address"
+# Axes' log lines name the address and path, never the username typed (a person's name, or a
+# password typed in the wrong box); no start-up banner on every command.
+AXES_CLIENT_STR_CALLABLE = "medworks.accounts.backends.client_str"
+AXES_VERBOSE = False
+# How many reverse proxies of ours stand in front of the app and append to X-Forwarded-For:
+# the client's address is the one the outermost of them saw. 0: REMOTE_ADDR is the client.
+# Production sits behind one TLS proxy; without this, every sign-in would come "from" it and
+# one person's typos would lock everybody out.
+MEDWORKS_TRUSTED_PROXIES = env_int("MEDWORKS_TRUSTED_PROXIES", 1 if PRODUCTION else 0, minimum=0)
+
 # Logs never carry patient or card data: messages name ids, not people.
 LOGGING = {
     "version": 1,
@@ -199,7 +261,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
 
 # --- Email and background work -------------------------------------------------------------

@@ -43,7 +43,7 @@ def _upload(case, user, *, kind, **extra):
 )
 @pytest.mark.parametrize("language", ["en", "fr"])
 def test_both_languages_of_a_paperwork_email_link_to_the_case(name, language):
-    source = get_template(f"notifications/email/{name}.{language}.txt").template.source
+    source = get_template(f"notifications/email/{name}.txt").template.source
     assert "{{ url }}" in source
 
 

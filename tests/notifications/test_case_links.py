@@ -68,7 +68,7 @@ def test_the_audience_table_covers_every_booking_email():
 @pytest.mark.parametrize("name", sorted(n for n, a in AUDIENCE.items() if a))
 @pytest.mark.parametrize("language", ["en", "fr"])
 def test_both_languages_of_an_email_link_to_the_case(name, language):
-    source = get_template(f"notifications/email/{name}.{language}.txt").template.source
+    source = get_template(f"notifications/email/{name}.txt").template.source
     assert "{{ case_url }}" in source
     assert "base_url" not in source
 

@@ -28,7 +28,7 @@ def test_every_template_emails_py_names_exists_in_english_and_french_with_a_subj
     assert len(TEMPLATE_NAMES) == 15, TEMPLATE_NAMES
     for name in TEMPLATE_NAMES:
         for language in ("en", "fr"):
-            source = get_template(f"notifications/email/{name}.{language}.txt").template.source
+            source = get_template(f"notifications/email/{name}.txt").template.source
             first_line = re.sub(r"^(\{%[^%]*%\})+", "", source.splitlines()[0])
             assert first_line.startswith("Subject: "), (name, language)
 
@@ -191,3 +191,45 @@ def test_every_template_renders_in_both_languages_from_a_real_case(booked, langu
         assert case.order_id in message.subject + message.body or name.startswith("patient_")
         assert "{" not in message.body and "&#x27;" not in message.body, name
         assert not re.search(r"\bNone\b(?! of)", message.body), name
+
+
+def test_an_insurer_that_corresponds_in_french_gets_its_emails_in_french_unless_its_contact_chose(
+    insurer_user, booking_agent, clinic_location
+):
+    insurer = insurer_user.organisation
+    insurer.correspondence_language = "fr"
+    insurer.save(update_fields=["correspondence_language"])
+    case = factories.make_booking_request(insurer=insurer)
+    services.booking_request_take(case=case, actor=act(booking_agent))
+    services.booking_request_select_clinic(
+        case=case, location=clinic_location, actor=act(booking_agent)
+    )
+    services.availability_offer_record(
+        case=case, slots=[factories.slot_data(days=4)], actor=act(booking_agent)
+    )
+    (offered,) = _messages("dates_offered")
+    assert offered.language == "fr"
+
+    # The contact is a user of the insurer who chose English: their choice wins.
+    insurer_user.email = case.insurer_contact_email
+    insurer_user.preferred_language = "en"
+    insurer_user.save(update_fields=["email", "preferred_language"])
+    OutboxMessage.objects.all().delete()
+    services.booking_request_cancel(
+        case=case, actor=act(booking_agent), cancelled_by="insurer", note="Dossier fermé."
+    )
+    (cancelled,) = _messages("cancelled")
+    assert cancelled.language == "en"
+
+
+def test_a_clinic_whose_organisation_corresponds_in_french_gets_french(booked):
+    case, appointment = booked
+    organisation = factories.make_organisation(kind="affiliate", name="Clinique du Port")
+    organisation.correspondence_language = "fr"
+    organisation.save(update_fields=["correspondence_language"])
+    partner = appointment.location.partner
+    partner.organisation = organisation
+    partner.save(update_fields=["organisation"])
+    OutboxMessage.objects.all().delete()
+    emails.reminder(case, appointment)
+    assert OutboxMessage.objects.get(template="clinic_reminder").language == "fr"

@@ -518,9 +518,10 @@ def test_the_timeline_lists_who_did_what_and_from_which_state(client, booking_ag
     timeline = client.get(url("staff_booking_detail", booked)).context["timeline"]
 
     labels = [row["label"] for row in timeline]
-    assert labels[:4] == [
+    # Choosing the clinic also prices the case (billing's quote, sent to the insurer).
+    assert labels[:5] == [
         "Request received", "Taken; sourcing started", "Ask the clinic for dates",
-        "Offer dates to the insurer",
+        "Quote prepared and sent to the insurer", "Offer dates to the insurer",
     ]  # fmt: skip
     assert "Approve a date" in labels
     take = timeline[1]

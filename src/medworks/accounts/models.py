@@ -5,6 +5,7 @@ roles; insurer and clinic users hold the portal role of their organisation's kin
 """
 
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 
 
@@ -18,6 +19,11 @@ class Organisation(models.Model):
     name = models.CharField(max_length=200, unique=True)
     kind = models.CharField(max_length=16, choices=OrganisationKind.choices)
     is_active = models.BooleanField(default=True)
+    # The language MedWorks writes to it in (an insurer's contacts, a clinic's inbox); a person
+    # of the organisation can override it with their own (User.preferred_language).
+    correspondence_language = models.CharField(
+        max_length=2, choices=[("en", "English"), ("fr", "Français")], default="en"
+    )
 
     class Meta:
         ordering = ["name"]
@@ -66,8 +72,9 @@ class User(AbstractUser):
         Organisation, on_delete=models.PROTECT, related_name="users", null=True
     )
     roles = models.ManyToManyField(Role, blank=True, related_name="users")
+    # The person's own choice of language for pages and emails; blank: their browser's.
     preferred_language = models.CharField(
-        max_length=2, choices=[("en", "English"), ("fr", "Français")], default="en"
+        max_length=2, choices=[("en", "English"), ("fr", "Français")], default="", blank=True
     )
 
     objects = UserManager()
@@ -115,3 +122,22 @@ class ApiKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class UserSession(AbstractBaseSession):
+    """A browser session: Django's database session, plus the user signed in with it.
+
+    Written by the session engine (`accounts.sessions.SessionStore`) each time the session is
+    saved, so ending every session of a user or of an organisation is one indexed delete
+    (`accounts.services.user_set_active`, `organisation_set_active`). None: nobody signed in.
+    """
+
+    user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.CASCADE, related_name="sessions"
+    )
+
+    @classmethod
+    def get_session_store_class(cls):
+        from .sessions import SessionStore
+
+        return SessionStore

@@ -82,6 +82,8 @@ def user_can(user, capability: Capability) -> bool:
         return False
     if user.organisation_id is None:
         return False
+    if not user.organisation.is_active:  # a suspended organisation's people can do nothing
+        return False
     kind = user.organisation_kind
     if kind != _ORG_KIND_OF_CAPABILITY.get(capability, OrganisationKind.OPERATOR):
         return False

@@ -1,7 +1,12 @@
-"""Use cases that change accounts: API keys for insurers' systems.
+"""Use cases that change accounts: API keys for insurers' systems; turning organisations and
+users off and on.
 
 An API key is shown once, when it is made; only its sha256 is stored, so a leaked database
 does not leak working keys. Creating and revoking are audited.
+
+Deactivating takes effect at once: an organisation's API keys are revoked and the sessions of
+its users deleted (a user's own sessions, for a user), in the same transaction as the change.
+Reactivating restores sign-in, not keys: revoked keys stay revoked, staff make new ones.
 """
 
 from __future__ import annotations
@@ -14,12 +19,13 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from medworks.core.actor import Actor
 from medworks.core.audit import audit_record
 from medworks.core.errors import DomainError
 
-from .models import ApiKey, Organisation, OrganisationKind, RoleCode
+from .models import ApiKey, Organisation, OrganisationKind, RoleCode, User, UserSession
 
 PREFIX_LENGTH = 8
 # last_used_at is a hint for staff ("is this key still in use?"), not an audit trail: writing
@@ -96,6 +102,63 @@ def api_key_revoke(*, api_key: ApiKey, actor: Actor) -> ApiKey:
     return locked
 
 
+def organisation_set_active(
+    *, organisation: Organisation, active: bool, actor: Actor
+) -> Organisation:
+    """Turn an organisation on or off. Off: its API keys are revoked and its users signed out
+    (their accounts stay active, so turning the organisation on again lets them back in; the
+    login page and every request refuse them meanwhile). Audited; no change, no row."""
+    with transaction.atomic():
+        locked = Organisation.objects.select_for_update().get(pk=organisation.pk)
+        if locked.is_active == active:
+            organisation.is_active = active
+            return locked
+        locked.is_active = active
+        locked.save(update_fields=["is_active"])
+        revoked: list[str] = []
+        sessions_ended = 0
+        if not active:
+            for key in locked.api_keys.filter(revoked_at__isnull=True).order_by("pk"):
+                api_key_revoke(api_key=key, actor=actor)
+                revoked.append(key.prefix)
+            sessions_ended, _ = UserSession.objects.filter(user__organisation=locked).delete()
+        state = "activated" if active else "deactivated"
+        audit_record(
+            actor=actor,
+            action=f"organisation.{state}",
+            obj=locked,
+            summary=f"{locked.name} {state}",
+            payload={"api_keys_revoked": revoked, "sessions_ended": sessions_ended},
+        )
+    organisation.is_active = active
+    return locked
+
+
+def user_set_active(*, user: User, active: bool, actor: Actor) -> User:
+    """Turn a user's account on or off. Off: every session of theirs ends at once (their
+    organisation's API keys are the organisation's, untouched). Audited; no change, no row."""
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if locked.is_active == active:
+            user.is_active = active
+            return locked
+        locked.is_active = active
+        locked.save(update_fields=["is_active"])
+        sessions_ended = 0
+        if not active:
+            sessions_ended, _ = UserSession.objects.filter(user=locked).delete()
+        state = "activated" if active else "deactivated"
+        audit_record(
+            actor=actor,
+            action=f"user.{state}",
+            obj=locked,
+            summary=f"User {locked.username} {state}",
+            payload={"organisation_id": locked.organisation_id, "sessions_ended": sessions_ended},
+        )
+    user.is_active = active
+    return locked
+
+
 @dataclass(frozen=True, eq=False)
 class ApiClient:
     """Who calls with an API key: the key's insurer, acting as one of its portal users.
@@ -158,3 +221,30 @@ def api_key_authenticate(*, secret: str, now: dt.datetime | None = None) -> ApiC
         ApiKey.objects.filter(stale, pk=key.pk).update(last_used_at=now)
         key.last_used_at = now
     return client
+
+
+LANGUAGES = frozenset({"en", "fr"})
+
+
+def user_set_language(*, user: User, language: str, actor: Actor) -> User:
+    """A person's language for pages and emails (their own choice, or staff's for them)."""
+    if language not in LANGUAGES | {""}:
+        raise DomainError(
+            "language_invalid",
+            _("Choose English or French."),
+            fields={"language": [_("Choose English or French.")]},
+        )
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        previous = locked.preferred_language
+        locked.preferred_language = language
+        locked.save(update_fields=["preferred_language"])
+        audit_record(
+            actor=actor,
+            action="user.language_set",
+            obj=locked,
+            summary=f"language {previous or '-'} -> {language or '-'}",
+            payload={"from": previous, "to": language},
+        )
+    user.preferred_language = language
+    return locked

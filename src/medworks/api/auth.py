@@ -13,6 +13,7 @@ table (accounts.permissions.user_can), so the API and the web pages never disagr
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
 
 from medworks.accounts.actors import actor_for
@@ -29,7 +30,7 @@ class NotAuthenticated(DomainError):
 def _client_for(key: str | None) -> ApiClient:
     client = api_key_authenticate(secret=key or "")
     if client is None:
-        raise NotAuthenticated("api_key_invalid", "The API key is unknown or has been revoked.")
+        raise NotAuthenticated("api_key_invalid", _("The API key is unknown or has been revoked."))
     return client
 
 
@@ -68,7 +69,7 @@ def require(request, capability: Capability, *alternatives: Capability) -> None:
     """Refuse with 403 unless the caller's role grants the capability (or one of the
     alternatives: a route two kinds of caller read, such as the service catalogue)."""
     if not any(user_can(request.auth, c) for c in (capability, *alternatives)):
-        raise PermissionDenied("permission_denied", "Your role does not allow this.", fields={})
+        raise PermissionDenied("permission_denied", _("Your role does not allow this."), fields={})
 
 
 def actor_of(request) -> Actor:

@@ -13,6 +13,7 @@ import datetime as dt
 import math
 
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from ninja import Header, Query, Router, Schema, Status
 from pydantic import ConfigDict, Field
 
@@ -433,9 +434,13 @@ def booking_request_offer_approve(request, order_id: str, payload: ApproveIn):
     # Only a date offered on this very case: a slot id of another case is not found.
     slot = OfferSlot.objects.filter(pk=payload.slot_id, offer__request=case).first()
     if slot is None:
-        raise NotFound("slot_not_found", f"No offered date {payload.slot_id} on {order_id}.")
+        raise NotFound(
+            "slot_not_found",
+            _("No offered date %(slot)s on %(order)s.")
+            % {"slot": payload.slot_id, "order": order_id},
+        )
     if slot.status == SlotStatus.OPEN and not slot.is_available():
-        raise DomainError("slot_expired", "The clinic no longer holds this date.")
+        raise DomainError("slot_expired", _("The clinic no longer holds this date."))
     availability_offer_approve(slot=slot, actor=actor_of(request))
     return _detail(request, _reload(case))
 

@@ -13,6 +13,7 @@ import datetime as dt
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import ConfigDict, Field
@@ -211,7 +212,7 @@ def _require_party(request) -> None:
         user_can(request.auth, c)
         for c in (Capability.BOOKING_VIEW, Capability.INSURER_PORTAL, Capability.CLINIC_PORTAL)
     ):
-        raise PermissionDenied("permission_denied", "Your role does not allow this.")
+        raise PermissionDenied("permission_denied", _("Your role does not allow this."))
 
 
 def _case(request, order_id: str):
@@ -250,7 +251,11 @@ def document_create(
     if document_id is not None:
         document = Document.objects.filter(pk=document_id, request=case).first()
         if document is None:
-            raise NotFound("document_not_found", f"No document {document_id} on {order_id}.")
+            raise NotFound(
+                "document_not_found",
+                _("No document %(document)s on %(order)s.")
+                % {"document": document_id, "order": order_id},
+            )
     version = document_upload(
         case=case,
         kind=kind,
@@ -332,6 +337,8 @@ def gop_amend_endpoint(request, order_id: str, gop_id: int, payload: GopIn):
     case = _case(request, order_id)
     gop = Gop.objects.filter(pk=gop_id, request=case).first()
     if gop is None:
-        raise NotFound("gop_not_found", f"No GOP {gop_id} on {order_id}.")
+        raise NotFound(
+            "gop_not_found", _("No GOP %(gop)s on %(order)s.") % {"gop": gop_id, "order": order_id}
+        )
     new = gop_amend(gop=gop, data=payload.model_dump(exclude_unset=True), actor=actor_of(request))
     return Status(201, _gop(new))

@@ -9,6 +9,7 @@ is 401, malformed input 422.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 
@@ -60,7 +61,7 @@ def domain_error(request, exc: DomainError):
 
 @api.exception_handler(AuthenticationError)
 def not_authenticated(request, exc: AuthenticationError):
-    return _error(request, 401, detail="Sign in first.", code="not_authenticated")
+    return _error(request, 401, detail=_("Sign in first."), code="not_authenticated")
 
 
 @api.exception_handler(ValidationError)
@@ -71,5 +72,5 @@ def invalid_input(request, exc: ValidationError):
         loc = [str(part) for part in error.get("loc", ()) if part not in ("query", "body")]
         fields.setdefault(loc[-1] if loc else "__all__", []).append(error.get("msg", "invalid"))
     return _error(
-        request, 422, detail="Some values are not valid.", code="invalid_input", fields=fields
+        request, 422, detail=_("Some values are not valid."), code="invalid_input", fields=fields
     )

@@ -6,3 +6,17 @@ class BillingConfig(AppConfig):
     name = "medworks.billing"
     label = "billing"
     verbose_name = _("Billing")
+
+    def ready(self) -> None:
+        # billing builds on bookings: it adds its event kinds to the case timeline and its
+        # effects to the booking workflow from here, so bookings never imports billing.
+        from medworks.bookings.workflow import BOOKING_WORKFLOW
+
+        from . import events
+        from .quotes import quote_on_case_cancelled, quote_on_clinic_chosen
+
+        events.declare()
+        # A clinic chosen gets a quote there (no quote when it has no price for a service).
+        BOOKING_WORKFLOW.register_effect("select_clinic", quote_on_clinic_chosen)
+        # A case cancelled: its standing quote is superseded.
+        BOOKING_WORKFLOW.register_effect("cancel", quote_on_case_cancelled)

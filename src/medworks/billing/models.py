@@ -1,17 +1,22 @@
 """Pricing data: the dated sales-tax table and each insurer's pricing settings.
 
 Rows here change only through `billing.services` (finance role, audited); quotes read them
-through `billing.selectors` and compute with `billing.pricing`. Quotes as records with states
-come later, on the state machine of `core`.
+through `billing.selectors` and compute with `billing.pricing`.
+
+A case's quotes (`Quote`, with its `QuoteLine`s and `QuoteTax`es) are records with states on
+core's machine (`billing/workflow.py`): each version is written once by `billing.quotes` and
+never edited; a change is a new version superseding the standing one.
 """
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from medworks.core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
+from medworks.core.money import CURRENCY, MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 from medworks.network.models import Province
 
 # A tax rate is a fraction (0.13 for 13%); five places hold Quebec's 9.975%.
@@ -193,3 +198,174 @@ class InsurerFixedPrice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.insurer_id}/{self.service_id}: {self.price}"
+
+
+# --- Quotes ----------------------------------------------------------------------------------
+
+
+class QuoteStatus(models.TextChoices):
+    # Born here: sent to the insurer, waiting for it to confirm or dispute the charges.
+    AWAITING_CONFIRMATION = "awaiting_confirmation", _("Awaiting confirmation")
+    CONFIRMED = "confirmed", _("Confirmed")  # the insurer agreed to this total (who, when: below)
+    DISPUTED = "disputed", _("Disputed")  # the insurer refused it, saying why (the event's note)
+    SUPERSEDED = "superseded", _("Superseded")  # replaced by a newer version, or the case ended
+
+
+# A quote in one of these stands for its case (at most one per case: a database constraint).
+QUOTE_STANDING_STATUSES = frozenset(
+    {QuoteStatus.AWAITING_CONFIRMATION, QuoteStatus.CONFIRMED, QuoteStatus.DISPUTED}
+)
+
+
+class CostSource(models.TextChoices):
+    DIRECTORY = "directory", _("Clinic price in the directory")  # the location's Offering
+    ENTERED = "entered", _("Entered for this case")  # staff entered the clinic's cost
+
+
+def _money(verbose_name, **kwargs):
+    return models.DecimalField(
+        verbose_name,
+        max_digits=MONEY_MAX_DIGITS,
+        decimal_places=MONEY_DECIMAL_PLACES,
+        **kwargs,
+    )
+
+
+class Quote(models.Model):
+    """One version of a case's charges to its insurer: the figures at the clinic chosen, and
+    whether the insurer confirmed them. Written once (`billing.quotes.quote_prepare`), never
+    edited; its status moves only through QUOTE_WORKFLOW (`billing/workflow.py`)."""
+
+    case = models.ForeignKey(
+        "bookings.BookingRequest",
+        on_delete=models.PROTECT,
+        related_name="quotes",
+        verbose_name=_("case"),
+    )
+    version = models.PositiveIntegerField(_("version"))  # 1, 2, ... within the case
+    supersedes = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="superseded_by",
+        verbose_name=_("supersedes"),
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=32,
+        choices=QuoteStatus.choices,
+        default=QuoteStatus.AWAITING_CONFIRMATION,
+        db_index=True,
+    )
+    status_changed_at = models.DateTimeField(_("status changed at"), default=timezone.now)
+    location = models.ForeignKey(
+        "network.Location",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("clinic location"),
+    )
+    # The day the rates were read at (for now the day the quote was made; the invoice's issue
+    # date replaces it as the tax point when invoices exist).
+    tax_point = models.DateField(_("tax point"))
+    place_of_supply = models.CharField(_("place of supply"), max_length=2, choices=Province.choices)
+    rule = models.TextField(_("rule"))  # which fee rules, place of supply, taxes and rates
+    currency = models.CharField(_("currency"), max_length=3, default=CURRENCY, editable=False)
+    clinic_cost = _money(_("clinic cost"))  # sum of the lines
+    medworks_fee = _money(_("MedWorks fee"))  # sum of the lines
+    subtotal = _money(_("subtotal"))  # clinic cost + fee: the price before tax
+    total = _money(_("total"))  # subtotal + the tax lines
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    # The insurer's confirmation: who (a user; or, for an API key or a signed email link, which
+    # one: the party and its detail), when, and the amount confirmed.
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("confirmed by"),
+    )
+    confirmed_by_party = models.CharField(_("confirmed as"), max_length=16, blank=True)
+    confirmed_by_detail = models.CharField(_("confirmed through"), max_length=64, blank=True)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    confirmed_total = _money(_("confirmed total"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["case_id", "version"]
+        verbose_name = _("quote")
+        verbose_name_plural = _("quotes")
+        constraints = [
+            models.UniqueConstraint(fields=["case", "version"], name="quote_version_unique"),
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=~Q(status="superseded"),
+                name="quote_one_standing_per_case",
+            ),
+            # Sums are not checked here: SQLite compares decimals as floats. billing.quotes
+            # writes them from pricing's rounded lines; the tests check the arithmetic.
+            models.CheckConstraint(
+                condition=Q(clinic_cost__gte=0) & Q(medworks_fee__gte=0) & Q(total__gte=0),
+                name="quote_amounts_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Quote {self.pk} v{self.version} of request {self.case_id}"
+
+
+class QuoteLine(models.Model):
+    """One requested service on a quote: what the clinic is paid, MedWorks' fee, the price."""
+
+    quote = models.ForeignKey(Quote, on_delete=models.PROTECT, related_name="lines")
+    position = models.PositiveSmallIntegerField(default=0)  # the order shown
+    service = models.ForeignKey(
+        "network.Service", on_delete=models.PROTECT, related_name="+", verbose_name=_("service")
+    )
+    cost_source = models.CharField(_("clinic cost from"), max_length=16, choices=CostSource.choices)
+    clinic_cost = _money(_("clinic cost"))
+    medworks_fee = _money(_("MedWorks fee"))
+    amount = _money(_("price before tax"))  # clinic cost + fee
+    rule = models.TextField(_("rule"), blank=True)  # how the fee was made
+
+    class Meta:
+        ordering = ["quote_id", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["quote", "service"], name="quote_line_one_per_service"),
+            models.CheckConstraint(
+                condition=Q(clinic_cost__gte=0) & Q(medworks_fee__gte=0),
+                name="quote_line_amounts_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Line {self.pk} of quote {self.quote_id}"
+
+
+class QuoteTax(models.Model):
+    """One tax line of a quote (one HST line; GST and QST in Quebec; GST alone elsewhere)."""
+
+    quote = models.ForeignKey(Quote, on_delete=models.PROTECT, related_name="taxes")
+    position = models.PositiveSmallIntegerField(default=0)
+    name = models.CharField(_("tax"), max_length=3, choices=TaxName.choices)
+    rate = models.DecimalField(
+        _("rate"), max_digits=RATE_MAX_DIGITS, decimal_places=RATE_DECIMAL_PLACES
+    )
+    amount = _money(_("amount"))
+
+    class Meta:
+        ordering = ["quote_id", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["quote", "name"], name="quote_tax_one_per_name"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} of quote {self.quote_id}"

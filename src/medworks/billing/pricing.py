@@ -174,6 +174,90 @@ def _rates_text(rates: Sequence[Rate]) -> str:
     return " + ".join(parts)
 
 
+def _fee(*, cost: Decimal, markup: Decimal, fixed_price: Any) -> tuple[Decimal, Decimal, str]:
+    """One line's fee: (fee, price before tax, the sentence saying how it was made)."""
+    if fixed_price is not None:
+        subtotal = _amount(fixed_price, field="fixed_price")
+        if subtotal < cost:
+            raise DomainError(
+                "fixed_price_below_cost",
+                _(
+                    "The fixed price %(price)s is below the clinic cost %(cost)s: the MedWorks "
+                    "fee would be negative. Review the contract price or quote with a markup."
+                )
+                % {"price": subtotal, "cost": cost},
+            )
+        fee_rule = _(
+            "Fixed price %(price)s before tax; the MedWorks fee is what remains after the "
+            "clinic cost."
+        ) % {"price": subtotal}
+        return subtotal - cost, subtotal, fee_rule
+    fee = to_money(cost * markup / 100)
+    fee_rule = _("MedWorks fee: %(percent)s%% of the clinic cost.") % {
+        "percent": percent_text(markup)
+    }
+    return fee, cost + fee, fee_rule
+
+
+def _taxes(
+    *,
+    subtotal: Decimal,
+    fee: Decimal,
+    code: str,
+    tax_point: dt.date,
+    treatment: str,
+    taxable_base: str,
+    rates: Sequence[Rate] | None,
+) -> tuple[tuple[TaxLine, ...], str]:
+    """The tax lines on a price before tax (`subtotal`, of which `fee` is MedWorks'), each
+    rounded half-up once, and the sentence saying which rule and rates were used."""
+    if treatment == TaxTreatment.ZERO_RATED:
+        return (), _("Zero-rated supply (place of supply %(province)s): no sales tax.") % {
+            "province": code
+        }
+    if treatment != TaxTreatment.TAXABLE:
+        return (), _("Exempt supply (place of supply %(province)s): no sales tax.") % {
+            "province": code
+        }
+    if rates is None:
+        rates = [
+            Rate(name=row.tax_name, rate=row.rate, valid_from=row.valid_from)
+            for row in tax_rates_at(code, tax_point)
+        ]
+    ordered = _ordered(rates, province=code, tax_point=tax_point)
+    base = subtotal if taxable_base == TaxableBase.COST_PLUS_FEE else fee
+    lines = tuple(
+        TaxLine(name=r.name, rate=r.rate.normalize(), amount=to_money(base * r.rate))
+        for r in ordered
+    )
+    values = {"province": code, "date": tax_point.isoformat(), "rates": _rates_text(ordered)}
+    if taxable_base == TaxableBase.COST_PLUS_FEE:
+        rule = (
+            _(
+                "Sales tax of %(province)s on %(date)s: %(rates)s, on the clinic cost plus "
+                "the MedWorks fee."
+            )
+            % values
+        )
+    else:
+        rule = (
+            _("Sales tax of %(province)s on %(date)s: %(rates)s, on the MedWorks fee only.")
+            % values
+        )
+    return lines, rule
+
+
+def _tax_terms(
+    *, province: str, tax_point: Any, treatment: str, taxable_base: str
+) -> tuple[str, str, str]:
+    code = province_code(province)
+    if not isinstance(tax_point, dt.date) or isinstance(tax_point, dt.datetime):
+        raise TypeError("tax_point must be a date, not a datetime or text")
+    treatment = _choice(treatment, TaxTreatment, field="tax_treatment")
+    taxable_base = _choice(taxable_base, TaxableBase, field="taxable_base")
+    return code, treatment, taxable_base
+
+
 def quote_compute(
     *,
     clinic_cost: Decimal,
@@ -194,75 +278,19 @@ def quote_compute(
     """
     cost = _amount(clinic_cost, field="clinic_cost")
     markup = _markup(markup_percent)
-    code = province_code(province)
-    if not isinstance(tax_point, dt.date) or isinstance(tax_point, dt.datetime):
-        raise TypeError("tax_point must be a date, not a datetime or text")
-    treatment = _choice(treatment, TaxTreatment, field="tax_treatment")
-    taxable_base = _choice(taxable_base, TaxableBase, field="taxable_base")
-
-    if fixed_price is not None:
-        subtotal = _amount(fixed_price, field="fixed_price")
-        if subtotal < cost:
-            raise DomainError(
-                "fixed_price_below_cost",
-                _(
-                    "The fixed price %(price)s is below the clinic cost %(cost)s: the MedWorks "
-                    "fee would be negative. Review the contract price or quote with a markup."
-                )
-                % {"price": subtotal, "cost": cost},
-            )
-        fee = subtotal - cost
-        fee_rule = _(
-            "Fixed price %(price)s before tax; the MedWorks fee is what remains after the "
-            "clinic cost."
-        ) % {"price": subtotal}
-    else:
-        fee = to_money(cost * markup / 100)
-        subtotal = cost + fee
-        fee_rule = _("MedWorks fee: %(percent)s%% of the clinic cost.") % {
-            "percent": percent_text(markup)
-        }
-
-    lines: tuple[TaxLine, ...] = ()
-    if treatment == TaxTreatment.TAXABLE:
-        if rates is None:
-            rates = [
-                Rate(name=row.tax_name, rate=row.rate, valid_from=row.valid_from)
-                for row in tax_rates_at(code, tax_point)
-            ]
-        ordered = _ordered(rates, province=code, tax_point=tax_point)
-        base = subtotal if taxable_base == TaxableBase.COST_PLUS_FEE else fee
-        lines = tuple(
-            TaxLine(name=r.name, rate=r.rate.normalize(), amount=to_money(base * r.rate))
-            for r in ordered
-        )
-        values = {
-            "province": code,
-            "date": tax_point.isoformat(),
-            "rates": _rates_text(ordered),
-        }
-        if taxable_base == TaxableBase.COST_PLUS_FEE:
-            tax_rule = (
-                _(
-                    "Sales tax of %(province)s on %(date)s: %(rates)s, on the clinic cost plus "
-                    "the MedWorks fee."
-                )
-                % values
-            )
-        else:
-            tax_rule = (
-                _("Sales tax of %(province)s on %(date)s: %(rates)s, on the MedWorks fee only.")
-                % values
-            )
-    elif treatment == TaxTreatment.ZERO_RATED:
-        tax_rule = _("Zero-rated supply (place of supply %(province)s): no sales tax.") % {
-            "province": code
-        }
-    else:
-        tax_rule = _("Exempt supply (place of supply %(province)s): no sales tax.") % {
-            "province": code
-        }
-
+    code, treatment, taxable_base = _tax_terms(
+        province=province, tax_point=tax_point, treatment=treatment, taxable_base=taxable_base
+    )
+    fee, subtotal, fee_rule = _fee(cost=cost, markup=markup, fixed_price=fixed_price)
+    lines, tax_rule = _taxes(
+        subtotal=subtotal,
+        fee=fee,
+        code=code,
+        tax_point=tax_point,
+        treatment=treatment,
+        taxable_base=taxable_base,
+        rates=rates,
+    )
     total = subtotal + sum((line.amount for line in lines), Decimal("0.00"))
     return QuoteFigures(
         clinic_cost=cost,
@@ -274,6 +302,50 @@ def quote_compute(
         province=code,
         tax_point=tax_point,
     )
+
+
+def _insurer_fee_terms(
+    *, insurer, pricing, service, markup_percent
+) -> tuple[Decimal | int, Decimal | None, str]:
+    """(markup, fixed price or None, the sentence naming where they come from) for one service:
+    the markup given here, the insurer's fixed price for the service, its markup for the
+    service, its own markup, 50%."""
+    names = {"insurer": insurer.name, "service": getattr(service, "code", "")}
+    if markup_percent is not None:
+        return (
+            markup_percent,
+            None,
+            _("Markup given for this quote, not the settings of %(insurer)s.") % names,
+        )
+    if service is not None:
+        fixed_row = insurer_fixed_price(insurer=insurer, service=service)
+        if fixed_row is not None:
+            return (
+                pricing.markup_percent,
+                fixed_row.price,
+                _("Contract price of %(insurer)s for %(service)s.") % names,
+            )
+        markup_row = insurer_service_markup(insurer=insurer, service=service)
+        if markup_row is not None:
+            return (
+                markup_row.markup_percent,
+                None,
+                _("Markup of %(insurer)s for %(service)s.") % names,
+            )
+    return pricing.markup_percent, None, _("Pricing of %(insurer)s.") % names
+
+
+def _place_of_supply(pricing, province: str) -> tuple[str, str]:
+    """The insurer's place of supply when it has one, else where the service is performed."""
+    performed = province_code(province)
+    if pricing.place_of_supply:
+        place = pricing.place_of_supply
+        return place, _("Place of supply %(province)s (the insurer's setting).") % {
+            "province": place
+        }
+    return performed, _("Place of supply %(province)s, where the service is performed.") % {
+        "province": performed
+    }
 
 
 def insurer_quote(
@@ -293,31 +365,10 @@ def insurer_quote(
     taxable base apply. An insurer without settings gets the defaults.
     """
     pricing = insurer_pricing_of(insurer)
-    markup = pricing.markup_percent
-    fixed = None
-    names = {"insurer": insurer.name, "service": getattr(service, "code", "")}
-    source = _("Pricing of %(insurer)s.") % names
-    if markup_percent is not None:
-        markup = markup_percent
-        source = _("Markup given for this quote, not the settings of %(insurer)s.") % names
-    elif service is not None:
-        fixed_row = insurer_fixed_price(insurer=insurer, service=service)
-        markup_row = insurer_service_markup(insurer=insurer, service=service)
-        if fixed_row is not None:
-            fixed = fixed_row.price
-            source = _("Contract price of %(insurer)s for %(service)s.") % names
-        elif markup_row is not None:
-            markup = markup_row.markup_percent
-            source = _("Markup of %(insurer)s for %(service)s.") % names
-    performed = province_code(province)
-    if pricing.place_of_supply:
-        place = pricing.place_of_supply
-        supply = _("Place of supply %(province)s (the insurer's setting).") % {"province": place}
-    else:
-        place = performed
-        supply = _("Place of supply %(province)s, where the service is performed.") % {
-            "province": place
-        }
+    markup, fixed, source = _insurer_fee_terms(
+        insurer=insurer, pricing=pricing, service=service, markup_percent=markup_percent
+    )
+    place, supply = _place_of_supply(pricing, province)
     figures = quote_compute(
         clinic_cost=clinic_cost,
         province=place,
@@ -328,6 +379,105 @@ def insurer_quote(
         taxable_base=pricing.taxable_base,
     )
     return dataclasses.replace(figures, rule=f"{source} {supply} {figures.rule}")
+
+
+# --- Several services on one quote -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LineFigures:
+    """One service of a quote: its clinic cost, MedWorks fee and price before tax."""
+
+    service: Any  # the network.Service priced
+    clinic_cost: Decimal
+    medworks_fee: Decimal
+    amount: Decimal  # clinic cost + fee: this service's price before tax
+    rule: str  # how the fee was made
+
+
+@dataclass(frozen=True)
+class QuoteSheet:
+    """A quote of several services: lines, then the tax lines on their sum, then the total.
+
+    Every amount is rounded half-up once, where it is made (a fee per line, a tax per tax line);
+    the sums are sums of rounded amounts: `subtotal = sum(line.amount)`,
+    `total = subtotal + sum(tax.amount)`."""
+
+    lines: tuple[LineFigures, ...]
+    clinic_cost: Decimal  # sum of the lines' clinic costs
+    medworks_fee: Decimal  # sum of the lines' fees
+    subtotal: Decimal  # sum of the lines' prices before tax
+    taxes: tuple[TaxLine, ...]  # one per tax (one HST line; GST then QST in Quebec)
+    total: Decimal
+    rule: str
+    province: str  # the place of supply
+    tax_point: dt.date
+
+
+def insurer_quote_lines(
+    *,
+    insurer,
+    items: Sequence[tuple[Any, Decimal]],
+    province: str,
+    tax_point: dt.date,
+    rates: Sequence[Rate] | None = None,
+) -> QuoteSheet:
+    """The quote for `insurer` of several services performed in `province`: `items` are
+    (service, clinic cost) pairs, in the order the lines are shown.
+
+    Each line's fee follows `insurer_quote`'s order (the insurer's fixed price for the service,
+    its markup for the service, its own markup, 50%). The tax is computed once on the sum of the
+    lines (one line per tax, as an invoice shows it), at the insurer's place of supply or else
+    `province`, with its tax treatment and taxable base. Refusals are those of `quote_compute`;
+    no line at all is `quote_lines_missing`.
+    """
+    if not items:
+        raise DomainError("quote_lines_missing", _("A quote needs at least one service."))
+    pricing = insurer_pricing_of(insurer)
+    place, supply = _place_of_supply(pricing, province)
+    code, treatment, taxable_base = _tax_terms(
+        province=place,
+        tax_point=tax_point,
+        treatment=pricing.tax_treatment,
+        taxable_base=pricing.taxable_base,
+    )
+    lines = []
+    for service, clinic_cost in items:
+        cost = _amount(clinic_cost, field="clinic_cost")
+        markup, fixed, source = _insurer_fee_terms(
+            insurer=insurer, pricing=pricing, service=service, markup_percent=None
+        )
+        fee, amount, fee_rule = _fee(cost=cost, markup=_markup(markup), fixed_price=fixed)
+        rule = _("%(service)s: %(source)s %(fee_rule)s") % {
+            "service": getattr(service, "code", ""),
+            "source": source,
+            "fee_rule": fee_rule,
+        }
+        lines.append(LineFigures(service, cost, fee, amount, rule))
+    zero = Decimal("0.00")
+    clinic_total = sum((line.clinic_cost for line in lines), zero)
+    fee_total = sum((line.medworks_fee for line in lines), zero)
+    subtotal = sum((line.amount for line in lines), zero)
+    taxes, tax_rule = _taxes(
+        subtotal=subtotal,
+        fee=fee_total,
+        code=code,
+        tax_point=tax_point,
+        treatment=treatment,
+        taxable_base=taxable_base,
+        rates=rates,
+    )
+    return QuoteSheet(
+        lines=tuple(lines),
+        clinic_cost=clinic_total,
+        medworks_fee=fee_total,
+        subtotal=subtotal,
+        taxes=taxes,
+        total=subtotal + sum((t.amount for t in taxes), zero),
+        rule=" ".join([*(line.rule for line in lines), supply, tax_rule]),
+        province=code,
+        tax_point=tax_point,
+    )
 
 
 def quote_as_dict(figures: QuoteFigures) -> dict[str, Any]:

@@ -1,8 +1,9 @@
-"""Reads of the pricing data that quotes, pages and commands share."""
+"""Reads of the pricing data and of the cases' quotes that use cases, pages and commands share."""
 
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -11,7 +12,14 @@ from medworks.accounts.models import Organisation, OrganisationKind
 from medworks.core.errors import DomainError, NotFound
 from medworks.network.models import Province, Service
 
-from .models import InsurerFixedPrice, InsurerPricing, InsurerServiceMarkup, TaxRate
+from .models import (
+    InsurerFixedPrice,
+    InsurerPricing,
+    InsurerServiceMarkup,
+    Quote,
+    QuoteStatus,
+    TaxRate,
+)
 
 
 def province_code(province: str) -> str:
@@ -97,3 +105,36 @@ def insurer_service_markup(
 
 def insurer_fixed_price(*, insurer: Organisation, service: Service) -> InsurerFixedPrice | None:
     return InsurerFixedPrice.objects.filter(insurer=insurer, service=service).first()
+
+
+# --- Quotes ----------------------------------------------------------------------------------
+
+
+def quote_current(*, case) -> Quote | None:
+    """The case's standing quote (awaiting confirmation, confirmed or disputed) with its lines
+    and taxes, or None (no clinic chosen yet, no clinic price yet, or the case cancelled).
+    The caller has already checked the reader may see the case."""
+    return (
+        Quote.objects.filter(case=case)
+        .exclude(status=QuoteStatus.SUPERSEDED)
+        .select_related("location", "confirmed_by")
+        .prefetch_related("lines__service", "taxes")
+        .first()
+    )
+
+
+def quote_versions(*, case) -> list[Quote]:
+    """Every version of the case's quote, newest first (superseded ones kept)."""
+    return list(Quote.objects.filter(case=case).order_by("-version"))
+
+
+def quote_confirmed_amount(*, case) -> Decimal | None:
+    """The amount the insurer confirmed on the case's standing quote, or None when that quote
+    is not confirmed (none yet, awaiting, disputed; or a new version superseded the confirmed
+    one). The gate a payment to a provider passes first: no payment without a confirmed
+    amount, and a changed quote needs a new confirmation."""
+    return (
+        Quote.objects.filter(case=case, status=QuoteStatus.CONFIRMED)
+        .values_list("confirmed_total", flat=True)
+        .first()
+    )

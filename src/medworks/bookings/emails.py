@@ -14,6 +14,7 @@ from django.db.models import prefetch_related_objects
 from django.urls import reverse
 from django.utils import timezone
 
+from medworks.accounts.models import User
 from medworks.notifications.calendar import ics_for_appointment
 from medworks.notifications.services import email_queue
 
@@ -47,18 +48,37 @@ def _base(case) -> dict:
     }
 
 
+def insurer_contact_language(case) -> str:
+    """The insurer contact's language: their own choice when they have a user of the insurer
+    with that email, else the insurer's correspondence language."""
+    chosen = (
+        User.objects.filter(
+            organisation_id=case.insurer_id, email__iexact=case.insurer_contact_email
+        )
+        .exclude(preferred_language="")
+        .values_list("preferred_language", flat=True)
+        .first()
+    )
+    return chosen or case.insurer.correspondence_language
+
+
 def _insurer(case, template: str, **extra) -> None:
     email_queue(
         to=[case.insurer_contact_email],
         template=template,
-        language="en",
+        language=insurer_contact_language(case),
         context={**_base(case), "case_url": case_url(case, audience="insurer"), **extra},
         related=case,
     )
 
 
-def _clinic_language(location) -> str:
-    """French for a clinic that lists French and not English; English otherwise."""
+def clinic_language(location) -> str:
+    """The clinic's language: its organisation's correspondence language when the clinic has
+    portal users and chose French; else French for a location that lists French and not
+    English (the directory's Languages column); English otherwise."""
+    organisation = location.partner.organisation
+    if organisation is not None and organisation.correspondence_language == "fr":
+        return "fr"
     languages = (location.languages or "").lower()
     return "fr" if "french" in languages and "english" not in languages else "en"
 
@@ -116,26 +136,32 @@ def dates_declined(case, *, note: str) -> None:
 
 
 def booked(case, appointment) -> None:
-    ics = ics_for_appointment(appointment=appointment, case=case)
     location = appointment.location
     patient = case.patient
+    prefetch_related_objects([case], "services")  # read once for the emails and calendar files
     context = {**_base(case), "appointment": appointment, "location": location}
-    attachments = [("appointment.ics", "text/calendar", ics)]
+
+    def attachments(language: str) -> list[tuple[str, str, str]]:
+        # The calendar file is in the language of the email it travels with.
+        ics = ics_for_appointment(appointment=appointment, case=case, language=language)
+        return [("appointment.ics", "text/calendar", ics)]
+
     if location.email:
+        language = clinic_language(location)
         email_queue(
             to=[location.email],
             template="clinic_booking",
-            language=_clinic_language(location),
+            language=language,
             context={**context, "patient": patient, "case_url": case_url(case, audience="clinic")},
             related=case,
-            attachments=attachments,
+            attachments=attachments(language),
         )
     email_queue(
         to=[case.insurer_contact_email],
         template="insurer_booked",
         context={**context, "case_url": case_url(case, audience="insurer")},
         related=case,
-        attachments=attachments,
+        attachments=attachments("en"),
     )
     if case.notify_patient and patient.email:
         email_queue(
@@ -144,7 +170,7 @@ def booked(case, appointment) -> None:
             language=patient.preferred_language,
             context={**context, "patient": patient},
             related=case,
-            attachments=attachments,
+            attachments=attachments(patient.preferred_language),
         )
 
 
@@ -162,7 +188,7 @@ def cancelled_appointment(case, appointment, *, note: str) -> None:
         email_queue(
             to=[appointment.location.email],
             template="clinic_cancelled",
-            language=_clinic_language(appointment.location),
+            language=clinic_language(appointment.location),
             context={**_base(case), "appointment": appointment, "note": note},
             related=case,
         )
@@ -190,7 +216,7 @@ def reminder(case, appointment) -> None:
         email_queue(
             to=[appointment.location.email],
             template="clinic_reminder",
-            language=_clinic_language(appointment.location),
+            language=clinic_language(appointment.location),
             # The clinic already has the patient from the booking; the name says who is coming.
             context={**context, "patient": patient, "case_url": case_url(case, audience="clinic")},
             related=case,

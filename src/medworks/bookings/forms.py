@@ -12,6 +12,8 @@ import datetime as dt
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from medworks.core.cards import reject_card_number
 from medworks.network import geo
@@ -28,7 +30,7 @@ class ServiceChoiceField(forms.ModelMultipleChoiceField):
         from medworks.network.selectors import service_resolve
 
         if value in self.empty_values:
-            raise forms.ValidationError("Choose at least one service.", code="required")
+            raise forms.ValidationError(_("Choose at least one service."), code="required")
         if isinstance(value, str):
             value = [value]
         resolved = []
@@ -40,7 +42,9 @@ class ServiceChoiceField(forms.ModelMultipleChoiceField):
             if text.isdigit():
                 found = Service.objects.filter(pk=int(text), is_active=True).first()
                 if found is None:
-                    raise forms.ValidationError(f"Unknown service {text}.")
+                    raise forms.ValidationError(
+                        _("Unknown service %(service)s.") % {"service": text}
+                    )
                 resolved.append(found)
                 continue
             try:
@@ -61,51 +65,76 @@ def _refusing_card_numbers(clean):
 
 
 class BookingRequestForm(forms.Form):
-    insurer_reference = forms.CharField(label="Your case / claim reference", max_length=100)
-    policy_number = forms.CharField(max_length=100, required=False)
-    insurer_contact_name = forms.CharField(label="Contact name", max_length=200)
-    insurer_contact_email = forms.EmailField(label="Contact email")
-    insurer_contact_phone = forms.CharField(label="Contact phone", max_length=40, required=False)
+    insurer_reference = forms.CharField(
+        label=gettext_lazy("Your case / claim reference"), max_length=100
+    )
+    policy_number = forms.CharField(
+        label=gettext_lazy("Policy number"), max_length=100, required=False
+    )
+    insurer_contact_name = forms.CharField(label=gettext_lazy("Contact name"), max_length=200)
+    insurer_contact_email = forms.EmailField(label=gettext_lazy("Contact email"))
+    insurer_contact_phone = forms.CharField(
+        label=gettext_lazy("Contact phone"), max_length=40, required=False
+    )
 
-    patient_first_name = forms.CharField(label="Patient first name", max_length=100)
-    patient_last_name = forms.CharField(label="Patient last name", max_length=100)
+    patient_first_name = forms.CharField(label=gettext_lazy("Patient first name"), max_length=100)
+    patient_last_name = forms.CharField(label=gettext_lazy("Patient last name"), max_length=100)
     patient_date_of_birth = forms.DateField(
-        label="Date of birth", widget=forms.DateInput(attrs={"type": "date"})
+        label=gettext_lazy("Date of birth"), widget=forms.DateInput(attrs={"type": "date"})
     )
-    patient_phone = forms.CharField(label="Patient phone", max_length=40, required=False)
-    patient_email = forms.EmailField(label="Patient email", required=False)
-    patient_address = forms.CharField(label="Street address", max_length=255)
-    patient_city = forms.CharField(label="City", max_length=100)
+    patient_phone = forms.CharField(
+        label=gettext_lazy("Patient phone"), max_length=40, required=False
+    )
+    patient_email = forms.EmailField(label=gettext_lazy("Patient email"), required=False)
+    patient_address = forms.CharField(label=gettext_lazy("Street address"), max_length=255)
+    patient_city = forms.CharField(label=gettext_lazy("City"), max_length=100)
     patient_province = forms.ChoiceField(
-        label="Province", choices=[("", "—"), *list(Province.choices)], required=False
+        label=gettext_lazy("Province"), choices=[("", "—"), *list(Province.choices)], required=False
     )
-    patient_postal_code = forms.CharField(label="Postal code", max_length=10)
+    patient_postal_code = forms.CharField(label=gettext_lazy("Postal code"), max_length=10)
     patient_language = forms.ChoiceField(
-        label="Preferred language", choices=Language.choices, initial=Language.EN
+        label=gettext_lazy("Preferred language"), choices=Language.choices, initial=Language.EN
     )
 
     services = ServiceChoiceField(
+        label=gettext_lazy("Services"),
         queryset=Service.objects.filter(is_active=True).order_by("name_en"),
         widget=forms.SelectMultiple(attrs={"size": 6}),
     )
-    symptoms = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    symptoms = forms.CharField(
+        label=gettext_lazy("Symptoms"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
     summary = forms.CharField(
-        label="What is required", widget=forms.Textarea(attrs={"rows": 3}), required=False
+        label=gettext_lazy("What is required"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
     )
     preferred_dates = forms.CharField(
-        label="Preferred dates",
+        label=gettext_lazy("Preferred dates"),
         required=False,
-        help_text="One or more dates, YYYY-MM-DD, separated by commas.",
+        help_text=gettext_lazy("One or more dates, YYYY-MM-DD, separated by commas."),
     )
-    preferred_time_window = forms.ChoiceField(choices=TimeWindow.choices, initial=TimeWindow.ANY)
-    scheduling_notes = forms.CharField(max_length=500, required=False)
-    urgency = forms.ChoiceField(choices=Urgency.choices, initial=Urgency.ROUTINE)
-    paperwork_required = forms.BooleanField(label="Paperwork or GOP required", required=False)
+    preferred_time_window = forms.ChoiceField(
+        label=gettext_lazy("Preferred time window"),
+        choices=TimeWindow.choices,
+        initial=TimeWindow.ANY,
+    )
+    scheduling_notes = forms.CharField(
+        label=gettext_lazy("Scheduling notes"), max_length=500, required=False
+    )
+    urgency = forms.ChoiceField(
+        label=gettext_lazy("Urgency"), choices=Urgency.choices, initial=Urgency.ROUTINE
+    )
+    paperwork_required = forms.BooleanField(
+        label=gettext_lazy("Paperwork or GOP required"), required=False
+    )
     results_delivery = forms.ChoiceField(
-        choices=ResultsDelivery.choices, initial=ResultsDelivery.DIRECT_TO_PATIENT
+        label=gettext_lazy("Results delivery"),
+        choices=ResultsDelivery.choices,
+        initial=ResultsDelivery.DIRECT_TO_PATIENT,
     )
     notify_patient = forms.BooleanField(
-        label="MedWorks may send the patient the confirmation", required=False
+        label=gettext_lazy("MedWorks may send the patient the confirmation"), required=False
     )
 
     def __init__(self, *args, **kwargs):
@@ -119,9 +148,9 @@ class BookingRequestForm(forms.Form):
         dob = self.cleaned_data["patient_date_of_birth"]
         today = timezone.localdate()
         if dob > today:
-            raise forms.ValidationError("The date of birth is in the future.")
+            raise forms.ValidationError(_("The date of birth is in the future."))
         if dob < today.replace(year=today.year - 125):
-            raise forms.ValidationError("The date of birth is more than 125 years ago.")
+            raise forms.ValidationError(_("The date of birth is more than 125 years ago."))
         return dob
 
     def clean_patient_postal_code(self):
@@ -130,8 +159,7 @@ class BookingRequestForm(forms.Form):
             code = geo.normalize_postal_code(raw)
             geo.geocode(code)
         except ValueError as exc:
-            message = str(exc)
-            raise forms.ValidationError(message[:1].upper() + message[1:] + ".") from None
+            raise forms.ValidationError(geo.sentence_of(exc)) from None
         return code
 
     def clean_preferred_dates(self):
@@ -147,9 +175,11 @@ class BookingRequestForm(forms.Form):
             try:
                 day = dt.date.fromisoformat(item)
             except ValueError:
-                raise forms.ValidationError(f"{item!r} is not a date like 2026-12-01.") from None
+                raise forms.ValidationError(
+                    _("%(value)s is not a date like 2026-12-01.") % {"value": repr(item)}
+                ) from None
             if day < timezone.localdate():
-                raise forms.ValidationError(f"{item} is in the past.")
+                raise forms.ValidationError(_("%(date)s is in the past.") % {"date": item})
             dates.append(day.isoformat())
         return sorted(set(dates))
 
@@ -163,10 +193,11 @@ class BookingRequestForm(forms.Form):
                 if len(provinces) == 1:
                     cleaned["patient_province"] = next(iter(provinces))
                 else:
-                    self.add_error("patient_province", "Choose the province.")
+                    self.add_error("patient_province", _("Choose the province."))
             elif province not in provinces:
                 self.add_error(
                     "patient_postal_code",
-                    f"{code} is not a {Province(province).label} postal code.",
+                    _("%(code)s is not a %(province)s postal code.")
+                    % {"code": code, "province": Province(province).label},
                 )
         return cleaned

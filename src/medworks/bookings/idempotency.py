@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db import IntegrityError
+from django.utils.translation import gettext as _
 
 from medworks.accounts.models import Organisation
 from medworks.core.actor import Actor
@@ -52,8 +53,8 @@ def _replay(*, organisation: Organisation, key: str, fingerprint: str) -> Bookin
     if found.request_fingerprint != fingerprint:
         raise IdempotencyConflict(
             "idempotency_key_reused",
-            "This Idempotency-Key was already used for a different request.",
-            fields={"Idempotency-Key": ["Use a new key for a new request."]},
+            _("This Idempotency-Key was already used for a different request."),
+            fields={"Idempotency-Key": [_("Use a new key for a new request.")]},
         )
     return found.booking_request
 
@@ -71,8 +72,8 @@ def booking_request_submit_once(
     if not key or len(key) > MAX_KEY_LENGTH:
         raise DomainError(
             "idempotency_key_invalid",
-            f"An Idempotency-Key is 1 to {MAX_KEY_LENGTH} characters.",
-            fields={"Idempotency-Key": ["1 to 200 characters."]},
+            _("An Idempotency-Key is 1 to %(max)s characters.") % {"max": MAX_KEY_LENGTH},
+            fields={"Idempotency-Key": [_("1 to %(max)s characters.") % {"max": MAX_KEY_LENGTH}]},
         )
     fingerprint = request_fingerprint(data)
     existing = _replay(organisation=insurer, key=key, fingerprint=fingerprint)

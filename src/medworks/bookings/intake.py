@@ -25,6 +25,7 @@ from email.utils import getaddresses
 from html.parser import HTMLParser
 
 from django.db.models import Q
+from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from medworks.accounts.models import Organisation, OrganisationKind
@@ -163,9 +164,9 @@ def insurer_for_domain(domain: str) -> Organisation | None:
 def _split_name(full: str) -> tuple[str, str]:
     full = re.sub(r"\s+", " ", full).strip(" ,.;")
     if "," in full:  # "DOE, Jane"
-        last, _, first = full.partition(",")
+        last, _comma, first = full.partition(",")
         return first.strip(), last.strip()
-    first, _, last = full.rpartition(" ")
+    first, _space, last = full.rpartition(" ")
     return (first, last) if first else ("", last)
 
 
@@ -214,7 +215,7 @@ def guess_from_eml(raw: bytes) -> IntakeGuess:
     """Everything an .eml suggests: sender, insurer by domain, and the body's fields."""
     guess = IntakeGuess()
     if len(raw) > MAX_PARSE_BYTES:
-        guess.notes.append("The message is too large to read; fill the form by hand.")
+        guess.notes.append(_("The message is too large to read; fill the form by hand."))
         return guess
     message = BytesParser(policy=policy.default).parsebytes(raw)
     subject = str(message.get("Subject", "") or "")
@@ -234,8 +235,8 @@ def guess_from_eml(raw: bytes) -> IntakeGuess:
         guess.insurer = insurer_for_domain(guess.sender_domain)
         if guess.insurer is None:
             guess.notes.append(
-                f"No insurance partner is known to write from {guess.sender_domain}: "
-                "choose the insurer."
+                _("No insurance partner is known to write from %(domain)s: choose the insurer.")
+                % {"domain": guess.sender_domain}
             )
     text = message_body_text(message)
     guess_from_text(f"{subject}\n{text}", guess)

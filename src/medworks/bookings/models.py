@@ -10,6 +10,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from medworks.core.actor import Actor
 
@@ -17,17 +19,17 @@ from .events import CASE_EVENTS
 
 
 class BookingStatus(models.TextChoices):
-    RECEIVED = "received", "Received"  # submitted; nobody has started on it
-    SOURCING = "sourcing", "Sourcing"  # an agent is finding a clinic
-    ESCALATED = "escalated", "Escalated"  # no affiliate in the area: management finds a provider
-    AWAITING_AVAILABILITY = "awaiting_availability", "Awaiting dates"  # clinic asked for dates
-    DATES_OFFERED = "dates_offered", "Dates offered"  # the insurer is choosing a date
-    BOOKED = "booked", "Booked"  # an appointment is confirmed
-    COMPLETED = "completed", "Completed"  # the patient was seen
-    READY_FOR_BILLING = "ready_for_billing", "Ready for billing"  # paperwork back, can be billed
-    CLOSED = "closed", "Closed"  # billed and reconciled
-    NO_SHOW = "no_show", "No-show"  # the patient did not attend
-    CANCELLED = "cancelled", "Cancelled"  # stopped by the insurer, clinic or patient
+    RECEIVED = "received", _("Received")  # submitted; nobody has started on it
+    SOURCING = "sourcing", _("Sourcing")  # an agent is finding a clinic
+    ESCALATED = "escalated", _("Escalated")  # no affiliate in the area: management finds a provider
+    AWAITING_AVAILABILITY = "awaiting_availability", _("Awaiting dates")  # clinic asked for dates
+    DATES_OFFERED = "dates_offered", _("Dates offered")  # the insurer is choosing a date
+    BOOKED = "booked", _("Booked")  # an appointment is confirmed
+    COMPLETED = "completed", _("Completed")  # the patient was seen
+    READY_FOR_BILLING = "ready_for_billing", _("Ready for billing")  # paperwork back, can be billed
+    CLOSED = "closed", _("Closed")  # billed and reconciled
+    NO_SHOW = "no_show", _("No-show")  # the patient did not attend
+    CANCELLED = "cancelled", _("Cancelled")  # stopped by the insurer, clinic or patient
 
 
 OPEN_STATUSES = frozenset(
@@ -44,30 +46,31 @@ OPEN_STATUSES = frozenset(
 
 
 class Channel(models.TextChoices):
-    PORTAL = "portal", "Insurer portal"
-    API = "api", "API"
-    EMAIL = "email", "Email (entered by an agent)"
+    PORTAL = "portal", _("Insurer portal")
+    API = "api", _("API")
+    EMAIL = "email", _("Email (entered by an agent)")
 
 
 class Urgency(models.TextChoices):
-    ROUTINE = "routine", "Routine"
-    SOON = "soon", "Within a week"
-    URGENT = "urgent", "Urgent (48 hours)"
+    ROUTINE = "routine", _("Routine")
+    SOON = "soon", _("Within a week")
+    URGENT = "urgent", _("Urgent (48 hours)")
 
 
 class ResultsDelivery(models.TextChoices):
-    DIRECT_TO_PATIENT = "direct_to_patient", "Directly to the patient"
-    VIA_PAPERWORK = "via_paperwork", "Through the paperwork, to the insurer"
+    DIRECT_TO_PATIENT = "direct_to_patient", _("Directly to the patient")
+    VIA_PAPERWORK = "via_paperwork", _("Through the paperwork, to the insurer")
 
 
 class TimeWindow(models.TextChoices):
-    ANY = "any", "Any time"
-    MORNING = "morning", "Morning"
-    AFTERNOON = "afternoon", "Afternoon"
-    EVENING = "evening", "Evening"
+    ANY = "any", _("Any time")
+    MORNING = "morning", _("Morning")
+    AFTERNOON = "afternoon", _("Afternoon")
+    EVENING = "evening", _("Evening")
 
 
 class Language(models.TextChoices):
+    # Each language named in its own words, in every interface (not translated).
     EN = "en", "English"
     FR = "fr", "Français"
 
@@ -127,11 +130,11 @@ class BookingRequestQuerySet(models.QuerySet):
 
 
 class BookingRequest(models.Model):
-    order_id = models.CharField("Order Id", max_length=20, unique=True, editable=False)
+    order_id = models.CharField(_("Order Id"), max_length=20, unique=True, editable=False)
     insurer = models.ForeignKey(
         "accounts.Organisation", on_delete=models.PROTECT, related_name="booking_requests"
     )
-    insurer_reference = models.CharField("Insurer case/claim reference", max_length=100)
+    insurer_reference = models.CharField(_("Insurer case/claim reference"), max_length=100)
     policy_number = models.CharField(max_length=100, blank=True)
     insurer_contact_name = models.CharField(max_length=200)
     insurer_contact_email = models.EmailField()
@@ -139,7 +142,7 @@ class BookingRequest(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="requests")
     services = models.ManyToManyField("network.Service", related_name="booking_requests")
     symptoms = models.TextField(blank=True)
-    summary = models.TextField("What is required", blank=True)
+    summary = models.TextField(_("What is required"), blank=True)
     preferred_dates = models.JSONField(default=list, blank=True)  # ISO dates, earliest first
     preferred_time_window = models.CharField(
         max_length=16, choices=TimeWindow.choices, default=TimeWindow.ANY
@@ -151,7 +154,7 @@ class BookingRequest(models.Model):
         max_length=20, choices=ResultsDelivery.choices, default=ResultsDelivery.DIRECT_TO_PATIENT
     )
     notify_patient = models.BooleanField(
-        default=False, help_text="The insurer allows MedWorks to send the patient confirmations."
+        default=False, help_text=_("The insurer allows MedWorks to send the patient confirmations.")
     )
     channel = models.CharField(max_length=16, choices=Channel.choices)
     # The original email (pasted text or the .eml/.msg file) for requests entered by an agent.
@@ -261,10 +264,10 @@ class BookingEvent(models.Model):
 
 
 class OfferStatus(models.TextChoices):
-    OPEN = "open", "Waiting for the insurer"
-    ACCEPTED = "accepted", "Accepted"
-    DECLINED = "declined", "Declined"
-    WITHDRAWN = "withdrawn", "Withdrawn"
+    OPEN = "open", pgettext_lazy("offer status", "Waiting for the insurer")
+    ACCEPTED = "accepted", pgettext_lazy("offer status", "Accepted")
+    DECLINED = "declined", pgettext_lazy("offer status", "Declined")
+    WITHDRAWN = "withdrawn", pgettext_lazy("offer status", "Withdrawn")
 
 
 class AvailabilityOffer(models.Model):
@@ -288,9 +291,10 @@ class AvailabilityOffer(models.Model):
 
 
 class SlotStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    TAKEN = "taken", "Taken"
-    RELEASED = "released", "Released"  # another slot was chosen, or the offer was declined
+    OPEN = "open", pgettext_lazy("offered date status", "Open")
+    TAKEN = "taken", pgettext_lazy("offered date status", "Taken")
+    # Released: another slot was chosen, or the offer was declined.
+    RELEASED = "released", pgettext_lazy("offered date status", "Released")
 
 
 class OfferSlot(models.Model):
@@ -298,7 +302,7 @@ class OfferSlot(models.Model):
     starts_at = models.DateTimeField()
     duration_minutes = models.PositiveIntegerField(default=60)
     practitioner = models.CharField(max_length=200, blank=True)
-    expires_at = models.DateTimeField(help_text="The clinic holds the slot until then.")
+    expires_at = models.DateTimeField(help_text=_("The clinic holds the slot until then."))
     status = models.CharField(max_length=16, choices=SlotStatus.choices, default=SlotStatus.OPEN)
 
     class Meta:
@@ -312,11 +316,11 @@ class OfferSlot(models.Model):
 
 
 class AppointmentStatus(models.TextChoices):
-    BOOKED = "booked", "Booked"
-    COMPLETED = "completed", "Completed"
-    NO_SHOW = "no_show", "No-show"
-    CANCELLED = "cancelled", "Cancelled"
-    RESCHEDULED = "rescheduled", "Rescheduled"
+    BOOKED = "booked", _("Booked")
+    COMPLETED = "completed", _("Completed")
+    NO_SHOW = "no_show", _("No-show")
+    CANCELLED = "cancelled", _("Cancelled")
+    RESCHEDULED = "rescheduled", _("Rescheduled")
 
 
 class Appointment(models.Model):

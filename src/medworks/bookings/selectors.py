@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from medworks.accounts.actors import actor_for
@@ -69,7 +70,10 @@ def booking_request_get(
         .first()
     )
     if case is None:
-        raise NotFound("request_not_found", f"No booking request {order_id} for you.")
+        raise NotFound(
+            "request_not_found",
+            gettext("No booking request %(order)s for you.") % {"order": order_id},
+        )
     audit_record(
         actor=actor_for(user),
         action=f"booking_request.{purpose}",
@@ -135,7 +139,10 @@ def work_queue(
             "owner__last_name",
         )
         .prefetch_related(
-            Prefetch("services", queryset=Service.objects.only("code", "name_en").order_by("code"))
+            Prefetch(
+                "services",
+                queryset=Service.objects.only("code", "name_en", "name_fr").order_by("code"),
+            )
         )
         .order_by("status_changed_at", "pk")
     )
@@ -277,7 +284,10 @@ def portal_requests(*, user, status: str = "") -> QuerySet[BookingRequest]:
             "created_at",
         )
         .prefetch_related(
-            Prefetch("services", queryset=Service.objects.only("code", "name_en").order_by("code"))
+            Prefetch(
+                "services",
+                queryset=Service.objects.only("code", "name_en", "name_fr").order_by("code"),
+            )
         )
         .order_by("-status_changed_at", "-pk")
     )
@@ -308,7 +318,10 @@ def clinic_requests_awaiting(*, user) -> QuerySet[BookingRequest]:
             "location__name",
         )
         .prefetch_related(
-            Prefetch("services", queryset=Service.objects.only("code", "name_en").order_by("code"))
+            Prefetch(
+                "services",
+                queryset=Service.objects.only("code", "name_en", "name_fr").order_by("code"),
+            )
         )
         .order_by("status_changed_at", "pk")
     )
@@ -334,7 +347,7 @@ def clinic_appointments_booked(*, user, origin: str = "", limit: int = 100) -> l
         .prefetch_related(
             Prefetch(
                 "request__services",
-                queryset=Service.objects.only("code", "name_en").order_by("code"),
+                queryset=Service.objects.only("code", "name_en", "name_fr").order_by("code"),
             ),
         )
         .order_by("starts_at", "pk")[:limit]
@@ -397,7 +410,7 @@ def offer_link_target(*, kind: str, pk: int) -> OfferSlot | AvailabilityOffer:
             .first()
         )
     if found is None:
-        raise NotFound("offer_link_target_missing", "These dates no longer exist.")
+        raise NotFound("offer_link_target_missing", gettext("These dates no longer exist."))
     return found
 
 
@@ -492,7 +505,7 @@ def clinic_choices(*, case: BookingRequest, services: list[Service]) -> ClinicCh
     from medworks.network.matching import match_clinics
 
     if not services:
-        return ClinicChoices(None, str(_("The request names no service.")))
+        return ClinicChoices(None, gettext("The request names no service."))
     best: dict[int, object] = {}
     result = None
     try:

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from medworks.accounts.models import Organisation, OrganisationKind
 from medworks.accounts.permissions import Capability, user_can
@@ -56,7 +57,7 @@ def booking_request_clean(*, data: Mapping[str, Any]) -> dict[str, Any]:
     if not form.is_valid():
         raise DomainError(
             "request_invalid",
-            "The request has errors: see the fields.",
+            _("The request has errors: see the fields."),
             fields=_form_errors(form),
         )
     return form.cleaned_data
@@ -86,7 +87,7 @@ def booking_request_submit(
     records the request's Idempotency-Key there, so key and case commit (or fail) together.
     """
     if insurer.kind != OrganisationKind.INSURER:
-        raise DomainError("insurer_invalid", "Requests are made for an insurance partner.")
+        raise DomainError("insurer_invalid", _("Requests are made for an insurance partner."))
     cleaned = booking_request_clean(data=data)
     with transaction.atomic():
         patient = Patient.objects.create(
@@ -150,7 +151,7 @@ def booking_request_take(*, case: BookingRequest, actor: Actor) -> BookingReques
 
 def booking_request_assign(*, case: BookingRequest, owner, actor: Actor) -> BookingRequest:
     if not user_can(owner, Capability.BOOKING_WORK):
-        raise DomainError("owner_invalid", "Cases are owned by the booking team.")
+        raise DomainError("owner_invalid", _("Cases are owned by the booking team."))
     with transaction.atomic():
         locked = lock_case(case.pk)
         previous = locked.owner_id
@@ -184,11 +185,13 @@ def booking_request_select_clinic(
         ).values_list("service_id", flat=True)
     )
     if not location.is_active or not location.partner.is_active:
-        raise DomainError("location_inactive", f"{location.name} is not active.")
+        raise DomainError(
+            "location_inactive", _("%(location)s is not active.") % {"location": location.name}
+        )
     if wanted - offered:
         raise DomainError(
             "location_lacks_service",
-            f"{location.name} does not offer every service requested.",
+            _("%(location)s does not offer every service requested.") % {"location": location.name},
         )
     with transaction.atomic():
         locked = lock_case(case.pk)
@@ -209,10 +212,13 @@ def _clean_slots(slots: Sequence[Mapping[str, Any]], *, zone: dt.tzinfo) -> list
     now = timezone.now()
     if not slots:
         raise DomainError(
-            "slots_missing", "Give at least one date.", fields={"slots": ["Required."]}
+            "slots_missing", _("Give at least one date."), fields={"slots": [_("Required.")]}
         )
     if len(slots) > MAX_SLOTS_PER_OFFER:
-        raise DomainError("slots_too_many", f"At most {MAX_SLOTS_PER_OFFER} dates per offer.")
+        raise DomainError(
+            "slots_too_many",
+            _("At most %(count)s dates per offer.") % {"count": MAX_SLOTS_PER_OFFER},
+        )
     cleaned, errors = [], {}
     for i, slot in enumerate(slots):
         starts_at = _in_zone(slot.get("starts_at"), zone)
@@ -221,17 +227,17 @@ def _clean_slots(slots: Sequence[Mapping[str, Any]], *, zone: dt.tzinfo) -> list
         )
         problems = []
         if not isinstance(starts_at, dt.datetime) or timezone.is_naive(starts_at):
-            problems.append("Give the date and time of the appointment.")
+            problems.append(_("Give the date and time of the appointment."))
         elif starts_at <= now:
-            problems.append("The appointment is in the past.")
+            problems.append(_("The appointment is in the past."))
         if isinstance(expires_at, dt.datetime) and isinstance(starts_at, dt.datetime):
             if expires_at <= now:
-                problems.append("The clinic's hold has already expired.")
+                problems.append(_("The clinic's hold has already expired."))
             elif expires_at > starts_at:
                 expires_at = starts_at
         duration = int(slot.get("duration_minutes") or 60)
         if not 5 <= duration <= 480:
-            problems.append("The duration is between 5 and 480 minutes.")
+            problems.append(_("The duration is between 5 and 480 minutes."))
         if problems:
             errors[f"slots.{i}"] = problems
             continue
@@ -244,7 +250,7 @@ def _clean_slots(slots: Sequence[Mapping[str, Any]], *, zone: dt.tzinfo) -> list
             }
         )
     if errors:
-        raise DomainError("slots_invalid", "Some dates cannot be offered.", fields=errors)
+        raise DomainError("slots_invalid", _("Some dates cannot be offered."), fields=errors)
     return cleaned
 
 
@@ -281,7 +287,7 @@ def availability_offer_record(
 def _open_offer(case: BookingRequest) -> AvailabilityOffer:
     offer = case.offers.filter(status=OfferStatus.OPEN).order_by("-created_at").first()
     if offer is None:
-        raise DomainError("offer_missing", "There are no dates waiting for approval.")
+        raise DomainError("offer_missing", _("There are no dates waiting for approval."))
     return offer
 
 
@@ -298,9 +304,9 @@ def availability_offer_approve(*, slot: OfferSlot, actor: Actor, note: str = "")
         locked_slot = lock_slot(slot.pk)
         offer = locked_slot.offer
         if offer.status != OfferStatus.OPEN or locked_slot.status != SlotStatus.OPEN:
-            raise DomainError("slot_taken", "This date is no longer available.")
+            raise DomainError("slot_taken", _("This date is no longer available."))
         if not locked_slot.is_available():
-            raise DomainError("slot_expired", "The clinic no longer holds this date.")
+            raise DomainError("slot_expired", _("The clinic no longer holds this date."))
         case = transition(
             case=case,
             name="approve_date",
@@ -319,7 +325,7 @@ def availability_offer_approve(*, slot: OfferSlot, actor: Actor, note: str = "")
                     practitioner=locked_slot.practitioner,
                 )
         except IntegrityError:
-            raise DomainError("slot_taken", "This date is no longer available.") from None
+            raise DomainError("slot_taken", _("This date is no longer available.")) from None
         OfferSlot.objects.filter(pk=locked_slot.pk).update(status=SlotStatus.TAKEN)
         offer.slots.exclude(pk=locked_slot.pk).update(status=SlotStatus.RELEASED)
         AvailabilityOffer.objects.filter(pk=offer.pk).update(
@@ -353,7 +359,7 @@ def availability_offer_decline(
     with transaction.atomic():
         open_offer = _open_offer(case)
         if offer is not None and offer.pk != open_offer.pk:
-            raise DomainError("offer_closed", "These dates have already been answered.")
+            raise DomainError("offer_closed", _("These dates have already been answered."))
         offer = open_offer
         case = transition(case=case, name="decline_dates", actor=actor, note=note)
         offer.slots.filter(status=SlotStatus.OPEN).update(status=SlotStatus.RELEASED)
@@ -414,8 +420,8 @@ def booking_request_cancel(
     if cancelled_by not in CANCELLED_BY:
         raise DomainError(
             "cancelled_by_invalid",
-            "Say who cancelled: insurer, clinic, patient or MedWorks.",
-            fields={"cancelled_by": ["Choose who cancelled."]},
+            _("Say who cancelled: insurer, clinic, patient or MedWorks."),
+            fields={"cancelled_by": [_("Choose who cancelled.")]},
         )
     with transaction.atomic():
         appointment = _current_appointment(case)
@@ -441,7 +447,9 @@ def booking_request_cancel(
 def booking_request_step(*, case: BookingRequest, name: str, actor: Actor, note: str = ""):
     """The plain steps with no side effects of their own (start sourcing, billing, closing)."""
     if name not in {"start_sourcing", "mark_ready_for_billing", "close"}:
-        raise DomainError("transition_unknown", f"{name!r} is not a plain step.")
+        raise DomainError(
+            "transition_unknown", _("%(name)s is not a plain step.") % {"name": repr(name)}
+        )
     return transition(case=case, name=name, actor=actor, note=note)
 
 

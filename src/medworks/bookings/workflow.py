@@ -18,7 +18,7 @@ documents adds "billing waits for the signed paperwork" to mark_ready_for_billin
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from medworks.accounts.permissions import Capability, actor_can
 from medworks.core.actor import Actor, ActorKind, Party
@@ -34,91 +34,130 @@ def _has_location(case: BookingRequest, actor: Actor) -> str | None:
     return None if case.location_id else _("Choose a clinic first.")
 
 
+# Each step named inside a sentence ("Cannot %(step)s: the case is booked.").
+_STEP = {
+    "start_sourcing": pgettext_lazy("booking step in a sentence", "start sourcing"),
+    "escalate": pgettext_lazy("booking step in a sentence", "escalate to management"),
+    "select_clinic": pgettext_lazy("booking step in a sentence", "ask the clinic for dates"),
+    "offer_dates": pgettext_lazy("booking step in a sentence", "offer dates to the insurer"),
+    "approve_date": pgettext_lazy("booking step in a sentence", "approve a date"),
+    "decline_dates": pgettext_lazy("booking step in a sentence", "decline all dates"),
+    "complete": pgettext_lazy("booking step in a sentence", "mark completed"),
+    "no_show": pgettext_lazy("booking step in a sentence", "mark no-show"),
+    "reschedule": pgettext_lazy("booking step in a sentence", "reschedule"),
+    "mark_ready_for_billing": pgettext_lazy("booking step in a sentence", "ready for billing"),
+    "close": pgettext_lazy("booking step in a sentence", "close"),
+    "cancel": pgettext_lazy("booking step in a sentence", "cancel"),
+}
 _STAFF = frozenset({Party.STAFF})
 _TABLE = [
-    Transition("start_sourcing", _l("Start sourcing"), frozenset({S.RECEIVED}), S.SOURCING, _STAFF),
+    Transition(
+        "start_sourcing",
+        gettext_lazy("Start sourcing"),
+        frozenset({S.RECEIVED}),
+        S.SOURCING,
+        _STAFF,
+        phrase=_STEP["start_sourcing"],
+    ),
     Transition(
         "escalate",
-        _l("Escalate to management"),
+        gettext_lazy("Escalate to management"),
         frozenset({S.SOURCING}),
         S.ESCALATED,
         _STAFF,
         needs_note=True,
+        phrase=_STEP["escalate"],
     ),
     Transition(
         "select_clinic",
-        _l("Ask the clinic for dates"),
+        gettext_lazy("Ask the clinic for dates"),
         frozenset({S.SOURCING, S.ESCALATED}),
         S.AWAITING_AVAILABILITY,
         _STAFF,
         guards=(_has_location,),
         button=False,
+        phrase=_STEP["select_clinic"],
     ),
     Transition(
         "offer_dates",
-        _l("Offer dates to the insurer"),
+        gettext_lazy("Offer dates to the insurer"),
         frozenset({S.AWAITING_AVAILABILITY}),
         S.DATES_OFFERED,
         frozenset({Party.STAFF, Party.CLINIC}),
         guards=(_has_location,),
         button=False,
+        phrase=_STEP["offer_dates"],
     ),
     Transition(
         "approve_date",
-        _l("Approve a date"),
+        gettext_lazy("Approve a date"),
         frozenset({S.DATES_OFFERED}),
         S.BOOKED,
         frozenset({Party.INSURER, Party.SIGNED_LINK, Party.STAFF}),
         button=False,
+        phrase=_STEP["approve_date"],
     ),
     Transition(
         "decline_dates",
-        _l("Decline all dates"),
+        gettext_lazy("Decline all dates"),
         frozenset({S.DATES_OFFERED}),
         S.SOURCING,
         frozenset({Party.INSURER, Party.SIGNED_LINK, Party.STAFF}),
         needs_note=True,
         button=False,
+        phrase=_STEP["decline_dates"],
     ),
     Transition(
         "complete",
-        _l("Mark completed"),
+        gettext_lazy("Mark completed"),
         frozenset({S.BOOKED}),
         S.COMPLETED,
         frozenset({Party.STAFF, Party.CLINIC}),
+        phrase=_STEP["complete"],
     ),
     Transition(
         "no_show",
-        _l("Mark no-show"),
+        gettext_lazy("Mark no-show"),
         frozenset({S.BOOKED}),
         S.NO_SHOW,
         frozenset({Party.STAFF, Party.CLINIC}),
         needs_note=False,
+        phrase=_STEP["no_show"],
     ),
     Transition(
         "reschedule",
-        _l("Reschedule"),
+        gettext_lazy("Reschedule"),
         frozenset({S.BOOKED, S.NO_SHOW}),
         S.AWAITING_AVAILABILITY,
         _STAFF,
         needs_note=True,
+        phrase=_STEP["reschedule"],
     ),
     Transition(
         "mark_ready_for_billing",
-        _l("Ready for billing"),
+        gettext_lazy("Ready for billing"),
         frozenset({S.COMPLETED}),
         S.READY_FOR_BILLING,
         _STAFF,
+        phrase=_STEP["mark_ready_for_billing"],
     ),
-    Transition("close", _l("Close"), frozenset({S.READY_FOR_BILLING}), S.CLOSED, _STAFF),
+    Transition(
+        "close",
+        gettext_lazy("Close"),
+        frozenset({S.READY_FOR_BILLING}),
+        S.CLOSED,
+        _STAFF,
+        phrase=_STEP["close"],
+    ),
     Transition(
         "cancel",
-        _l("Cancel"),
+        gettext_lazy("Cancel"),
         frozenset(OPEN_STATUSES),
         S.CANCELLED,
         frozenset({Party.STAFF, Party.INSURER, Party.CLINIC}),
         needs_note=True,
         button=False,
+        phrase=_STEP["cancel"],
     ),
 ]
 
@@ -156,21 +195,48 @@ def _write_event(*, record, transition, actor, party, previous, note, payload) -
     )
 
 
+# Each state named inside a sentence ("... the case is %(state)s.").
+_STATE = {
+    S.RECEIVED: pgettext_lazy("the case is ...", "received"),
+    S.SOURCING: pgettext_lazy("the case is ...", "sourcing"),
+    S.ESCALATED: pgettext_lazy("the case is ...", "escalated"),
+    S.AWAITING_AVAILABILITY: pgettext_lazy("the case is ...", "awaiting dates"),
+    S.DATES_OFFERED: pgettext_lazy("the case is ...", "dates offered"),
+    S.BOOKED: pgettext_lazy("the case is ...", "booked"),
+    S.COMPLETED: pgettext_lazy("the case is ...", "completed"),
+    S.READY_FOR_BILLING: pgettext_lazy("the case is ...", "ready for billing"),
+    S.CLOSED: pgettext_lazy("the case is ...", "closed"),
+    S.NO_SHOW: pgettext_lazy("the case is ...", "no-show"),
+    S.CANCELLED: pgettext_lazy("the case is ...", "cancelled"),
+}
+
+
+def case_state_phrase(status: str) -> str:
+    """A case's state inside a sentence ("the case is %(state)s"), in the active language."""
+    phrase = _STATE.get(status)
+    return str(phrase) if phrase is not None else str(status).replace("_", " ")
+
+
 def _illegal(case: BookingRequest, spec: Transition) -> str:
     return _("Cannot %(step)s: the case is %(state)s.") % {
-        "step": str(spec.label).lower(),
-        "state": case.get_status_display().lower(),
+        "step": spec.step,
+        "state": case_state_phrase(case.status),
     }
+
+
+def _forbidden(spec: Transition) -> str:
+    return _("You may not %(step)s on this case.") % {"step": spec.step}
 
 
 BOOKING_WORKFLOW = Workflow(
     name="booking",
-    noun=_l("case"),
+    noun=gettext_lazy("case"),
     model=BookingRequest,
     transitions=_TABLE,
     party_of=party_of,
     write_event=_write_event,
     illegal_message=_illegal,
+    forbidden_message=_forbidden,
     select_related=("location__partner",),
 )
 TRANSITIONS: dict[str, Transition] = {t.name: t for t in BOOKING_WORKFLOW}

@@ -52,6 +52,14 @@ class Transition:
     guards: tuple[Guard, ...] = ()
     # Shown as a plain button on the record's staff page (others are taken through a form).
     button: bool = True
+    # How the step is named inside a sentence ("Cannot %(step)s: ..."), lazily translated as a
+    # phrase of its own ("mark completed"); None: the label in lower case.
+    phrase: Any = None
+
+    @property
+    def step(self) -> str:
+        """The step inside a sentence, in the active language."""
+        return str(self.phrase) if self.phrase is not None else str(self.label).lower()
 
 
 @dataclass(frozen=True)
@@ -102,8 +110,11 @@ class Workflow:
     # The refusal of a move not legal from the current state, naming that state.
     illegal_message: Callable[[Any, Transition], str] = lambda record, t: (
         _("Cannot %(step)s: the record is %(state)s.")
-        % {"step": str(t.label).lower(), "state": record.get_status_display().lower()}
+        % {"step": t.step, "state": record.get_status_display().lower()}
     )
+    # The refusal of a move the actor's party may not take (an app names its record in a
+    # whole sentence of its own: "You may not %(step)s on this case.").
+    forbidden_message: Callable[[Transition], str] | None = None
     # The refusal's code for a move not legal now (an app may keep a code its API documents).
     illegal_code: str = "transition_illegal"
     state_field: str = "status"
@@ -180,6 +191,14 @@ class Workflow:
     def allowed_names(self, record, actor: Actor) -> set[str]:
         return {t.name for t in self.allowed(record, actor)}
 
+    def _forbidden(self, spec: Transition) -> str:
+        if self.forbidden_message is not None:
+            return self.forbidden_message(spec)
+        return _("You may not %(step)s on this %(record)s.") % {
+            "step": spec.step,
+            "record": self.noun,
+        }
+
     # --- the door --------------------------------------------------------------------------
 
     def fire(
@@ -209,24 +228,19 @@ class Workflow:
             locked = queryset.get(pk=record.pk)
             party = self.party_of(actor, locked)
             if party is None or party not in spec.parties:
-                raise DomainError(
-                    "transition_forbidden",
-                    _("You may not %(step)s on this %(record)s.")
-                    % {"step": str(spec.label).lower(), "record": self.noun},
-                )
+                raise DomainError("transition_forbidden", self._forbidden(spec))
             if self.state_of(locked) not in spec.sources:
                 raise DomainError(self.illegal_code, self.illegal_message(locked, spec))
             if reason := self.refusal(locked, spec, actor):
                 raise DomainError(
                     "transition_refused",
-                    _("Cannot %(step)s: %(reason)s")
-                    % {"step": str(spec.label).lower(), "reason": reason},
+                    _("Cannot %(step)s: %(reason)s") % {"step": spec.step, "reason": reason},
                 )
             note = (note or "").strip()
             if spec.needs_note and not note:
                 raise DomainError(
                     "note_required",
-                    _("Say why (%(step)s).") % {"step": str(spec.label).lower()},
+                    _("Say why (%(step)s).") % {"step": spec.step},
                     fields={"note": [_("Say why.")]},
                 )
             previous = self.state_of(locked)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.utils import timezone
 
-from medworks.bookings.emails import case_url
+from medworks.bookings.emails import case_url, clinic_language, insurer_contact_language
 from medworks.bookings.models import AppointmentStatus, BookingStatus
 from medworks.notifications.services import email_queue
 
@@ -23,11 +23,6 @@ CLINIC_PAPERWORK_KINDS = frozenset({DocumentKind.GOP, DocumentKind.INSURER_FORM}
 _BEFORE_APPOINTMENT = frozenset(
     {BookingStatus.AWAITING_AVAILABILITY, BookingStatus.DATES_OFFERED, BookingStatus.BOOKED}
 )
-
-
-def _clinic_language(location) -> str:
-    languages = (location.languages or "").lower()
-    return "fr" if "french" in languages and "english" not in languages else "en"
 
 
 def paperwork_for_clinic(case, *, kind: str, what: str = "document") -> bool:
@@ -50,7 +45,7 @@ def paperwork_for_clinic(case, *, kind: str, what: str = "document") -> bool:
     email_queue(
         to=[location.email],
         template="clinic_paperwork",
-        language=_clinic_language(location),
+        language=clinic_language(location),
         context={
             "order_id": case.order_id,
             "kind": kind,
@@ -87,6 +82,7 @@ def gop_requested_for_insurer(case) -> None:
     email_queue(
         to=[case.insurer_contact_email],
         template="insurer_gop_requested",
+        language=insurer_contact_language(case),
         context={
             "order_id": case.order_id,
             "insurer_reference": case.insurer_reference,

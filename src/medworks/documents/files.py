@@ -16,9 +16,12 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from medworks.core.errors import DomainError
 
-ACCEPTED_LABEL = "PDF, PNG, JPEG, TIFF or Word (.docx)"
+ACCEPTED_LABEL = gettext_lazy("PDF, PNG, JPEG, TIFF or Word (.docx)")
 NAME_MAX = 120  # characters of the cleaned name, extension included
 
 
@@ -100,31 +103,68 @@ def _is_docx(data: bytes) -> bool | None:
 
 CHECKS = ((PDF, _is_pdf), (PNG, _is_png), (JPEG, _is_jpeg), (TIFF, _is_tiff), (DOCX, _is_docx))
 
+# One sentence per type: "This PDF is incomplete ...", "This file is named .pdf but is not a PDF".
+_TRUNCATED = {
+    PDF: gettext_lazy(
+        "This PDF is incomplete or damaged (was the upload cut short?). "
+        "Save it again and upload the whole file."
+    ),
+    PNG: gettext_lazy(
+        "This PNG image is incomplete or damaged (was the upload cut short?). "
+        "Save it again and upload the whole file."
+    ),
+    JPEG: gettext_lazy(
+        "This JPEG image is incomplete or damaged (was the upload cut short?). "
+        "Save it again and upload the whole file."
+    ),
+    TIFF: gettext_lazy(
+        "This TIFF image is incomplete or damaged (was the upload cut short?). "
+        "Save it again and upload the whole file."
+    ),
+    DOCX: gettext_lazy(
+        "This Word document is incomplete or damaged (was the upload cut short?). "
+        "Save it again and upload the whole file."
+    ),
+}
+_MISNAMED = {
+    PDF: gettext_lazy(
+        "This file is named %(ext)s but is not a PDF: only %(accepted)s files are accepted."
+    ),
+    PNG: gettext_lazy(
+        "This file is named %(ext)s but is not a PNG image: only %(accepted)s files are accepted."
+    ),
+    JPEG: gettext_lazy(
+        "This file is named %(ext)s but is not a JPEG image: only %(accepted)s files are accepted."
+    ),
+    TIFF: gettext_lazy(
+        "This file is named %(ext)s but is not a TIFF image: only %(accepted)s files are accepted."
+    ),
+    DOCX: gettext_lazy(
+        "This file is named %(ext)s but is not a Word document: only %(accepted)s files are "
+        "accepted."
+    ),
+}
+
 
 def detect(data: bytes, *, filename: str = "") -> FileType:
     """The file's type from its content, or a DomainError (fields {"file": [...]}) saying why
     it is refused."""
     if not data:
-        raise _refuse("file_empty", "The file is empty.")
+        raise _refuse("file_empty", _("The file is empty."))
     for file_type, check in CHECKS:
         verdict = check(data)
         if verdict is True:
             return file_type
         if verdict is False:
-            raise _refuse(
-                "file_truncated",
-                f"This {file_type.label} is incomplete or damaged (was the upload cut short?). "
-                "Save it again and upload the whole file.",
-            )
+            raise _refuse("file_truncated", str(_TRUNCATED[file_type]))
     claimed = _extension(filename)
     named = next((t for t in TYPES if claimed in t.extensions), None)
     if named is not None:
-        message = (
-            f"This file is named {claimed} but is not a {named.label}: only {ACCEPTED_LABEL} "
-            "files are accepted."
-        )
+        message = str(_MISNAMED[named]) % {"ext": claimed, "accepted": ACCEPTED_LABEL}
     else:
-        message = f"This kind of file is not accepted: upload a {ACCEPTED_LABEL} file."
+        message = _("This kind of file is not accepted: upload a %(accepted)s file.") % {
+            "accepted": ACCEPTED_LABEL
+        }
     raise _refuse("file_type_refused", message)
 
 

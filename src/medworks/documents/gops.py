@@ -27,7 +27,7 @@ from medworks.network.models import Location, Service
 from . import emails
 from .models import GOP_LIVE_STATUSES, DocumentKind, Gop, GopStatus
 from .services import _lock, _upload, _visible_case
-from .workflow import GOP_WORKFLOW, STATUS_STEPS, gop_event_write
+from .workflow import GOP_WORKFLOW, STATUS_STEPS, gop_event_write, gop_state_phrase
 
 K = DocumentKind
 
@@ -55,7 +55,7 @@ def _as_date(value, field: str, errors: dict) -> dt.date | None:
     if value in (None, ""):
         return None
     if isinstance(value, dt.datetime):
-        errors[field] = ["Give a date, not a date and time."]
+        errors[field] = [_("Give a date, not a date and time.")]
         return None
     if isinstance(value, dt.date):
         return value
@@ -64,7 +64,7 @@ def _as_date(value, field: str, errors: dict) -> dt.date | None:
     except ValueError:
         parsed = None
     if parsed is None:
-        errors[field] = ["Give a date as YYYY-MM-DD."]
+        errors[field] = [_("Give a date as YYYY-MM-DD.")]
     return parsed
 
 
@@ -72,19 +72,19 @@ def _as_amount(value, errors: dict) -> Decimal | None:
     if value in (None, ""):
         return None
     if isinstance(value, float | bool):
-        errors["max_amount"] = ['Give the amount as text or a decimal, e.g. "1500.00".']
+        errors["max_amount"] = [_('Give the amount as text or a decimal, e.g. "1500.00".')]
         return None
     try:
         amount = to_money(value)
     except (ValueError, TypeError, InvalidOperation):
-        errors["max_amount"] = ["Give an amount in dollars and cents, e.g. 1500.00."]
+        errors["max_amount"] = [_("Give an amount in dollars and cents, e.g. 1500.00.")]
         return None
     if not amount.is_finite():
-        errors["max_amount"] = ["Give an amount in dollars and cents, e.g. 1500.00."]
+        errors["max_amount"] = [_("Give an amount in dollars and cents, e.g. 1500.00.")]
     elif amount < 0:
-        errors["max_amount"] = ["The maximum cannot be negative."]
+        errors["max_amount"] = [_("The maximum cannot be negative.")]
     elif amount.adjusted() >= MONEY_MAX_DIGITS - MONEY_DECIMAL_PLACES:
-        errors["max_amount"] = ["The amount is too large."]
+        errors["max_amount"] = [_("The amount is too large.")]
     else:
         return amount
     return None
@@ -96,14 +96,14 @@ def _gop_terms(*, case: BookingRequest, data: Mapping[str, Any], base: dict) -> 
     errors: dict[str, list[str]] = {}
     unknown = set(data) - GOP_FIELDS
     for key in sorted(unknown):
-        errors[str(key)] = ["Not a GOP field."]
+        errors[str(key)] = [_("Not a GOP field.")]
     terms = {key: value for key, value in base.items() if key != "authorised_services"}
     for key in GOP_FIELDS & set(data) - {"authorised_services", "provider"}:
         terms[key] = data[key]
     for key, limit in _TEXT_LIMITS.items():
         text = str(terms.get(key) or "").strip()
         if len(text) > limit:
-            errors[key] = [f"At most {limit} characters."]
+            errors[key] = [_("At most %(limit)s characters.") % {"limit": limit}]
         terms[key] = text[:limit]
     for key in ("copay_exclusions", "billing_instructions"):
         terms[key] = str(terms.get(key) or "").strip()
@@ -115,16 +115,16 @@ def _gop_terms(*, case: BookingRequest, data: Mapping[str, Any], base: dict) -> 
     terms["max_amount"] = _as_amount(terms.get("max_amount"), errors)
     terms["currency"] = str(terms.get("currency") or CURRENCY).strip().upper()
     if terms["currency"] != CURRENCY:
-        errors["currency"] = [f"Guarantees are in {CURRENCY}."]
-    for key, label in (
-        ("valid_from", "the first day"),
-        ("valid_to", "the last day"),
-        ("max_amount", "the maximum amount"),
+        errors["currency"] = [_("Guarantees are in %(currency)s.") % {"currency": CURRENCY}]
+    for key, missing in (
+        ("valid_from", _("Give the first day of the guarantee.")),
+        ("valid_to", _("Give the last day of the guarantee.")),
+        ("max_amount", _("Give the maximum amount of the guarantee.")),
     ):
         if terms[key] is None and key not in errors:
-            errors[key] = [f"Give {label} of the guarantee."]
+            errors[key] = [missing]
     if terms["valid_from"] and terms["valid_to"] and terms["valid_to"] < terms["valid_from"]:
-        errors["valid_to"] = ["The guarantee ends before it starts."]
+        errors["valid_to"] = [_("The guarantee ends before it starts.")]
 
     provider = data["provider"] if "provider" in data else base.get("provider")
     if isinstance(provider, Location) or provider is None:
@@ -132,14 +132,14 @@ def _gop_terms(*, case: BookingRequest, data: Mapping[str, Any], base: dict) -> 
     elif isinstance(provider, int) or (isinstance(provider, str) and provider.strip().isdigit()):
         provider = Location.objects.filter(pk=int(provider)).first()
         if provider is None:
-            errors["provider"] = ["No such clinic location."]
+            errors["provider"] = [_("No such clinic location.")]
     elif provider == "":
         provider = None
     else:
-        errors["provider"] = ["Name the clinic location by its id."]
+        errors["provider"] = [_("Name the clinic location by its id.")]
         provider = None
     if provider is not None and case.location_id and provider.pk != case.location_id:
-        errors["provider"] = ["The provider is the case's clinic."]
+        errors["provider"] = [_("The provider is the case's clinic.")]
     terms["provider"] = provider
 
     wanted = (
@@ -163,15 +163,22 @@ def _gop_terms(*, case: BookingRequest, data: Mapping[str, Any], base: dict) -> 
             bad.append(str(getattr(item, "code", item)))
         elif found not in services:
             services.append(found)
-    if bad:
+    if bad and by_code:
         errors["authorised_services"] = [
-            f"Not a service of this case: {', '.join(bad)}. The case asks for "
-            f"{', '.join(sorted(by_code)) or 'no service'}."
+            _("Not a service of this case: %(services)s. The case asks for %(asked)s.")
+            % {"services": ", ".join(bad), "asked": ", ".join(sorted(by_code))}
+        ]
+    elif bad:
+        errors["authorised_services"] = [
+            _("Not a service of this case: %(services)s. The case asks for no service.")
+            % {"services": ", ".join(bad)}
         ]
     elif not services:
-        errors["authorised_services"] = ["Name the services the guarantee covers."]
+        errors["authorised_services"] = [_("Name the services the guarantee covers.")]
     if errors:
-        raise DomainError("gop_invalid", "The guarantee has errors: see the fields.", fields=errors)
+        raise DomainError(
+            "gop_invalid", _("The guarantee has errors: see the fields."), fields=errors
+        )
     return terms, services
 
 
@@ -203,7 +210,7 @@ def _attach_gop_file(*, case, gop: Gop, file, filename: str, actor: Actor, docum
         file=file,
         filename=filename,
         actor=actor,
-        title=f"GOP version {gop.version}",
+        title=_("GOP version %(version)s") % {"version": gop.version},
         signed_by="",
         signed_on=None,
         attested=False,
@@ -244,7 +251,7 @@ def gop_issue(
             raise DomainError(
                 "gop_exists",
                 _("This case already has a GOP (version %(version)s, %(state)s): amend it instead.")
-                % {"version": standing.version, "state": standing.get_status_display().lower()},
+                % {"version": standing.version, "state": gop_state_phrase(standing.status)},
             )
         if standing is not None:
             gop = standing

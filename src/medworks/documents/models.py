@@ -15,17 +15,19 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from medworks.core.money import CURRENCY, MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 
 
 class DocumentKind(models.TextChoices):
-    GOP = "gop", "Guarantee of payment (GOP)"  # the insurer's written promise to pay
-    INSURER_FORM = "insurer_form", "Insurer form"  # paperwork the physician fills in
-    COMPLETED_FORM = "completed_form", "Completed, signed form"  # back from the clinic
-    RESULTS = "results", "Results"  # the clinic's results, when they go through paperwork
-    CLINIC_INVOICE = "clinic_invoice", "Clinic invoice"  # what the clinic bills MedWorks
-    OTHER = "other", "Other"
+    GOP = "gop", _("Guarantee of payment (GOP)")  # the insurer's written promise to pay
+    INSURER_FORM = "insurer_form", _("Insurer form")  # paperwork the physician fills in
+    COMPLETED_FORM = "completed_form", _("Completed, signed form")  # back from the clinic
+    RESULTS = "results", _("Results")  # the clinic's results, when they go through paperwork
+    CLINIC_INVOICE = "clinic_invoice", _("Clinic invoice")  # what the clinic bills MedWorks
+    OTHER = "other", _("Other")
 
 
 class DocumentQuerySet(models.QuerySet):
@@ -82,9 +84,9 @@ class Document(models.Model):
 
 
 class UploaderParty(models.TextChoices):
-    STAFF = "staff", "MedWorks"
-    INSURER = "insurer", "Insurer"
-    CLINIC = "clinic", "Clinic"
+    STAFF = "staff", _("MedWorks")
+    INSURER = "insurer", _("Insurer")
+    CLINIC = "clinic", _("Clinic")
 
 
 class DocumentVersion(models.Model):
@@ -122,13 +124,17 @@ class DocumentVersion(models.Model):
 
 
 class GopStatus(models.TextChoices):
-    REQUESTED = "requested", "Requested"  # MedWorks asked the insurer for a guarantee
-    ISSUED = "issued", "Issued"  # the insurer guarantees payment on these terms
-    ACKNOWLEDGED = "acknowledged", "Acknowledged by the clinic"  # the clinic has read it
-    SERVICE_RENDERED = "service_rendered", "Service rendered"  # used: the patient was seen
-    AMENDED = "amended", "Amended"  # replaced by a newer version (kept, never edited)
-    EXPIRED = "expired", "Expired"  # its validity ended unused
-    CANCELLED = "cancelled", "Cancelled"  # withdrawn
+    # Requested: MedWorks asked the insurer for a guarantee.
+    REQUESTED = "requested", pgettext_lazy("GOP status", "Requested")
+    # Issued: the insurer guarantees payment on these terms.
+    ISSUED = "issued", pgettext_lazy("GOP status", "Issued")
+    ACKNOWLEDGED = "acknowledged", pgettext_lazy("GOP status", "Acknowledged by the clinic")
+    # Service rendered: used, the patient was seen.
+    SERVICE_RENDERED = "service_rendered", pgettext_lazy("GOP status", "Service rendered")
+    # Amended: replaced by a newer version (kept, never edited).
+    AMENDED = "amended", pgettext_lazy("GOP status", "Amended")
+    EXPIRED = "expired", pgettext_lazy("GOP status", "Expired")  # its validity ended unused
+    CANCELLED = "cancelled", pgettext_lazy("GOP status", "Cancelled")  # withdrawn
 
 
 # A GOP in one of these stands for the case; a new one is an amendment, not a second issue.
@@ -198,8 +204,8 @@ class Gop(models.Model):
 
 
 class DocumentAccessAction(models.TextChoices):
-    VIEWED = "viewed", "Viewed"
-    DOWNLOADED = "downloaded", "Downloaded"
+    VIEWED = "viewed", _("Viewed")
+    DOWNLOADED = "downloaded", _("Downloaded")
 
 
 class DocumentAccessQuerySet(models.QuerySet):

@@ -7,6 +7,7 @@ logged; opening one is (services.document_open writes a DocumentAccess row).
 from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet, prefetch_related_objects
+from django.utils.translation import gettext as _
 
 from medworks.bookings.models import BookingRequest
 from medworks.core.errors import NotFound
@@ -42,7 +43,7 @@ def document_version_get(*, user, version_id: int) -> DocumentVersion:
         .first()
     )
     if version is None:
-        raise NotFound("document_not_found", "No such document for you.")
+        raise NotFound("document_not_found", _("No such document for you."))
     return version
 
 
@@ -103,7 +104,10 @@ def case_for_documents(*, user, order_id: str) -> BookingRequest:
         .first()
     )
     if case is None:
-        raise NotFound("request_not_found", f"No booking request {order_id} for you.")
+        raise NotFound(
+            "request_not_found",
+            _("No booking request %(order)s for you.") % {"order": order_id},
+        )
     return case
 
 

@@ -27,6 +27,8 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from medworks.bookings.locks import lock_case
 from medworks.bookings.models import BookingEvent, BookingRequest, BookingStatus
@@ -58,6 +60,29 @@ UPLOAD_KINDS: dict[UploaderParty, frozenset[str]] = {
 # Insurers and clinics stop adding papers once a case is over; staff may still attach (a late
 # invoice, a form that came by email).
 _CLOSED = frozenset({BookingStatus.CANCELLED, BookingStatus.CLOSED})
+_CASE_CLOSED = {
+    BookingStatus.CANCELLED: gettext_lazy(
+        "The case is cancelled: documents can no longer be added."
+    ),
+    BookingStatus.CLOSED: gettext_lazy("The case is closed: documents can no longer be added."),
+}
+# One sentence per kind (the English keeps the kind's label in lower case, as it always said).
+_UPLOAD_FORBIDDEN = {
+    K.GOP: gettext_lazy("You may not upload a guarantee of payment (gop) to this case."),
+    K.INSURER_FORM: gettext_lazy("You may not upload a insurer form to this case."),
+    K.COMPLETED_FORM: gettext_lazy("You may not upload a completed, signed form to this case."),
+    K.RESULTS: gettext_lazy("You may not upload a results to this case."),
+    K.CLINIC_INVOICE: gettext_lazy("You may not upload a clinic invoice to this case."),
+    K.OTHER: gettext_lazy("You may not upload a other to this case."),
+}
+_DOCUMENT_IS = {
+    K.GOP: gettext_lazy("This document is a guarantee of payment (gop)."),
+    K.INSURER_FORM: gettext_lazy("This document is a insurer form."),
+    K.COMPLETED_FORM: gettext_lazy("This document is a completed, signed form."),
+    K.RESULTS: gettext_lazy("This document is a results."),
+    K.CLINIC_INVOICE: gettext_lazy("This document is a clinic invoice."),
+    K.OTHER: gettext_lazy("This document is a other."),
+}
 _UPLOADERS = frozenset({Party.STAFF, Party.INSURER, Party.CLINIC})
 
 
@@ -76,7 +101,10 @@ def _visible_case(case: BookingRequest, actor: Actor) -> BookingRequest:
         .first()
     )
     if found is None:
-        raise NotFound("request_not_found", f"No booking request {case.order_id} for you.")
+        raise NotFound(
+            "request_not_found",
+            _("No booking request %(order)s for you.") % {"order": case.order_id},
+        )
     return found
 
 
@@ -100,11 +128,8 @@ def clinic_folder(case: BookingRequest) -> str:
 
 def _read_upload(file, max_bytes: int) -> bytes:
     """The file's bytes, refusing one over the limit without reading more than limit + 1."""
-    too_big = DomainError(
-        "file_too_large",
-        f"The file is larger than {max_bytes // (1024 * 1024) or 1} MB.",
-        fields={"file": [f"The file is larger than {max_bytes // (1024 * 1024) or 1} MB."]},
-    )
+    message = _("The file is larger than %(size)s MB.") % {"size": max_bytes // (1024 * 1024) or 1}
+    too_big = DomainError("file_too_large", message, fields={"file": [message]})
     size = getattr(file, "size", None)
     if isinstance(size, int) and size > max_bytes:
         raise too_big
@@ -113,7 +138,9 @@ def _read_upload(file, max_bytes: int) -> bytes:
     data = file.read(max_bytes + 1)
     if isinstance(data, str):
         raise DomainError(
-            "file_not_binary", "Send the file's bytes.", fields={"file": ["Not a binary file."]}
+            "file_not_binary",
+            _("Send the file's bytes."),
+            fields={"file": [_("Not a binary file.")]},
         )
     if len(data) > max_bytes:
         raise too_big
@@ -125,15 +152,15 @@ def _signature_errors(
 ) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if signed_on is not None and signed_on > timezone.localdate():
-        errors["signed_on"] = ["The signing date cannot be in the future."]
+        errors["signed_on"] = [_("The signing date cannot be in the future.")]
     if kind != K.COMPLETED_FORM:
         return errors
     if not signed_by:
-        errors["signed_by"] = ["Name the physician who signed the forms."]
+        errors["signed_by"] = [_("Name the physician who signed the forms.")]
     if signed_on is None:
-        errors.setdefault("signed_on", ["Give the date the forms were signed."])
+        errors.setdefault("signed_on", [_("Give the date the forms were signed.")])
     if not attested:
-        errors["attested"] = ["Confirm that these are the forms the physician signed."]
+        errors["attested"] = [_("Confirm that these are the forms the physician signed.")]
     return errors
 
 
@@ -189,30 +216,27 @@ def _upload(
     if kind not in K.values:
         raise DomainError(
             "document_kind_invalid",
-            "Choose what kind of document this is.",
-            fields={"kind": [f"One of: {', '.join(K.values)}."]},
+            _("Choose what kind of document this is."),
+            fields={"kind": [_("One of: %(choices)s.") % {"choices": ", ".join(K.values)}]},
         )
     case = _visible_case(case, actor)
     party = _party(actor, case)
     if party is None or kind not in UPLOAD_KINDS[party]:
         raise PermissionDenied(
             "document_kind_forbidden",
-            f"You may not upload a {K(kind).label.lower()} to this case.",
-            fields={"kind": ["Not a kind you may upload."]},
+            str(_UPLOAD_FORBIDDEN[kind]),
+            fields={"kind": [_("Not a kind you may upload.")]},
         )
     if party != UploaderParty.STAFF and case.status in _CLOSED:
-        raise DomainError(
-            "document_case_closed",
-            f"The case is {case.get_status_display().lower()}: documents can no longer be added.",
-        )
+        raise DomainError("document_case_closed", str(_CASE_CLOSED[case.status]))
     if document is not None:
         if document.request_id != case.pk:
-            raise NotFound("document_not_found", "No such document on this case.")
+            raise NotFound("document_not_found", _("No such document on this case."))
         if document.kind != kind:
             raise DomainError(
                 "document_kind_mismatch",
-                "A new version keeps its document's kind.",
-                fields={"kind": [f"This document is a {document.get_kind_display().lower()}."]},
+                _("A new version keeps its document's kind."),
+                fields={"kind": [str(_DOCUMENT_IS[document.kind])]},
             )
     signed_by = (signed_by or "").strip()[:200]
     errors = _signature_errors(kind, signed_by, signed_on, attested)
@@ -221,7 +245,7 @@ def _upload(
             "document_signature_missing"
             if kind == K.COMPLETED_FORM
             else "document_signature_invalid",
-            "Say who signed the forms, when, and confirm them.",
+            _("Say who signed the forms, when, and confirm them."),
             fields=errors,
         )
     data = _read_upload(file, settings.MEDWORKS_DOCUMENT_MAX_BYTES)
@@ -240,7 +264,7 @@ def _upload(
                 document = Document.objects.create(
                     request=case,
                     kind=kind,
-                    title=(title or "").strip()[:200] or K(kind).label,
+                    title=(title or "").strip()[:200] or str(K(kind).label),
                     created_by=user,
                 )
             number = (document.versions.aggregate(n=Max("number"))["n"] or 0) + 1
@@ -320,8 +344,9 @@ def _refuse_duplicate(*, case, kind: str, digest: str, document: Document | None
         if current is not None and current.sha256 == digest:
             raise DomainError(
                 "document_duplicate",
-                f"This file is already on the case: “{existing.title}”, version {current.number}.",
-                fields={"file": ["This exact file was uploaded already."]},
+                _("This file is already on the case: “%(title)s”, version %(version)s.")
+                % {"title": existing.title, "version": current.number},
+                fields={"file": [_("This exact file was uploaded already.")]},
             )
 
 
@@ -342,7 +367,10 @@ def document_open(
     bytes are checked against the sha256 taken at upload.
     """
     if action not in DocumentAccessAction.values:
-        raise DomainError("document_access_action_invalid", f"Unknown access {action!r}.")
+        raise DomainError(
+            "document_access_action_invalid",
+            _("Unknown access %(action)s.") % {"action": repr(action)},
+        )
     document = (
         Document.objects.for_user(actor.principal)
         .select_related("request")
@@ -350,7 +378,7 @@ def document_open(
         .first()
     )
     if document is None:
-        raise NotFound("document_not_found", "No such document for you.")
+        raise NotFound("document_not_found", _("No such document for you."))
     case = document.request
     try:
         with document_storage().open(version.storage_name, "rb") as stored:
@@ -358,12 +386,12 @@ def document_open(
     except (DocumentDecryptionError, FileNotFoundError) as exc:
         logger.error("document version %s unreadable: %s", version.pk, exc)
         raise DomainError(
-            "document_unreadable", "This document cannot be read; MedWorks has been told."
+            "document_unreadable", _("This document cannot be read; MedWorks has been told.")
         ) from None
     if hashlib.sha256(data).hexdigest() != version.sha256:
         logger.error("document version %s does not match its sha256", version.pk)
         raise DomainError(
-            "document_unreadable", "This document cannot be read; MedWorks has been told."
+            "document_unreadable", _("This document cannot be read; MedWorks has been told.")
         )
     DocumentAccess.objects.create(
         actor=actor.user,

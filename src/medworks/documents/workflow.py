@@ -16,7 +16,7 @@ which locks the case first (the one lock order), then the GOP.
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from medworks.bookings.locks import lock_case
 from medworks.bookings.models import BookingEvent
@@ -33,34 +33,64 @@ _INSURER_OR_STAFF = frozenset({Party.STAFF, Party.INSURER})
 _IN_FORCE = frozenset({G.ISSUED, G.ACKNOWLEDGED})
 
 GOP_TRANSITIONS = [
-    Transition("issue", _l("Issue"), frozenset({G.REQUESTED}), G.ISSUED, _INSURER_OR_STAFF),
+    Transition(
+        "issue",
+        gettext_lazy("Issue"),
+        frozenset({G.REQUESTED}),
+        G.ISSUED,
+        _INSURER_OR_STAFF,
+        phrase=pgettext_lazy("GOP step in a sentence", "issue"),
+    ),
     Transition(
         "issue_amendment",
-        _l("Issue an amended version"),
+        gettext_lazy("Issue an amended version"),
         frozenset({G.REQUESTED}),
         G.ISSUED,
         _INSURER_OR_STAFF,
         button=False,
+        phrase=pgettext_lazy("GOP step in a sentence", "issue an amended version"),
     ),
     Transition(
         "acknowledge",
-        _l("Acknowledge"),
+        gettext_lazy("Acknowledge"),
         frozenset({G.ISSUED}),
         G.ACKNOWLEDGED,
         frozenset({Party.CLINIC, Party.STAFF}),
+        phrase=pgettext_lazy("GOP step in a sentence", "acknowledge"),
     ),
-    Transition("render", _l("Service rendered"), _IN_FORCE, G.SERVICE_RENDERED, _STAFF),
-    Transition("expire", _l("Expired"), _IN_FORCE, G.EXPIRED, _STAFF),
+    # The steps staff record of what became of a GOP are named by the state they lead to.
     Transition(
-        "cancel", _l("Cancelled"), frozenset({G.REQUESTED, *_IN_FORCE}), G.CANCELLED, _STAFF
+        "render",
+        pgettext_lazy("GOP status", "Service rendered"),
+        _IN_FORCE,
+        G.SERVICE_RENDERED,
+        _STAFF,
+        phrase=pgettext_lazy("GOP step in a sentence", "service rendered"),
+    ),
+    Transition(
+        "expire",
+        pgettext_lazy("GOP status", "Expired"),
+        _IN_FORCE,
+        G.EXPIRED,
+        _STAFF,
+        phrase=pgettext_lazy("GOP step in a sentence", "expired"),
+    ),
+    Transition(
+        "cancel",
+        pgettext_lazy("GOP status", "Cancelled"),
+        frozenset({G.REQUESTED, *_IN_FORCE}),
+        G.CANCELLED,
+        _STAFF,
+        phrase=pgettext_lazy("GOP step in a sentence", "cancelled"),
     ),
     Transition(
         "supersede",
-        _l("Amend"),
+        gettext_lazy("Amend"),
         frozenset({*_IN_FORCE, G.SERVICE_RENDERED, G.EXPIRED}),
         G.AMENDED,
         _INSURER_OR_STAFF,
         button=False,
+        phrase=pgettext_lazy("GOP step in a sentence", "amend"),
     ),
 ]
 # The case timeline's kind for each move (documents/events.py declares them).
@@ -107,8 +137,26 @@ def _write_event(*, record, transition, actor, party, previous, note, payload) -
     )
 
 
+# Each state named inside a sentence ("it is %(state)s", "make GOP version 2 %(target)s").
+_STATE = {
+    G.REQUESTED: pgettext_lazy("the GOP is ...", "requested"),
+    G.ISSUED: pgettext_lazy("the GOP is ...", "issued"),
+    G.ACKNOWLEDGED: pgettext_lazy("the GOP is ...", "acknowledged by the clinic"),
+    G.SERVICE_RENDERED: pgettext_lazy("the GOP is ...", "service rendered"),
+    G.AMENDED: pgettext_lazy("the GOP is ...", "amended"),
+    G.EXPIRED: pgettext_lazy("the GOP is ...", "expired"),
+    G.CANCELLED: pgettext_lazy("the GOP is ...", "cancelled"),
+}
+
+
+def gop_state_phrase(status: str) -> str:
+    """A GOP's state inside a sentence ("it is %(state)s"), in the active language."""
+    phrase = _STATE.get(status)
+    return str(phrase) if phrase is not None else str(status).replace("_", " ")
+
+
 def _illegal(gop: Gop, spec: Transition) -> str:
-    state = gop.get_status_display().lower()
+    state = gop_state_phrase(gop.status)
     if spec.name == "supersede":
         return _("Cannot amend GOP version %(version)s: it is %(state)s.") % {
             "version": gop.version,
@@ -116,19 +164,24 @@ def _illegal(gop: Gop, spec: Transition) -> str:
         }
     return _("Cannot make GOP version %(version)s %(target)s: it is %(state)s.") % {
         "version": gop.version,
-        "target": GopStatus(spec.target).label.lower(),
+        "target": gop_state_phrase(spec.target),
         "state": state,
     }
 
 
+def _forbidden(spec: Transition) -> str:
+    return _("You may not %(step)s on this GOP.") % {"step": spec.step}
+
+
 GOP_WORKFLOW = Workflow(
     name="gop",
-    noun=_l("GOP"),
+    noun=gettext_lazy("GOP"),
     model=Gop,
     transitions=GOP_TRANSITIONS,
     party_of=gop_party_of,
     write_event=_write_event,
     illegal_message=_illegal,
+    forbidden_message=_forbidden,
     illegal_code="gop_status_illegal",
     lock_first=lambda gop: lock_case(gop.request_id),
     select_related=("request__location__partner",),

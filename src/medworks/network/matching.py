@@ -38,6 +38,7 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.db import connection
+from django.utils.translation import gettext as _
 
 from medworks.core.errors import DomainError
 
@@ -112,17 +113,14 @@ def origin_resolve(*, postal_code: str) -> GeoPoint:
     """A postal code, or an address containing one, geocoded; DomainError when neither works."""
     text = (postal_code or "").strip()
     if not text:
-        raise DomainError(
-            "postal_code_invalid",
-            "Give the patient's postal code (A1A 1A1).",
-            fields={"postal_code": ["Give the patient's postal code (A1A 1A1)."]},
-        )
+        message = _("Give the patient's postal code (A1A 1A1).")
+        raise DomainError("postal_code_invalid", message, fields={"postal_code": [message]})
     try:
         code = geo.normalize_postal_code(text)
     except ValueError as exc:
         found = geo.extract_postal_code(text)
         if found is None:
-            message = f"{str(exc)[:1].upper()}{str(exc)[1:]}."
+            message = geo.sentence_of(exc)
             raise DomainError(
                 "postal_code_invalid", message, fields={"postal_code": [message]}
             ) from None
@@ -130,12 +128,12 @@ def origin_resolve(*, postal_code: str) -> GeoPoint:
     try:
         return geo.geocode(code)
     except geo.PostalCodeInvalid as exc:
-        message = f"{str(exc)[:1].upper()}{str(exc)[1:]}."
+        message = geo.sentence_of(exc)
         raise DomainError(
             "postal_code_invalid", message, fields={"postal_code": [message]}
         ) from None
     except geo.PostalCodeUnknown as exc:
-        message = f"{str(exc)[:1].upper()}{str(exc)[1:]}."
+        message = geo.sentence_of(exc)
         raise DomainError(
             "postal_code_unknown", message, fields={"postal_code": [message]}
         ) from None
@@ -245,7 +243,7 @@ def _settling_radius_km(worst_minutes: int, min_minutes) -> float:
         low, high = high, high * 2
         if high > 50000:
             return math.inf
-    for _ in range(30):  # bisection to ~1e-9 of the bracket: plenty
+    for _step in range(30):  # bisection to ~1e-9 of the bracket: plenty
         mid = (low + high) / 2
         if round(min_minutes(mid)) > worst_minutes:
             high = mid
@@ -404,10 +402,12 @@ def match_clinics(
     if max_minutes is None:
         max_minutes = settings.MEDWORKS_SERVICE_AREA_MINUTES
     if isinstance(max_minutes, bool) or not isinstance(max_minutes, int) or max_minutes < 1:
-        message = "The service area must be a whole number of minutes, 1 or more."
+        message = _("The service area must be a whole number of minutes, 1 or more.")
         raise DomainError("max_minutes_invalid", message, fields={"max_minutes": [message]})
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
-        message = f"The number of clinics must be a whole number from 1 to {MAX_LIMIT}."
+        message = _("The number of clinics must be a whole number from 1 to %(max)s.") % {
+            "max": MAX_LIMIT
+        }
         raise DomainError("limit_invalid", message, fields={"limit": [message]})
     origin = origin_resolve(postal_code=postal_code)
     resolved = _service(service)
@@ -423,7 +423,9 @@ def match_clinics(
     # Only the columns shown: no model instances to build for ten rows (a third of the time).
     details = {
         row[0]: row
-        for row in Offering.objects.filter(id__in=[key[3] for key, _, _ in ranked]).values_list(
+        for row in Offering.objects.filter(
+            id__in=[key[3] for key, _straight, _reached in ranked]
+        ).values_list(
             "id",
             "location_id",
             "location__partner_id",
@@ -442,7 +444,7 @@ def match_clinics(
     matches = []
     for key, straight_km, reached in ranked:
         offering_id = key[3]
-        (_, location_id, partner_id, partner, location, address, city, province, postal_code,
+        (_id, location_id, partner_id, partner, location, address, city, province, postal_code,
          price, precision, dlat, dlon) = details[offering_id]  # fmt: skip
         minutes = key[1] if reached else None
         road_km = round(key[2], 1) if reached else None

@@ -6,42 +6,44 @@ management during an escalation live here too, marked as such, so they can be re
 """
 
 from django.db import models
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
 from medworks.core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 
 
 class PartnerKind(models.TextChoices):
-    NETWORK = "network", "Network"  # a chain/network with a billing agreement (SOP case 3)
-    INDIVIDUAL = "individual", "Individual clinic"  # a single clinic (SOP case 4)
+    NETWORK = "network", _("Network")  # a chain/network with a billing agreement (SOP case 3)
+    INDIVIDUAL = "individual", _("Individual clinic")  # a single clinic (SOP case 4)
 
 
 class BillingArrangement(models.TextChoices):
-    DIRECT_BILLING = "direct_billing", "Direct billing"  # the provider invoices MedWorks
-    CREDIT_CARD = "credit_card", "Pre-payment by credit card"
-    EFT = "eft", "Pre-payment by EFT"
+    DIRECT_BILLING = "direct_billing", _("Direct billing")  # the provider invoices MedWorks
+    CREDIT_CARD = "credit_card", _("Pre-payment by credit card")
+    EFT = "eft", _("Pre-payment by EFT")
 
 
 class Province(models.TextChoices):
-    AB = "AB", "Alberta"
-    BC = "BC", "British Columbia"
-    MB = "MB", "Manitoba"
-    NB = "NB", "New Brunswick"
-    NL = "NL", "Newfoundland and Labrador"
-    NS = "NS", "Nova Scotia"
-    NT = "NT", "Northwest Territories"
-    NU = "NU", "Nunavut"
-    ON = "ON", "Ontario"
-    PE = "PE", "Prince Edward Island"
-    QC = "QC", "Quebec"
-    SK = "SK", "Saskatchewan"
-    YT = "YT", "Yukon"
+    AB = "AB", _("Alberta")
+    BC = "BC", _("British Columbia")
+    MB = "MB", _("Manitoba")
+    NB = "NB", _("New Brunswick")
+    NL = "NL", _("Newfoundland and Labrador")
+    NS = "NS", _("Nova Scotia")
+    NT = "NT", _("Northwest Territories")
+    NU = "NU", _("Nunavut")
+    ON = "ON", _("Ontario")
+    PE = "PE", _("Prince Edward Island")
+    QC = "QC", _("Quebec")
+    SK = "SK", _("Saskatchewan")
+    YT = "YT", _("Yukon")
 
 
 class GeoPrecision(models.TextChoices):
-    POSTAL_CODE = "postal_code", "Postal code"  # the full code's own coordinates
-    FSA = "fsa", "Area (first three characters)"  # the forward sortation area's centre
-    MANUAL = "manual", "Entered by hand"
-    NONE = "none", "Not located"
+    POSTAL_CODE = "postal_code", _("Postal code")  # the full code's own coordinates
+    FSA = "fsa", _("Area (first three characters)")  # the forward sortation area's centre
+    MANUAL = "manual", _("Entered by hand")
+    NONE = "none", _("Not located")
 
 
 class AffiliatePartner(models.Model):
@@ -52,13 +54,13 @@ class AffiliatePartner(models.Model):
         max_length=16, choices=PartnerKind.choices, default=PartnerKind.INDIVIDUAL
     )
     is_affiliate = models.BooleanField(
-        default=True, help_text="Unticked for a provider found during an escalation."
+        default=True, help_text=_("Unticked for a provider found during an escalation.")
     )
     billing_arrangements = models.JSONField(
-        default=list, blank=True, help_text="BillingArrangement values the partner accepts."
+        default=list, blank=True, help_text=_("BillingArrangement values the partner accepts.")
     )
     accepts_prepayment = models.BooleanField(default=False)
-    tax_number = models.CharField("GST/HST number", max_length=32, blank=True)
+    tax_number = models.CharField(_("GST/HST number"), max_length=32, blank=True)
     contact_name = models.CharField(max_length=200, blank=True)
     contact_email = models.EmailField(blank=True)
     contact_phone = models.CharField(max_length=40, blank=True)
@@ -70,7 +72,7 @@ class AffiliatePartner(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="affiliate_partner",
-        help_text="The portal organisation whose clinic users act for this partner.",
+        help_text=_("The portal organisation whose clinic users act for this partner."),
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -101,7 +103,7 @@ class Location(models.Model):
     geo_cell = models.IntegerField(null=True, blank=True, db_index=True)
     phone = models.CharField(max_length=40, blank=True)
     email = models.EmailField(blank=True)
-    languages = models.CharField(max_length=100, blank=True, help_text="e.g. English, French")
+    languages = models.CharField(max_length=100, blank=True, help_text=_("e.g. English, French"))
     notes = models.TextField(blank=True)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -125,12 +127,12 @@ class Location(models.Model):
 
 
 class ServiceCategory(models.TextChoices):
-    ASSESSMENT = "assessment", "Assessment"
-    IMAGING = "imaging", "Imaging"
-    LABORATORY = "laboratory", "Laboratory"
-    REHABILITATION = "rehabilitation", "Rehabilitation"
-    CONSULTATION = "consultation", "Consultation"
-    OTHER = "other", "Other"
+    ASSESSMENT = "assessment", _("Assessment")
+    IMAGING = "imaging", _("Imaging")
+    LABORATORY = "laboratory", _("Laboratory")
+    REHABILITATION = "rehabilitation", _("Rehabilitation")
+    CONSULTATION = "consultation", _("Consultation")
+    OTHER = "other", _("Other")
 
 
 class Service(models.Model):
@@ -149,6 +151,13 @@ class Service(models.Model):
         ordering = ["name_en"]
 
     def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        """The name in the reader's language (French when the catalogue has it)."""
+        if self.name_fr and (translation.get_language() or "").startswith("fr"):
+            return self.name_fr
         return self.name_en
 
 

@@ -244,10 +244,7 @@ def community_for_postal_code(postal_code: str) -> Community | None:
 
     Raises geo.PostalCodeInvalid (a ValueError) when the code is malformed.
     """
-    try:
-        code = geo.normalize_postal_code(postal_code)
-    except ValueError as exc:
-        raise geo.PostalCodeInvalid(str(exc)) from None
+    code = geo.normalize_postal_code(postal_code)  # raises geo.PostalCodeInvalid
     return _community_of_code(code)
 
 
@@ -278,7 +275,11 @@ def _resolve(place: Place) -> _Resolved:
         except ValueError:
             code = geo.extract_postal_code(text)
             if code is None:
-                raise geo.PostalCodeInvalid(f"no postal code in {text!r}") from None
+                given = {"text": repr(text)}
+                raise geo.PostalCodeInvalid(
+                    gettext("no postal code in %(text)s") % given,
+                    gettext("No postal code in %(text)s.") % given,
+                ) from None
             code = geo.normalize_postal_code(code)
         return _Resolved(code, None, None)
     if isinstance(place, tuple) and len(place) == 2:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from medworks.core.errors import DomainError, NotFound
 from medworks.core.models import AuditEvent
@@ -24,7 +25,7 @@ def service_resolve(*, name_or_code: str) -> Service:
     """A service by code (case-insensitive) or by English or French name (accents ignored)."""
     text = (name_or_code or "").strip()
     if not text:
-        raise DomainError("service_missing", "Name a service, by code or by name.")
+        raise DomainError("service_missing", _("Name a service, by code or by name."))
     found = Service.objects.filter(Q(code__iexact=text) | Q(name_key=name_key(text))).first()
     if found is None:
         key = fold(text)
@@ -33,7 +34,8 @@ def service_resolve(*, name_or_code: str) -> Service:
                 return service
         raise DomainError(
             "service_unknown",
-            f"Unknown service {text!r}: give a catalogue code or name.",
+            _("Unknown service %(service)s: give a catalogue code or name.")
+            % {"service": repr(text)},
         )
     return found
 
@@ -126,7 +128,7 @@ def partner_detail(*, partner_id: int) -> AffiliatePartner:
             Prefetch("locations", queryset=locations)
         ).get(pk=partner_id)
     except AffiliatePartner.DoesNotExist:
-        raise NotFound("partner_not_found", "No such partner.") from None
+        raise NotFound("partner_not_found", _("No such partner.")) from None
 
 
 def partner_audit_events(*, partner: AffiliatePartner, limit: int = 20) -> list[AuditEvent]:

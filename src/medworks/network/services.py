@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Model
+from django.utils.translation import gettext as _
 
 from medworks.accounts.models import OrganisationKind
 from medworks.core.actor import Actor
@@ -101,16 +102,15 @@ def _clean_common(data: Mapping[str, Any], errors: dict[str, list[str]]) -> dict
             try:
                 validate_email(cleaned[field])
             except ValidationError:
-                errors.setdefault(field, []).append("Enter a valid e-mail address.")
+                errors.setdefault(field, []).append(_("Enter a valid e-mail address."))
     if "name" in cleaned and not cleaned["name"]:
-        errors.setdefault("name", []).append("A name is required.")
+        errors.setdefault("name", []).append(_("A name is required."))
     return cleaned
 
 
 def _sentence(exc: Exception) -> str:
-    """geo's 'postal code ... is unknown' -> 'Postal code ... is unknown.' for a form."""
-    text = str(exc)
-    return f"{text[:1].upper()}{text[1:]}."
+    """geo's refusal as a sentence for a form: 'Postal code ... is unknown.'"""
+    return geo.sentence_of(exc)
 
 
 def _raise_if(errors: dict[str, list[str]], *, code: str = "invalid") -> None:
@@ -141,13 +141,13 @@ def partner_update(
     errors: dict[str, list[str]] = {}
     cleaned = _clean_common(data, errors)
     if "kind" in cleaned and cleaned["kind"] not in PartnerKind.values:
-        errors.setdefault("kind", []).append("Choose network or individual clinic.")
+        errors.setdefault("kind", []).append(_("Choose network or individual clinic."))
     if "billing_arrangements" in cleaned:
         arrangements = list(dict.fromkeys(cleaned["billing_arrangements"] or []))
         bad = [a for a in arrangements if a not in BillingArrangement.values]
         if bad:
             errors.setdefault("billing_arrangements", []).append(
-                f"Unknown billing arrangement: {', '.join(map(str, bad))}."
+                _("Unknown billing arrangement: %(values)s.") % {"values": ", ".join(map(str, bad))}
             )
         # Stored in the catalogue's order so an unchanged set never shows up as a change.
         cleaned["billing_arrangements"] = [
@@ -156,7 +156,7 @@ def partner_update(
     if cleaned.get("name"):
         key = name_key(cleaned["name"])
         if AffiliatePartner.objects.filter(name_key=key).exclude(pk=partner.pk).exists():
-            errors.setdefault("name", []).append("Another partner already has this name.")
+            errors.setdefault("name", []).append(_("Another partner already has this name."))
     if "organisation" in data:  # a model or None, not text: _clean_common would make None ""
         cleaned["organisation"] = data["organisation"] or None
     organisation = cleaned.get("organisation")
@@ -164,7 +164,7 @@ def partner_update(
         # Its clinic users will see this partner's cases: only an affiliate organisation, once.
         if organisation.kind != OrganisationKind.AFFILIATE:
             errors.setdefault("organisation", []).append(
-                "Choose an affiliate partner's organisation."
+                _("Choose an affiliate partner's organisation.")
             )
         elif (
             AffiliatePartner.objects.filter(organisation=organisation)
@@ -172,7 +172,7 @@ def partner_update(
             .exists()
         ):
             errors.setdefault("organisation", []).append(
-                "This organisation already acts for another partner."
+                _("This organisation already acts for another partner.")
             )
     _raise_if(errors)
 
@@ -236,13 +236,12 @@ def _clean_location(
 
     province = cleaned.get("province", current.province if current else "")
     if province not in Province.values:
-        errors.setdefault("province", []).append("Choose a province or territory.")
+        errors.setdefault("province", []).append(_("Choose a province or territory."))
     elif postal_code:
         allowed = geo.provinces_for_postal_code(postal_code)
         if province not in allowed:
             errors.setdefault("province", []).append(
-                f"A postal code starting with {postal_code[0]} is in "
-                f"{' or '.join(sorted(allowed))}, not {province}."
+                _province_mismatch(postal_code=postal_code, allowed=allowed, province=province)
             )
 
     point = None
@@ -256,6 +255,20 @@ def _clean_location(
             errors.setdefault("postal_code", []).append(_sentence(exc))
     _raise_if(errors)
     return cleaned, point
+
+
+def _province_mismatch(*, postal_code: str, allowed: frozenset[str], province: str) -> str:
+    """The refusal of a province the postal code is not in (one sentence per case)."""
+    if len(allowed) == 1:
+        return _("A postal code starting with %(letter)s is in %(allowed)s, not %(province)s.") % {
+            "letter": postal_code[0],
+            "allowed": next(iter(allowed)),
+            "province": province,
+        }
+    first, second = sorted(allowed)[:2]
+    return _(
+        "A postal code starting with %(letter)s is in %(first)s or %(second)s, not %(province)s."
+    ) % {"letter": postal_code[0], "first": first, "second": second, "province": province}
 
 
 def _set_point(location: Location, point: geo.GeoPoint) -> None:
@@ -274,8 +287,8 @@ def _refuse_duplicate(location: Location) -> None:
     if twins.exists():
         raise DomainError(
             "location_duplicate",
-            "This partner already has a location with this name at this postal code.",
-            fields={"name": ["This partner already has a location with this name here."]},
+            _("This partner already has a location with this name at this postal code."),
+            fields={"name": [_("This partner already has a location with this name here.")]},
         )
 
 
@@ -342,18 +355,24 @@ def _clean_price(price: Decimal | int | str | None) -> Decimal | None:
     try:
         value = to_money(price)
     except (TypeError, ValueError) as exc:
+        # to_money's own words (a float is a caller's mistake), said in the person's language.
+        detail = (
+            str(exc)
+            if isinstance(exc, TypeError)
+            else _("not an amount of money: %(value)s") % {"value": repr(price)}
+        )
         raise DomainError(
-            "price_invalid", "Enter an amount such as 125.00.", fields={"price": [str(exc)]}
+            "price_invalid", _("Enter an amount such as 125.00."), fields={"price": [detail]}
         ) from None
     if value < 0:
         raise DomainError(
             "price_invalid",
-            "A price cannot be negative.",
-            fields={"price": ["Cannot be negative."]},
+            _("A price cannot be negative."),
+            fields={"price": [_("Cannot be negative.")]},
         )
     if value >= Decimal("10000000000"):
         raise DomainError(
-            "price_invalid", "This price is too large.", fields={"price": ["Too large."]}
+            "price_invalid", _("This price is too large."), fields={"price": [_("Too large.")]}
         )
     return value
 
@@ -402,8 +421,8 @@ def offering_create(
     if not service.is_active:
         raise DomainError(
             "service_inactive",
-            f"{service.name_en} is no longer in the catalogue.",
-            fields={"service": ["This service is no longer offered."]},
+            _("%(service)s is no longer in the catalogue.") % {"service": service.name_en},
+            fields={"service": [_("This service is no longer offered.")]},
         )
     with transaction.atomic():
         locked_location = Location.objects.select_for_update().get(pk=location.pk)
@@ -411,8 +430,9 @@ def offering_create(
         if offering is not None and offering.is_active:
             raise DomainError(
                 "offering_exists",
-                f"{locked_location.name} already offers {service.name_en}.",
-                fields={"service": ["This location already offers this service."]},
+                _("%(location)s already offers %(service)s.")
+                % {"location": locked_location.name, "service": service.name_en},
+                fields={"service": [_("This location already offers this service.")]},
             )
         if offering is None:
             offering = Offering.objects.create(

@@ -19,6 +19,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import BinaryIO
 
+from django.utils.translation import gettext as _
+
 from medworks.core.errors import DomainError
 
 from .text import clean_text, fold
@@ -177,23 +179,27 @@ class Sheet:
 def read_sheet(*, file: BinaryIO | str | Path, filename: str) -> Sheet:
     """Read an XLSX or CSV file. DomainError('import_unreadable') when it cannot be used."""
     data = _read_bytes(file=file, filename=filename)
-    name = Path(filename or "").name or "the file"
+    name = Path(filename or "").name or _("the file")
     if not data:
-        raise DomainError("import_unreadable", f"{name} is empty.")
+        raise DomainError("import_unreadable", _("%(name)s is empty.") % {"name": name})
     suffix = Path(filename or "").suffix.lower()
     if data[:4] == b"PK\x03\x04":
         return _read_xlsx(data=data, name=name)
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         raise DomainError(
             "import_unreadable",
-            f"{name} is an old Excel 97-2003 (.xls) workbook: save it as .xlsx or CSV.",
+            _("%(name)s is an old Excel 97-2003 (.xls) workbook: save it as .xlsx or CSV.")
+            % {"name": name},
         )
     if suffix in {".xlsx", ".xlsm"}:
-        raise DomainError("import_unreadable", f"{name} is not a valid .xlsx workbook.")
+        raise DomainError(
+            "import_unreadable", _("%(name)s is not a valid .xlsx workbook.") % {"name": name}
+        )
     if suffix in {".csv", ".txt", ".tsv", ""} or _looks_like_text(data):
         return _read_csv(data=data, name=name)
     raise DomainError(
-        "import_unreadable", f"{name}: unknown file format; use an .xlsx workbook or a CSV file."
+        "import_unreadable",
+        _("%(name)s: unknown file format; use an .xlsx workbook or a CSV file.") % {"name": name},
     )
 
 
@@ -202,11 +208,18 @@ def _read_bytes(*, file: BinaryIO | str | Path, filename: str) -> bytes:
         try:
             return Path(file).read_bytes()
         except FileNotFoundError:
-            raise DomainError("import_unreadable", f"{file}: no such file.") from None
+            raise DomainError(
+                "import_unreadable", _("%(file)s: no such file.") % {"file": file}
+            ) from None
         except IsADirectoryError:
-            raise DomainError("import_unreadable", f"{file} is a folder, not a file.") from None
+            raise DomainError(
+                "import_unreadable", _("%(file)s is a folder, not a file.") % {"file": file}
+            ) from None
         except OSError as exc:
-            raise DomainError("import_unreadable", f"{file}: {exc.strerror}.") from None
+            raise DomainError(
+                "import_unreadable",
+                _("%(file)s: %(error)s.") % {"file": file, "error": exc.strerror},
+            ) from None
     data = file.read()
     if isinstance(data, str):  # a text-mode handle: accept it rather than fail on a detail
         data = data.encode("utf-8")
@@ -239,11 +252,14 @@ def _find_header(rows: Iterable[list[object]]) -> tuple[int, dict[str, int], lis
 
 
 def _no_header_error(name: str) -> DomainError:
-    expected = ", ".join(header for _, header in COLUMNS)
+    expected = ", ".join(header for _field, header in COLUMNS)
     return DomainError(
         "import_no_header",
-        f"{name}: no header row found in the first {HEADER_SCAN_ROWS} rows. "
-        f"Expected column names such as: {expected}.",
+        _(
+            "%(name)s: no header row found in the first %(count)s rows. "
+            "Expected column names such as: %(columns)s."
+        )
+        % {"name": name, "count": HEADER_SCAN_ROWS, "columns": expected},
     )
 
 
@@ -254,8 +270,8 @@ def _build_sheet(
     if missing:
         raise DomainError(
             "import_missing_columns",
-            f"{name}: the header row (row {header_index + 1}) has no column for "
-            f"{', '.join(missing)}.",
+            _("%(name)s: the header row (row %(row)s) has no column for %(columns)s.")
+            % {"name": name, "row": header_index + 1, "columns": ", ".join(missing)},
         )
     sheet = Sheet(header_row=header_index + 1, columns=columns, unknown_headers=unknown)
     for number, values in rows:
@@ -274,7 +290,9 @@ def _read_xlsx(*, data: bytes, name: str) -> Sheet:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise DomainError(
-            "import_unreadable", f"{name} is not a readable .xlsx workbook ({exc})."
+            "import_unreadable",
+            _("%(name)s is not a readable .xlsx workbook (%(error)s).")
+            % {"name": name, "error": exc},
         ) from None
     try:
         # The first worksheet that has a header row: a cover sheet may come first.
@@ -324,13 +342,14 @@ def _read_csv(*, data: bytes, name: str) -> Sheet:
             best = (len(found[1]), delimiter, found)
     if best is None:
         raise _no_header_error(name)
-    _, delimiter, (header_index, columns, unknown) = best
+    _count, delimiter, (header_index, columns, unknown) = best
     reader: Iterator[list[str]] = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         records = list(reader)
     except csv.Error as exc:
         raise DomainError(
-            "import_unreadable", f"{name} is not a readable CSV file ({exc})."
+            "import_unreadable",
+            _("%(name)s is not a readable CSV file (%(error)s).") % {"name": name, "error": exc},
         ) from None
     # Each CSV record is one spreadsheet row (as Excel shows it when it opens the file).
     rows = (

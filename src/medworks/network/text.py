@@ -10,6 +10,8 @@ import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
 
+from django.utils.translation import gettext as _
+
 from medworks.core.money import to_money
 
 from .models import Province
@@ -76,10 +78,13 @@ def parse_province(raw: object) -> str:
     """'ON', 'ont.', 'Ontario', 'Québec', 'Colombie-Britannique' -> two-letter code."""
     key = fold(clean_text(raw))
     if not key:
-        raise ValueError("province is missing")
+        raise ValueError(_("province is missing"))
     code = _PROVINCE_LOOKUP.get(key)
     if code is None:
-        raise ValueError(f"unknown province {clean_text(raw)!r}: use a code such as ON or a name")
+        raise ValueError(
+            _("unknown province %(value)s: use a code such as ON or a name")
+            % {"value": repr(clean_text(raw))}
+        )
     return code
 
 
@@ -94,13 +99,17 @@ def parse_yes_no(raw: object, *, default: bool | None = None) -> bool:
     key = fold(clean_text(raw))
     if not key:
         if default is None:
-            raise ValueError("yes or no is missing")
+            raise ValueError(_("yes or no is missing"))
         return default
     if key in _YES:
         return True
     if key in _NO:
         return False
-    raise ValueError(f"{clean_text(raw)!r} is not yes or no")
+    raise ValueError(_("%(value)s is not yes or no") % {"value": repr(clean_text(raw))})
+
+
+def _not_an_amount(raw: object) -> str:
+    return _("price %(value)s is not an amount such as 125.00") % {"value": repr(clean_text(raw))}
 
 
 _PRICE_JUNK = re.compile(r"(?i)cad|ca\$|\$|\s|\u00a0")
@@ -125,13 +134,13 @@ def parse_price(raw: object) -> Decimal | None:
         elif re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d+)?", text):
             text = text.replace(",", "")
         if not re.fullmatch(r"\d+(\.\d+)?", text):
-            raise ValueError(f"price {clean_text(raw)!r} is not an amount such as 125.00")
+            raise ValueError(_not_an_amount(raw))
         try:
             value = Decimal(text)
         except InvalidOperation:
-            raise ValueError(f"price {clean_text(raw)!r} is not an amount such as 125.00") from None
+            raise ValueError(_not_an_amount(raw)) from None
     if value < 0:
-        raise ValueError(f"price {clean_text(raw)!r} is negative")
+        raise ValueError(_("price %(value)s is negative") % {"value": repr(clean_text(raw))})
     if value >= Decimal("10000000000"):
-        raise ValueError(f"price {clean_text(raw)!r} is too large")
+        raise ValueError(_("price %(value)s is too large") % {"value": repr(clean_text(raw))})
     return to_money(value)

@@ -7,13 +7,17 @@ who the patient is or why they are seen.
 Times are in UTC ("Z"), which every client converts to its own zone: no VTIMEZONE needed.
 The UID is stable per appointment, so a client that receives the file twice (clinic copy and
 reminder, or a resend after a retry) updates one event instead of showing two.
+
+The text a person reads (the services in SUMMARY, the DESCRIPTION) is in the language asked
+for, by default the active one: each recipient's copy is written in their email's language.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from .formatting import address_line
 
@@ -48,17 +52,27 @@ def fold(line: str) -> str:
     return "\r\n ".join(parts)
 
 
-def ics_for_appointment(*, appointment, case) -> str:
-    """One VEVENT for a booked appointment, as text with CRLF line endings."""
+def ics_for_appointment(*, appointment, case, language: str | None = None) -> str:
+    """One VEVENT for a booked appointment, as text with CRLF line endings.
+
+    `language` ("en" or "fr") is the language of its text; by default the active one.
+    """
+    language = (language or translation.get_language() or "en")[:2]
     location = appointment.location
     ends_at = appointment.starts_at + dt.timedelta(minutes=appointment.duration_minutes)
-    services = ", ".join(s.name_en for s in case.services.all())
-    description = [f"MedWorks order {case.order_id}."]
-    if appointment.practitioner:
-        description.append(f"Practitioner: {appointment.practitioner}.")
-    if location.phone:
-        description.append(f"Clinic phone: {location.phone}.")
-    description.append("To change or cancel, contact the MedWorks booking team.")
+    with translation.override(language):
+        french = language == "fr"
+        services = ", ".join(
+            (s.name_fr or s.name_en) if french else s.name_en for s in case.services.all()
+        )
+        description = [_("MedWorks order %(order_id)s.") % {"order_id": case.order_id}]
+        if appointment.practitioner:
+            description.append(
+                _("Practitioner: %(practitioner)s.") % {"practitioner": appointment.practitioner}
+            )
+        if location.phone:
+            description.append(_("Clinic phone: %(phone)s.") % {"phone": location.phone})
+        description.append(_("To change or cancel, contact the MedWorks booking team."))
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",

@@ -32,8 +32,10 @@ PROVINCE_ZONES = {
     "NU": "America/Iqaluit",
 }
 
-# "Tue 1 Dec 2026, 10:30 (EST)" / "mardi 1 décembre 2026, 10 h 30 (EST)"
-_FORMATS = {"en": r"D j M Y, H:i (T)", "fr": r"l j F Y, H \h i (T)"}
+# "Tue 1 Dec 2026, 09:30 (EST)" / "mardi 1er décembre 2026, 9 h 30 (EST)": French writes the
+# hour without a leading zero and the first day of a month as "1er".
+_FORMATS = {"en": r"D j M Y, H:i (T)", "fr": r"l j F Y, G \h i (T)"}
+_FIRST_OF_MONTH = {"fr": r"l j\e\r F Y, G \h i (T)"}
 
 
 def zone_for(place=None) -> zoneinfo.ZoneInfo:
@@ -49,8 +51,11 @@ def format_when(value: dt.datetime | None, place=None, language: str | None = No
         return ""
     language = (language or translation.get_language() or "en")[:2]
     local = timezone.localtime(value, zone_for(place))
+    pattern = _FORMATS.get(language, _FORMATS["en"])
+    if local.day == 1:
+        pattern = _FIRST_OF_MONTH.get(language, pattern)
     with translation.override(language):
-        return dateformat.format(local, _FORMATS.get(language, _FORMATS["en"]))
+        return dateformat.format(local, pattern)
 
 
 def address_line(location) -> str:

@@ -6,13 +6,14 @@ nor duplicates mail: a row is claimed with a conditional UPDATE before it is sen
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class OutboxStatus(models.TextChoices):
-    PENDING = "pending", "Waiting to be sent"
-    SENDING = "sending", "Being sent"  # claimed by one worker
-    SENT = "sent", "Sent"
-    FAILED = "failed", "Gave up after retries"
+    PENDING = "pending", _("Waiting to be sent")
+    SENDING = "sending", _("Being sent")  # claimed by one worker
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Gave up after retries")
 
 
 class OutboxMessage(models.Model):

@@ -1,6 +1,7 @@
 """Queue an email, deliver it, retry it: the outbox contract (see README.md in this folder).
 
-`email_queue` renders a template in the recipient's language and writes an outbox row inside
+`email_queue` renders a template in the recipient's language (one template per email, its text
+through Django's translation catalogue, as the pages are) and writes an outbox row inside
 the caller's transaction; once that transaction commits, a task is enqueued to deliver it. The
 row, not the task, is the truth: `outbox_message_deliver` claims it with a conditional UPDATE
 (so two tasks for one row send it once), and `outbox_sweep` re-enqueues whatever is due, so a
@@ -22,6 +23,7 @@ from django.db import transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from medworks.core.cards import contains_card_number
 from medworks.core.errors import DomainError
@@ -51,26 +53,31 @@ def email_queue(
     related: object | None = None,
     attachments: Iterable[tuple[str, str, str]] = (),
 ) -> OutboxMessage:
-    """Render notifications/email/<template>.<language>.txt (first line: subject) and queue it.
+    """Render notifications/email/<template>.txt in `language` and queue it.
+
+    The template's first line is `Subject: ...`; its text is marked for translation and
+    rendered under translation.override(language), so French comes from the catalogue like
+    every page's. A language other than en or fr falls back to English.
 
     Call inside the use case's transaction: the row commits with the change that caused it,
     and delivery is enqueued only after that commit. Refuses (DomainError
     "email_contains_card_number") a message that would carry a card number.
     """
+    language = (language or "en")[:2].lower()
     language = language if language in {"en", "fr"} else "en"
     recipients = [address for address in to if address]
     with translation.override(language):
-        text = render_to_string(
-            f"notifications/email/{template}.{language}.txt", context or {}
-        ).strip()
-    subject, _, body = text.partition("\n")
+        text = render_to_string(f"notifications/email/{template}.txt", context or {}).strip()
+    subject, _newline, body = text.partition("\n")
     subject = subject.removeprefix("Subject:").strip()[:255]
     attachments = [list(a) for a in attachments]
     if any(contains_card_number(part) for part in (subject, body, *(a[2] for a in attachments))):
         raise DomainError(
             "email_contains_card_number",
-            "This email would carry a card number, and card numbers are never sent by email. "
-            "Remove the number from the notes or fields it came from.",
+            _(
+                "This email would carry a card number, and card numbers are never sent by "
+                "email. Remove the number from the notes or fields it came from."
+            ),
         )
     message = OutboxMessage.objects.create(
         to=recipients,
@@ -141,7 +148,7 @@ def _permanent(exc: Exception) -> bool:
     if isinstance(exc, NoRecipientError):
         return True
     if isinstance(exc, smtplib.SMTPRecipientsRefused) and exc.recipients:
-        return all(code >= 500 for code, _ in exc.recipients.values())
+        return all(code >= 500 for code, _message in exc.recipients.values())
     return False
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from medworks.core.errors import DomainError
 from medworks.network.text import parse_price
@@ -39,7 +40,7 @@ class NoteForm(forms.Form):
     """A reason: declining dates, cancelling. Required: the other side needs to know why."""
 
     note = forms.CharField(
-        label="Reason",
+        label=_("Reason"),
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2, "required": True}),
     )

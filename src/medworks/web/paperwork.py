@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from django.http import FileResponse, Http404, HttpRequest
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from medworks.bookings import selectors as booking_selectors
 from medworks.bookings.models import BookingRequest
@@ -173,8 +174,8 @@ FORM_PAGE = "web/paperwork/form_page.html"
 
 def form_page(request, case, form, *, face, heading, action, submit, intro="", status=200):
     home, label, case_route = {
-        "portal": ("web:portal_home", "Booking requests", "web:portal_request"),
-        "clinic": ("web:clinic_home", "Clinic portal", "web:clinic_request"),
+        "portal": ("web:portal_home", _("Booking requests"), "web:portal_request"),
+        "clinic": ("web:clinic_home", _("Clinic portal"), "web:clinic_request"),
     }[face]
     return render(
         request,

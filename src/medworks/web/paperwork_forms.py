@@ -5,6 +5,9 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
+from django.utils.functional import lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from .forms import PriceField
 
@@ -13,6 +16,16 @@ ACCEPT = ".pdf,.png,.jpg,.jpeg,.tif,.tiff,.docx"
 
 def max_upload_bytes() -> int:
     return getattr(settings, "MEDWORKS_DOCUMENT_MAX_BYTES", 25 * 1024 * 1024)
+
+
+def _upload_help_text() -> str:
+    return gettext("PDF, PNG, JPEG, TIFF or Word (.docx), up to %(size)s.") % {
+        "size": filesizeformat(max_upload_bytes())
+    }
+
+
+# Made when a page shows it, in that page's language (fields are built at import).
+upload_help_text = lazy(_upload_help_text, str)
 
 
 class UploadField(forms.FileField):
@@ -24,11 +37,8 @@ class UploadField(forms.FileField):
     """
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("label", "File")
-        kwargs.setdefault(
-            "help_text",
-            f"PDF, PNG, JPEG, TIFF or Word (.docx), up to {filesizeformat(max_upload_bytes())}.",
-        )
+        kwargs.setdefault("label", _("File"))
+        kwargs.setdefault("help_text", upload_help_text())
         kwargs.setdefault("widget", forms.ClearableFileInput(attrs={"accept": ACCEPT}))
         super().__init__(**kwargs)
 
@@ -36,8 +46,8 @@ class UploadField(forms.FileField):
         upload = super().clean(data, initial)
         if upload is not None and upload.size > max_upload_bytes():
             raise forms.ValidationError(
-                f"This file is {filesizeformat(upload.size)}; the largest accepted is "
-                f"{filesizeformat(max_upload_bytes())}."
+                gettext("This file is %(size)s; the largest accepted is %(limit)s.")
+                % {"size": filesizeformat(upload.size), "limit": filesizeformat(max_upload_bytes())}
             )
         return upload
 
@@ -45,33 +55,35 @@ class UploadField(forms.FileField):
 class GopForm(forms.Form):
     """A GOP's details (RULES.md: what a guarantee of payment says)."""
 
-    insurer_reference = forms.CharField(label="Insurer's case reference", max_length=100)
-    patient_name = forms.CharField(label="Patient name", max_length=200)
+    insurer_reference = forms.CharField(label=_("Insurer's case reference"), max_length=100)
+    patient_name = forms.CharField(label=_("Patient name"), max_length=200)
     patient_date_of_birth = forms.DateField(
-        label="Patient date of birth", widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Patient date of birth"), widget=forms.DateInput(attrs={"type": "date"})
     )
-    policy_number = forms.CharField(label="Policy number", max_length=100, required=False)
+    policy_number = forms.CharField(label=_("Policy number"), max_length=100, required=False)
     authorised_services = forms.MultipleChoiceField(
-        label="Authorised services", widget=forms.CheckboxSelectMultiple
+        label=_("Authorised services"), widget=forms.CheckboxSelectMultiple
     )
-    valid_from = forms.DateField(label="Valid from", widget=forms.DateInput(attrs={"type": "date"}))
-    valid_to = forms.DateField(label="Valid to", widget=forms.DateInput(attrs={"type": "date"}))
+    valid_from = forms.DateField(
+        label=_("Valid from"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    valid_to = forms.DateField(label=_("Valid to"), widget=forms.DateInput(attrs={"type": "date"}))
     max_amount = PriceField(
-        label="Maximum amount",
+        label=_("Maximum amount"),
         max_length=20,
         widget=forms.TextInput(attrs={"inputmode": "decimal", "size": 12}),
     )
     currency = forms.CharField(
-        label="Currency", max_length=3, initial="CAD", help_text="Guarantees are in CAD."
+        label=_("Currency"), max_length=3, initial="CAD", help_text=_("Guarantees are in CAD.")
     )
     copay_exclusions = forms.CharField(
-        label="Co-pay / exclusions",
+        label=_("Co-pay / exclusions"),
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     billing_instructions = forms.CharField(
-        label="Billing instructions",
+        label=_("Billing instructions"),
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -87,7 +99,7 @@ class GopForm(forms.Form):
     def clean_currency(self) -> str:
         value = self.cleaned_data["currency"].strip().upper()
         if value and (len(value) != 3 or not value.isalpha()):
-            raise forms.ValidationError("A three-letter currency code, such as CAD.")
+            raise forms.ValidationError(gettext("A three-letter currency code, such as CAD."))
         return value
 
     def gop_data(self) -> dict:

@@ -9,6 +9,8 @@ import datetime as dt
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from medworks.bookings.services import MAX_SLOTS_PER_OFFER
 
@@ -21,25 +23,31 @@ DEFAULT_MINUTES = 30
 class SlotForm(forms.Form):
     """One date a clinic can give, in the clinic's own wall-clock time (see `to_slot`)."""
 
-    date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(
+        label=gettext_lazy("Date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
     time = forms.TimeField(
-        required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+        label=gettext_lazy("Time"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
     )
     duration_minutes = forms.IntegerField(
-        label="Minutes",
+        label=gettext_lazy("Minutes"),
         required=False,
         min_value=5,
         max_value=480,
         initial=DEFAULT_MINUTES,
         widget=forms.NumberInput(attrs={"step": 5}),
     )
-    practitioner = forms.CharField(required=False, max_length=200)
+    practitioner = forms.CharField(
+        label=gettext_lazy("Practitioner"), required=False, max_length=200
+    )
     hold_until = forms.DateTimeField(
-        label="Held until",
+        label=gettext_lazy("Held until"),
         required=False,
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        help_text="Blank: 24 hours before the appointment.",
+        help_text=gettext_lazy("Blank: 24 hours before the appointment."),
     )
 
     def clean(self):
@@ -47,9 +55,9 @@ class SlotForm(forms.Form):
         if self.is_blank():
             return cleaned
         if cleaned.get("date") is None and "date" not in self.errors:
-            self.add_error("date", "Give the date.")
+            self.add_error("date", _("Give the date."))
         if cleaned.get("time") is None and "time" not in self.errors:
-            self.add_error("time", "Give the time.")
+            self.add_error("time", _("Give the time."))
         return cleaned
 
     def is_blank(self) -> bool:

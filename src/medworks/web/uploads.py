@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
+from django.utils.translation import gettext as _
 
 # Slack over the largest accepted file: multipart framing, and the pages' own exact checks.
 _SLACK = 64 * 1024
@@ -50,7 +51,9 @@ class SizeCappedUploadHandler(FileUploadHandler):
 def too_large_message(limit: int) -> str:
     from django.template.defaultfilters import filesizeformat
 
-    return f"This file is larger than {filesizeformat(limit)}, the largest accepted."
+    return _("This file is larger than %(limit)s, the largest accepted.") % {
+        "limit": filesizeformat(limit)
+    }
 
 
 def mark_skipped_uploads(request, form, *, limit: int | None = None) -> None:

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from . import language
 from .clinic import urls as clinic
 from .insurer import urls as insurer
 from .links import urls as links
@@ -14,6 +15,9 @@ urlpatterns = [
     path("", auth.home, name="home"),
     path("login/", auth.LoginView.as_view(), name="login"),
     path("logout/", auth.LogoutView.as_view(), name="logout"),
+    # Each person's language: the header's switch (anyone) and their profile (signed in).
+    path("language/", language.language_set, name="language_set"),
+    path("profile/", language.profile, name="profile"),
     *staff.urlpatterns,
     *insurer.urlpatterns,
     *clinic.urlpatterns,

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from medworks.accounts.permissions import Capability, user_can
@@ -102,7 +103,8 @@ def clinic_gop_acknowledge(request: HttpRequest, order_id: str, gop_id: int) -> 
     run_action(
         request,
         lambda: gop_services.gop_acknowledge(gop=gop, actor=actor_of(request)),
-        success=f"GOP version {gop.version} acknowledged. MedWorks is told.",
+        success=_("GOP version %(version)s acknowledged. MedWorks is told.")
+        % {"version": gop.version},
     )
     return _clinic_back(request, case)
 
@@ -127,7 +129,9 @@ def _clinic_upload(request, order_id, *, form_class, prefix, kind, heading, subm
         except DomainError as exc:
             panels.put_errors(form, exc)
         else:
-            messages.success(request, f"{upload.name} uploaded. MedWorks is told.")
+            messages.success(
+                request, _("%(name)s uploaded. MedWorks is told.") % {"name": upload.name}
+            )
             return _clinic_back(request, case)
     return panels.form_page(
         request,
@@ -150,8 +154,8 @@ def clinic_document_signed(request: HttpRequest, order_id: str) -> HttpResponse:
         form_class=SignedUploadForm,
         prefix="signed",
         kind=DocumentKind.COMPLETED_FORM,
-        heading="Upload signed documents",
-        submit="Upload signed documents",
+        heading=_("Upload signed documents"),
+        submit=_("Upload signed documents"),
         extra=lambda data: {
             "signed_by": data["signed_by"],
             "signed_on": data["signed_on"],
@@ -168,7 +172,7 @@ def clinic_document_invoice(request: HttpRequest, order_id: str) -> HttpResponse
         form_class=InvoiceUploadForm,
         prefix="invoice",
         kind=DocumentKind.CLINIC_INVOICE,
-        heading="Upload your invoice",
-        submit="Upload invoice",
+        heading=_("Upload your invoice"),
+        submit=_("Upload invoice"),
         extra=lambda data: {},
     )

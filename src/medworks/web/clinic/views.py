@@ -7,6 +7,8 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from medworks.accounts.permissions import Capability
@@ -98,8 +100,12 @@ def clinic_request_dates(request: HttpRequest, order_id: str) -> HttpResponse:
             count = len(slots)
             messages.success(
                 request,
-                f"{count} date{'s' if count != 1 else ''} sent to the insurer for approval "
-                f"(offer {offer.pk}).",
+                ngettext(
+                    "%(count)s date sent to the insurer for approval (offer %(offer)s).",
+                    "%(count)s dates sent to the insurer for approval (offer %(offer)s).",
+                    count,
+                )
+                % {"count": count, "offer": offer.pk},
             )
             return redirect("web:clinic_request", order_id=case.order_id)
     context = _clinic_case_context(request, case, slot_formset=formset)
@@ -117,13 +123,12 @@ def clinic_request_outcome(request: HttpRequest, order_id: str) -> HttpResponse:
         "no_show": services.appointment_no_show,
     }.get(outcome)
     if use_case is None:
-        return HttpResponse("Unknown outcome.", status=400)
-    done = "completed" if outcome == "completed" else "marked as a no-show"
-    run_action(
-        request,
-        lambda: use_case(case=case, actor=actor_of(request)),
-        success=f"{case.order_id} {done}.",
-    )
+        return HttpResponse(_("Unknown outcome."), status=400)
+    if outcome == "completed":
+        done = _("%(order)s completed.") % {"order": case.order_id}
+    else:
+        done = _("%(order)s marked as a no-show.") % {"order": case.order_id}
+    run_action(request, lambda: use_case(case=case, actor=actor_of(request)), success=done)
     if request.POST.get("next") == "home":
         return redirect("web:clinic_home")
     return redirect("web:clinic_request", order_id=case.order_id)
@@ -140,7 +145,7 @@ def clinic_request_cancel(request: HttpRequest, order_id: str) -> HttpResponse:
         lambda data: services.booking_request_cancel(
             case=case, actor=actor_of(request), cancelled_by="clinic", note=data["note"]
         ),
-        success=f"{case.order_id} cancelled. MedWorks has been told.",
+        success=_("%(order)s cancelled. MedWorks has been told.") % {"order": case.order_id},
     ):
         return redirect("web:clinic_home")
     context = _clinic_case_context(request, case, cancel_form=form)

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from medworks.accounts.permissions import Capability, user_can
 from medworks.bookings.models import BookingRequest
@@ -82,17 +83,19 @@ def portal_document_new(request: HttpRequest, order_id: str) -> HttpResponse:
             except DomainError as exc:
                 panels.put_errors(form, exc)
             else:
-                messages.success(request, f"{upload.name} sent to MedWorks.")
+                messages.success(request, _("%(name)s sent to MedWorks.") % {"name": upload.name})
                 return redirect(reverse("web:portal_request", args=[order_id]) + "#paperwork")
     return panels.form_page(
         request,
         case,
         form,
         face="portal",
-        heading="Upload paperwork",
-        intro="For a GOP, fill in its details as the guarantee reads; for other papers they "
-        "are not needed.",
+        heading=_("Upload paperwork"),
+        intro=_(
+            "For a GOP, fill in its details as the guarantee reads; for other papers they "
+            "are not needed."
+        ),
         action=reverse("web:portal_document_new", args=[case.order_id]),
-        submit="Upload",
+        submit=_("Upload"),
         status=400 if form.errors else 200,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from medworks.bookings.models import BookingStatus
 from medworks.documents.models import DocumentKind
@@ -12,14 +13,14 @@ from ..paperwork_forms import GopForm, UploadField
 
 class PortalFilterForm(forms.Form):
     status = forms.ChoiceField(
-        label="Status", required=False, choices=[("", "All statuses"), *BookingStatus.choices]
+        label=_("Status"), required=False, choices=[("", _("All statuses")), *BookingStatus.choices]
     )
 
 
 INSURER_KINDS = [
-    (DocumentKind.GOP, "Guarantee of payment (GOP)"),
-    (DocumentKind.INSURER_FORM, "Insurer form"),
-    (DocumentKind.OTHER, "Other"),
+    (DocumentKind.GOP, _("Guarantee of payment (GOP)")),
+    (DocumentKind.INSURER_FORM, _("Insurer form")),
+    (DocumentKind.OTHER, _("Other")),
 ]
 
 
@@ -29,8 +30,8 @@ class InsurerUploadForm(GopForm):
     The GOP details are required only when the kind is GOP; otherwise they are ignored.
     """
 
-    kind = forms.ChoiceField(label="What is it?", choices=INSURER_KINDS)
-    title = forms.CharField(label="Title", max_length=200, required=False)
+    kind = forms.ChoiceField(label=_("What is it?"), choices=INSURER_KINDS)
+    title = forms.CharField(label=_("Title"), max_length=200, required=False)
     file = UploadField()
     field_order = ["kind", "title", "file"]
 

@@ -9,6 +9,8 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from medworks.accounts.permissions import Capability
@@ -37,7 +39,7 @@ REQUESTS_PER_PAGE = 50
 # The request form in the order an insurer thinks of it.
 REQUEST_SECTIONS = [
     (
-        "Reference and contact",
+        gettext_lazy("Reference and contact"),
         [
             "insurer_reference",
             "policy_number",
@@ -47,7 +49,7 @@ REQUEST_SECTIONS = [
         ],
     ),
     (
-        "Patient",
+        gettext_lazy("Patient"),
         [
             "patient_first_name",
             "patient_last_name",
@@ -61,9 +63,12 @@ REQUEST_SECTIONS = [
             "patient_province",
         ],
     ),
-    ("Services and needs", ["services", "symptoms", "summary", "urgency"]),
-    ("Scheduling", ["preferred_dates", "preferred_time_window", "scheduling_notes"]),
-    ("Paperwork and results", ["paperwork_required", "results_delivery", "notify_patient"]),
+    (gettext_lazy("Services and needs"), ["services", "symptoms", "summary", "urgency"]),
+    (gettext_lazy("Scheduling"), ["preferred_dates", "preferred_time_window", "scheduling_notes"]),
+    (
+        gettext_lazy("Paperwork and results"),
+        ["paperwork_required", "results_delivery", "notify_patient"],
+    ),
 ]
 
 
@@ -76,13 +81,13 @@ _LINKED_FIELDS = {
 
 # What the insurer has to do, or waits for, in each state (the list's "next action").
 INSURER_NEXT_ACTION = {
-    BookingStatus.RECEIVED: "MedWorks is reviewing the request",
-    BookingStatus.SOURCING: "MedWorks is finding a clinic",
-    BookingStatus.ESCALATED: "MedWorks is finding a clinic",
-    BookingStatus.AWAITING_AVAILABILITY: "Waiting for the clinic's dates",
-    BookingStatus.DATES_OFFERED: "Dates to approve",
-    BookingStatus.BOOKED: "Appointment booked",
-    BookingStatus.NO_SHOW: "The patient did not attend: MedWorks will contact you",
+    BookingStatus.RECEIVED: gettext_lazy("MedWorks is reviewing the request"),
+    BookingStatus.SOURCING: gettext_lazy("MedWorks is finding a clinic"),
+    BookingStatus.ESCALATED: gettext_lazy("MedWorks is finding a clinic"),
+    BookingStatus.AWAITING_AVAILABILITY: gettext_lazy("Waiting for the clinic's dates"),
+    BookingStatus.DATES_OFFERED: gettext_lazy("Dates to approve"),
+    BookingStatus.BOOKED: gettext_lazy("Appointment booked"),
+    BookingStatus.NO_SHOW: gettext_lazy("The patient did not attend: MedWorks will contact you"),
 }
 
 
@@ -156,7 +161,9 @@ def portal_request_new(request: HttpRequest) -> HttpResponse:
             if not form.errors:  # a refusal that is not about a field
                 add_domain_errors(form, exc)
         else:
-            messages.success(request, f"Request {case.order_id} sent to MedWorks.")
+            messages.success(
+                request, _("Request %(order)s sent to MedWorks.") % {"order": case.order_id}
+            )
             return redirect("web:portal_request", order_id=case.order_id)
     else:
         form = BookingRequestForm(
@@ -204,13 +211,14 @@ def portal_request_approve(request: HttpRequest, order_id: str) -> HttpResponse:
     if offer is not None:
         slot = next((s for s in offer.slots.all() if str(s.pk) == request.POST.get("slot")), None)
     if slot is None:
-        messages.error(request, "This date is no longer offered.")
+        messages.error(request, _("This date is no longer offered."))
         return redirect("web:portal_request", order_id=case.order_id)
     run_action(
         request,
         lambda: services.availability_offer_approve(slot=slot, actor=actor_of(request)),
         success=lambda appointment: (
-            f"Booked for {format_when(appointment.starts_at, appointment.location)}. Thank you."
+            _("Booked for %(when)s. Thank you.")
+            % {"when": format_when(appointment.starts_at, appointment.location)}
         ),
     )
     return redirect("web:portal_request", order_id=case.order_id)
@@ -227,7 +235,7 @@ def portal_request_decline(request: HttpRequest, order_id: str) -> HttpResponse:
         lambda data: services.availability_offer_decline(
             case=case, actor=actor_of(request), note=data["note"]
         ),
-        success="Dates declined. MedWorks will look for other dates.",
+        success=_("Dates declined. MedWorks will look for other dates."),
     ):
         return redirect("web:portal_request", order_id=case.order_id)
     context = _portal_case_context(request, case, decline_form=form)
@@ -245,7 +253,7 @@ def portal_request_cancel(request: HttpRequest, order_id: str) -> HttpResponse:
         lambda data: services.booking_request_cancel(
             case=case, actor=actor_of(request), cancelled_by="insurer", note=data["note"]
         ),
-        success=f"Request {case.order_id} cancelled.",
+        success=_("Request %(order)s cancelled.") % {"order": case.order_id},
     ):
         return redirect("web:portal_request", order_id=case.order_id)
     context = _portal_case_context(request, case, cancel_form=form)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.core import signing
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from medworks.bookings import selectors, services
@@ -44,23 +45,29 @@ def offer_link(request: HttpRequest, token: str) -> HttpResponse:
     except signing.SignatureExpired:
         return _refused(
             request,
-            "This link has expired",
-            "Links in our emails work for a limited time. Sign in to the portal to answer, "
-            "or reply to the email and the booking team will help.",
+            _("This link has expired"),
+            _(
+                "Links in our emails work for a limited time. Sign in to the portal to answer, "
+                "or reply to the email and the booking team will help."
+            ),
             410,
         )
     except signing.BadSignature:
         return _refused(
             request,
-            "This link is not valid",
-            "The link may have been cut short by your email program. Open it again from the "
-            "email, or sign in to the portal.",
+            _("This link is not valid"),
+            _(
+                "The link may have been cut short by your email program. Open it again from the "
+                "email, or sign in to the portal."
+            ),
             400,
         )
     try:
         target = selectors.offer_link_target(kind=kind, pk=pk)
     except NotFound:
-        return _refused(request, "These dates no longer exist", "Nothing to answer here.", 410)
+        return _refused(
+            request, _("These dates no longer exist"), _("Nothing to answer here."), 410
+        )
     if kind == "approve":
         return _approve(request, slot=target)
     return _decline(request, offer=target)

@@ -6,6 +6,8 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from medworks.accounts import selectors, services
@@ -19,14 +21,14 @@ from ..forms import add_domain_errors
 
 class ApiKeyForm(forms.Form):
     organisation = forms.ModelChoiceField(
-        label="Insurance partner",
+        label=_("Insurance partner"),
         queryset=Organisation.objects.filter(kind=OrganisationKind.INSURER, is_active=True),
-        empty_label="Choose an insurer",
+        empty_label=_("Choose an insurer"),
     )
     name = forms.CharField(
-        label="What uses it",
+        label=_("What uses it"),
         max_length=100,
-        help_text="e.g. 'Claims system (production)': shown here to tell keys apart.",
+        help_text=_("e.g. 'Claims system (production)': shown here to tell keys apart."),
     )
 
 
@@ -78,5 +80,9 @@ def api_key_revoke(request: HttpRequest) -> HttpResponse:
     except DomainError as exc:
         messages.warning(request, exc.message)
     else:
-        messages.success(request, f"Key {key.prefix}… of {key.organisation.name} is revoked.")
+        messages.success(
+            request,
+            gettext("Key %(prefix)s… of %(insurer)s is revoked.")
+            % {"prefix": key.prefix, "insurer": key.organisation.name},
+        )
     return redirect("web:api_keys")

@@ -8,11 +8,16 @@ the moves the booking workflow lists for this actor (`workflow.moves`).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from medworks.accounts.permissions import Capability, user_can
@@ -52,6 +57,51 @@ STEP_USE_CASES = {
     ),
     "close": lambda **kw: services.booking_request_step(name="close", **kw),
 }
+
+# The label of a step's note ("Why (reschedule)"): one whole message per step.
+STEP_NOTE_LABELS = {
+    "complete": gettext_lazy("Why (mark completed)"),
+    "no_show": gettext_lazy("Why (mark no-show)"),
+    "reschedule": gettext_lazy("Why (reschedule)"),
+    "mark_ready_for_billing": gettext_lazy("Why (ready for billing)"),
+    "close": gettext_lazy("Why (close)"),
+}
+
+# Under the case's heading: how long it has been in its state, one sentence per state.
+STATUS_FOR = {
+    BookingStatus.RECEIVED: gettext_lazy("received for %(age)s"),
+    BookingStatus.SOURCING: gettext_lazy("sourcing for %(age)s"),
+    BookingStatus.ESCALATED: gettext_lazy("escalated for %(age)s"),
+    BookingStatus.AWAITING_AVAILABILITY: gettext_lazy("awaiting dates for %(age)s"),
+    BookingStatus.DATES_OFFERED: gettext_lazy("dates offered for %(age)s"),
+    BookingStatus.BOOKED: gettext_lazy("booked for %(age)s"),
+    BookingStatus.COMPLETED: gettext_lazy("completed for %(age)s"),
+    BookingStatus.READY_FOR_BILLING: gettext_lazy("ready for billing for %(age)s"),
+    BookingStatus.CLOSED: gettext_lazy("closed for %(age)s"),
+    BookingStatus.NO_SHOW: gettext_lazy("no-show for %(age)s"),
+    BookingStatus.CANCELLED: gettext_lazy("cancelled for %(age)s"),
+}
+
+
+@dataclass(frozen=True)
+class StepButton:
+    """A plain step's button on the case page, with the label of its note."""
+
+    name: str
+    label: str
+    needs_note: bool
+    note_label: str
+
+
+def _status_age(case: BookingRequest, age: str, overdue: bool) -> str:
+    """The state and its age ("sourcing for 3 h"); the age in a red badge when overdue."""
+    shown = format_html('<span class="badge badge-danger">{}</span>', age) if overdue else age
+    params = {
+        "age": conditional_escape(shown),
+        "state": conditional_escape(case.get_status_display()),
+    }
+    text = STATUS_FOR.get(case.status) or _("%(state)s for %(age)s")
+    return mark_safe(conditional_escape(str(text)) % params)  # both parts escaped
 
 
 def _who(event) -> str:
@@ -94,6 +144,14 @@ def _render_case(
     open_offer = next((o for o in offers if o.status == OfferStatus.OPEN), None)
     choosing = works and "select_clinic" in listed
     location_form = LocationSearchForm(request.GET or None)
+    matches = selectors.clinic_choices(case=case, services=service_list) if choosing else None
+    result = matches.result if matches else None
+    origin = ""
+    if result:
+        place = result.origin.place
+        origin = f"{result.origin.postal_code} ({place})" if place else result.origin.postal_code
+    age = age_label(timezone.now() - case.status_changed_at)
+    overdue = selectors.queue_age(case).overdue
     found_locations = []
     if choosing and case.status == BookingStatus.ESCALATED and location_form.is_valid():
         found_locations = selectors.location_search(
@@ -103,8 +161,11 @@ def _render_case(
         "case": case,
         "patient": case.patient,
         "services": service_list,
-        "age": age_label(timezone.now() - case.status_changed_at),
-        "overdue": selectors.queue_age(case).overdue,
+        "age": age,
+        "overdue": overdue,
+        "status_age": _status_age(case, age, overdue),
+        "service_names": " + ".join(s.name_en for s in service_list),
+        "match_origin": origin,
         "works": works,
         "can_take": works and "start_sourcing" in names,
         "can_assign_me": works and case.owner_id != user.pk and case.status != BookingStatus.CLOSED,
@@ -113,8 +174,12 @@ def _render_case(
         "can_offer": works and "offer_dates" in listed and case.location_id,
         "can_decide": works and "approve_date" in names and open_offer is not None,
         "can_cancel": works and "cancel" in names,
-        "buttons": [t for t in transitions if t.button and t.name in STEP_USE_CASES],
-        "matches": selectors.clinic_choices(case=case, services=service_list) if choosing else None,
+        "buttons": [
+            StepButton(t.name, t.label, t.needs_note, STEP_NOTE_LABELS.get(t.name, t.label))
+            for t in transitions
+            if t.button and t.name in STEP_USE_CASES
+        ],
+        "matches": matches,
         "location_form": location_form,
         "found_locations": found_locations,
         "offers": offers,
@@ -150,7 +215,7 @@ def case_take(request: HttpRequest, order_id: str) -> HttpResponse:
     run_action(
         request,
         lambda: services.booking_request_take(case=case, actor=actor_of(request)),
-        success="The case is yours: find a clinic.",
+        success=_("The case is yours: find a clinic."),
     )
     return _back(case)
 
@@ -164,7 +229,7 @@ def case_assign_me(request: HttpRequest, order_id: str) -> HttpResponse:
         lambda: services.booking_request_assign(
             case=case, owner=request.user, actor=actor_of(request)
         ),
-        success="The case is assigned to you.",
+        success=_("The case is assigned to you."),
     )
     return _back(case)
 
@@ -184,7 +249,7 @@ def case_select_clinic(request: HttpRequest, order_id: str) -> HttpResponse:
             .first()
         )
     if location is None:
-        messages.error(request, "Choose a clinic from the list.")
+        messages.error(request, _("Choose a clinic from the list."))
         return _back(case)
     run_action(
         request,
@@ -194,7 +259,8 @@ def case_select_clinic(request: HttpRequest, order_id: str) -> HttpResponse:
             actor=actor_of(request),
             note=form.cleaned_data.get("note", ""),
         ),
-        success=f"{location.partner.name} — {location.name} chosen: ask the clinic for dates.",
+        success=_("%(partner)s — %(location)s chosen: ask the clinic for dates.")
+        % {"partner": location.partner.name, "location": location.name},
     )
     return _back(case)
 
@@ -210,7 +276,7 @@ def case_escalate(request: HttpRequest, order_id: str) -> HttpResponse:
         lambda data: services.booking_request_escalate(
             case=case, actor=actor_of(request), note=data["note"]
         ),
-        success="Escalated to management.",
+        success=_("Escalated to management."),
     ):
         return _back(case)
     return _render_case(request, case, forms={"escalate": form}, status=400)
@@ -230,7 +296,7 @@ def case_offer_dates(request: HttpRequest, order_id: str) -> HttpResponse:
             if not place_slot_errors(formset, rows, exc):
                 top_errors.append(exc.message)
         else:
-            messages.success(request, "Dates recorded and sent to the insurer for approval.")
+            messages.success(request, _("Dates recorded and sent to the insurer for approval."))
             return _back(case)
     return _render_case(
         request, case, forms={"slots": formset, "slots_errors": top_errors}, status=400
@@ -251,7 +317,7 @@ def case_approve_slot(request: HttpRequest, order_id: str) -> HttpResponse:
             .first()
         )
         if slot is None:
-            form.add_error(None, "This date is not among the dates offered.")
+            form.add_error(None, _("This date is not among the dates offered."))
     if run_form_action(
         request,
         form,
@@ -260,7 +326,7 @@ def case_approve_slot(request: HttpRequest, order_id: str) -> HttpResponse:
             actor=actor_of(request),
             note=f"Approved for the insurer: {data['note']}",
         ),
-        success="Booked. Confirmations are on their way.",
+        success=_("Booked. Confirmations are on their way."),
     ):
         return _back(case)
     return _render_case(request, case, forms={"approve": form}, status=400)
@@ -277,7 +343,7 @@ def case_decline_dates(request: HttpRequest, order_id: str) -> HttpResponse:
         lambda data: services.availability_offer_decline(
             case=case, actor=actor_of(request), note=data["note"]
         ),
-        success="Dates declined: the case is back in sourcing.",
+        success=_("Dates declined: the case is back in sourcing."),
     ):
         return _back(case)
     return _render_case(request, case, forms={"decline": form}, status=400)
@@ -296,7 +362,7 @@ def case_step(request: HttpRequest, order_id: str, name: str) -> HttpResponse:
     run_action(
         request,
         lambda: use_case(case=case, actor=actor_of(request), note=text),
-        success=f"{TRANSITIONS[name].label}: done.",
+        success=_("%(step)s: done.") % {"step": TRANSITIONS[name].label},
     )
     return _back(case)
 
@@ -315,7 +381,7 @@ def case_cancel(request: HttpRequest, order_id: str) -> HttpResponse:
             cancelled_by=data["cancelled_by"],
             note=data["note"],
         ),
-        success="The case is cancelled.",
+        success=_("The case is cancelled."),
     ):
         return _back(case)
     return _render_case(request, case, forms={"cancel": form}, status=400)

@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from medworks.accounts.permissions import Capability
@@ -87,7 +88,7 @@ def partner_edit(request: HttpRequest, partner_id: int) -> HttpResponse:
             lambda data: services.partner_update(
                 partner=partner, data=data, actor=actor_of(request)
             ),
-            success="Partner saved.",
+            success=_("Partner saved."),
         ):
             return redirect("web:partner_detail", partner_id=partner.pk)
     else:
@@ -101,7 +102,7 @@ def partner_set_active(request: HttpRequest, partner_id: int) -> HttpResponse:
     partner = get_object_or_404(AffiliatePartner, pk=partner_id)
     active = request.POST.get("active") == "yes"
     services.partner_set_active(partner=partner, active=active, actor=actor_of(request))
-    messages.success(request, "Partner reactivated." if active else "Partner deactivated.")
+    messages.success(request, _("Partner reactivated.") if active else _("Partner deactivated."))
     return redirect("web:partner_detail", partner_id=partner.pk)
 
 
@@ -116,7 +117,7 @@ def location_create(request: HttpRequest, partner_id: int) -> HttpResponse:
             lambda data: services.location_create(
                 partner=partner, data=data, actor=actor_of(request)
             ),
-            success="Location added.",
+            success=_("Location added."),
         ):
             return redirect("web:partner_detail", partner_id=partner.pk)
     else:
@@ -139,7 +140,7 @@ def location_edit(request: HttpRequest, location_id: int) -> HttpResponse:
             lambda data: services.location_update(
                 location=location, data=data, actor=actor_of(request)
             ),
-            success="Location saved.",
+            success=_("Location saved."),
         ):
             return redirect("web:partner_detail", partner_id=location.partner_id)
     else:
@@ -170,7 +171,10 @@ def offering_price(request: HttpRequest, offering_id: int) -> HttpResponse:
             else:
                 saved = True
                 if not request.htmx:
-                    messages.success(request, f"Price of {offering.service.name_en} saved.")
+                    messages.success(
+                        request,
+                        _("Price of %(service)s saved.") % {"service": offering.service.name_en},
+                    )
                     return redirect("web:partner_detail", partner_id=offering.location.partner_id)
                 form = OfferingPriceForm(initial={"price": offering.clinic_price})
     else:
@@ -195,7 +199,10 @@ def offering_add(request: HttpRequest, location_id: int) -> HttpResponse:
                 price=data["price"],
                 actor=actor_of(request),
             ),
-            success=lambda offering: f"{location.name} now offers {offering.service.name_en}.",
+            success=lambda offering: (
+                _("%(location)s now offers %(service)s.")
+                % {"location": location.name, "service": offering.service.name_en}
+            ),
         ):
             return redirect(
                 reverse("web:partner_detail", args=[location.partner_id])
@@ -212,5 +219,5 @@ def offering_set_active(request: HttpRequest, offering_id: int) -> HttpResponse:
     offering = get_object_or_404(Offering.objects.select_related("location"), pk=offering_id)
     active = request.POST.get("active") == "yes"
     services.offering_set_active(offering=offering, active=active, actor=actor_of(request))
-    messages.success(request, "Service restored." if active else "Service withdrawn.")
+    messages.success(request, _("Service restored.") if active else _("Service withdrawn."))
     return redirect("web:partner_detail", partner_id=offering.location.partner_id)

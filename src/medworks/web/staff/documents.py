@@ -15,6 +15,8 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from medworks.accounts.permissions import Capability, user_can
@@ -25,7 +27,7 @@ from medworks.core.errors import DomainError
 from medworks.documents import gops as gop_services
 from medworks.documents import selectors as document_selectors
 from medworks.documents import services as document_services
-from medworks.documents.models import GOP_LIVE_STATUSES, DocumentAccessAction
+from medworks.documents.models import GOP_LIVE_STATUSES, DocumentAccessAction, DocumentKind
 
 from .. import paperwork as panels
 from ..access import actor_of, require_capability
@@ -41,7 +43,9 @@ FORM_PAGE = "web/paperwork/form_page.html"
 
 class GopRequestForm(forms.Form):
     note = forms.CharField(
-        label="Note for the team (not sent to the insurer)", required=False, max_length=2000
+        label=gettext_lazy("Note for the team (not sent to the insurer)"),
+        required=False,
+        max_length=2000,
     )
 
 
@@ -72,7 +76,9 @@ def staff_panel_context(request: HttpRequest, case: BookingRequest) -> dict:
     context.update(
         {
             "billing_waits": (
-                f"{billing.label} waits: {billing.reason}" if billing and billing.reason else ""
+                _("%(step)s waits: %(reason)s") % {"step": billing.label, "reason": billing.reason}
+                if billing and billing.reason
+                else ""
             ),
             "works": works,
             "upload_form": DocumentUploadForm(prefix="doc") if works else None,
@@ -101,7 +107,7 @@ def _form_page(request, case, form, *, heading, action, submit, status=200, intr
             "submit": submit,
             "back_url": reverse("web:staff_booking_detail", args=[case.order_id]) + "#documents",
             "crumb_url": reverse("web:staff_booking_queue"),
-            "crumb_label": "Work queue",
+            "crumb_label": _("Work queue"),
         },
         status=status,
     )
@@ -133,7 +139,7 @@ def staff_document_new(request: HttpRequest, order_id: str) -> HttpResponse:
         data = form.cleaned_data
         existing = documents.get(data["document"]) if data.get("document") else None
         if data.get("document") and existing is None:
-            form.add_error(None, "That document is not part of this case.")
+            form.add_error(None, _("That document is not part of this case."))
         else:
             upload = data["file"]
             try:
@@ -151,8 +157,11 @@ def staff_document_new(request: HttpRequest, order_id: str) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    f"{version.document.title or version.original_name} attached "
-                    f"(version {version.number}).",
+                    _("%(document)s attached (version %(number)s).")
+                    % {
+                        "document": version.document.title or version.original_name,
+                        "number": version.number,
+                    },
                 )
                 return _back(case)
     new_version = bool(form["document"].value())
@@ -160,9 +169,9 @@ def staff_document_new(request: HttpRequest, order_id: str) -> HttpResponse:
         request,
         case,
         form,
-        heading="Attach a new version" if new_version else "Attach a document",
+        heading=_("Attach a new version") if new_version else _("Attach a document"),
         action=reverse("web:staff_document_new", args=[case.order_id]),
-        submit="Upload",
+        submit=_("Upload"),
         status=400 if form.errors else 200,
     )
 
@@ -220,22 +229,26 @@ def _gop_page(request, case, *, gop=None):
         except DomainError as exc:
             panels.put_errors(form, exc)
         else:
-            messages.success(request, f"GOP version {issued.version} recorded.")
+            messages.success(
+                request, _("GOP version %(version)s recorded.") % {"version": issued.version}
+            )
             return _back(case)
     if gop is None:
-        heading, action = "Record a GOP", reverse("web:staff_gop_new", args=[case.order_id])
+        heading, action = _("Record a GOP"), reverse("web:staff_gop_new", args=[case.order_id])
     else:
-        heading = f"Amend GOP version {gop.version}"
+        heading = _("Amend GOP version %(version)s") % {"version": gop.version}
         action = reverse("web:staff_gop_amend", args=[case.order_id, gop.pk])
     return _form_page(
         request,
         case,
         form,
         heading=heading,
-        intro="The insurer's guarantee of payment as it reads. An amendment keeps every "
-        "earlier version.",
+        intro=_(
+            "The insurer's guarantee of payment as it reads. An amendment keeps every "
+            "earlier version."
+        ),
         action=action,
-        submit="Save the GOP",
+        submit=_("Save the GOP"),
         status=400 if form.errors else 200,
     )
 
@@ -258,7 +271,7 @@ def staff_gop_request(request: HttpRequest, order_id: str) -> HttpResponse:
     case = panels.case_in_scope(request, order_id)
     form = GopRequestForm(request.POST, prefix="gop-request")
     if not form.is_valid():
-        messages.error(request, "The note is too long (2,000 characters at most).")
+        messages.error(request, _("The note is too long (2,000 characters at most)."))
         return _back(case)
     try:
         gop = gop_services.gop_request(
@@ -269,8 +282,12 @@ def staff_gop_request(request: HttpRequest, order_id: str) -> HttpResponse:
     else:
         messages.success(
             request,
-            f"GOP requested from {case.insurer.name} (version {gop.version}); "
-            f"{case.insurer_contact_email} is emailed.",
+            _("GOP requested from %(insurer)s (version %(version)s); %(email)s is emailed.")
+            % {
+                "insurer": case.insurer.name,
+                "version": gop.version,
+                "email": case.insurer_contact_email,
+            },
         )
     return _back(case)
 
@@ -282,7 +299,7 @@ def staff_gop_status(request: HttpRequest, order_id: str, gop_id: int) -> HttpRe
     gop = panels.gop_in_case(request, case, gop_id)
     form = GopStatusForm(request.POST, prefix="gop")
     if not form.is_valid():
-        messages.error(request, "Choose the GOP's new status.")
+        messages.error(request, _("Choose the GOP's new status."))
         return _back(case)
     try:
         gop_services.gop_set_status(
@@ -294,7 +311,9 @@ def staff_gop_status(request: HttpRequest, order_id: str, gop_id: int) -> HttpRe
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"GOP version {gop.version}: status changed.")
+        messages.success(
+            request, _("GOP version %(version)s: status changed.") % {"version": gop.version}
+        )
     return _back(case)
 
 
@@ -303,10 +322,64 @@ def staff_gop_status(request: HttpRequest, order_id: str, gop_id: int) -> HttpRe
 
 ACCESS_VERBS = {a.value: a.label for a in DocumentAccessAction}
 
+# What a document read was, one whole sentence per action and kind of document.
+ACCESS_WHAT = {
+    (DocumentAccessAction.VIEWED, DocumentKind.GOP): gettext_lazy(
+        "Viewed guarantee of payment (gop) “%(title)s” (version %(number)s, %(name)s)"
+    ),
+    (DocumentAccessAction.VIEWED, DocumentKind.INSURER_FORM): gettext_lazy(
+        "Viewed insurer form “%(title)s” (version %(number)s, %(name)s)"
+    ),
+    (DocumentAccessAction.VIEWED, DocumentKind.COMPLETED_FORM): gettext_lazy(
+        "Viewed completed, signed form “%(title)s” (version %(number)s, %(name)s)"
+    ),
+    (DocumentAccessAction.VIEWED, DocumentKind.RESULTS): gettext_lazy(
+        "Viewed results “%(title)s” (version %(number)s, %(name)s)"
+    ),
+    (DocumentAccessAction.VIEWED, DocumentKind.CLINIC_INVOICE): gettext_lazy(
+        "Viewed clinic invoice “%(title)s” (version %(number)s, %(name)s)"
+    ),
+    (DocumentAccessAction.VIEWED, DocumentKind.OTHER): gettext_lazy(
+        "Viewed other “%(title)s” (version %(number)s, %(name)s)"
+    ),
+    (DocumentAccessAction.DOWNLOADED, DocumentKind.GOP): gettext_lazy(
+        "Downloaded guarantee of payment (gop) “%(title)s” (version %(number)s, %(name)s)"
+    ),
+    (DocumentAccessAction.DOWNLOADED, DocumentKind.INSURER_FORM): gettext_lazy(
+        "Downloaded insurer form “%(title)s” (version %(number)s, %(name)s)"
+    ),
+    (DocumentAccessAction.DOWNLOADED, DocumentKind.COMPLETED_FORM): gettext_lazy(
+        "Downloaded completed, signed form “%(title)s” (version %(number)s, %(name)s)"
+    ),
+    (DocumentAccessAction.DOWNLOADED, DocumentKind.RESULTS): gettext_lazy(
+        "Downloaded results “%(title)s” (version %(number)s, %(name)s)"
+    ),
+    (DocumentAccessAction.DOWNLOADED, DocumentKind.CLINIC_INVOICE): gettext_lazy(
+        "Downloaded clinic invoice “%(title)s” (version %(number)s, %(name)s)"
+    ),
+    (DocumentAccessAction.DOWNLOADED, DocumentKind.OTHER): gettext_lazy(
+        "Downloaded other “%(title)s” (version %(number)s, %(name)s)"
+    ),
+}
+
+# Why a case was opened (the `booking_request.<purpose>` audit events).
+CASE_READ_PURPOSES = {
+    "viewed": gettext_lazy("viewed"),
+    "worked": gettext_lazy("worked"),
+    "source_downloaded": gettext_lazy("source downloaded"),
+    "paperwork_uploaded": gettext_lazy("paperwork uploaded"),
+    "date_approved": gettext_lazy("date approved"),
+    "dates_declined": gettext_lazy("dates declined"),
+    "dates_offered": gettext_lazy("dates offered"),
+    "outcome_recorded": gettext_lazy("outcome recorded"),
+    "cancelled": gettext_lazy("cancelled"),
+    "calendar_downloaded": gettext_lazy("calendar downloaded"),
+}
+
 
 def _who(user) -> str:
     if user is None:
-        return "An insurer's system (API key)"
+        return _("An insurer's system (API key)")
     name = user.get_full_name() or user.username
     organisation = getattr(user.organisation, "name", "")
     return f"{name} ({organisation})" if organisation else name
@@ -318,25 +391,34 @@ def _access_rows(document_accesses, case_reads, order_ids: dict[int, str]) -> li
     for access in document_accesses:
         version = access.version
         document = version.document
-        verb = ACCESS_VERBS.get(access.action, access.action)
+        what = ACCESS_WHAT.get((access.action, document.kind)) or _(
+            "%(action)s %(kind)s “%(title)s” (version %(number)s, %(name)s)"
+        )
         rows.append(
             {
                 "at": access.at,
                 "who": _who(access.actor),
-                "what": f"{verb} {document.get_kind_display().lower()} “{document.title}” "
-                f"(version {version.number}, {version.original_name})",
+                "what": what
+                % {
+                    "action": ACCESS_VERBS.get(access.action, access.action),
+                    "kind": document.get_kind_display(),
+                    "title": document.title,
+                    "number": version.number,
+                    "name": version.original_name,
+                },
                 "case": order_ids.get(access.request_id, ""),
                 "origin": access.origin,
                 "purpose": access.purpose,
             }
         )
     for event in case_reads:
-        purpose = event.action.removeprefix("booking_request.").replace("_", " ")
+        code = event.action.removeprefix("booking_request.")
+        purpose = str(CASE_READ_PURPOSES.get(code) or code.replace("_", " "))
         rows.append(
             {
                 "at": event.occurred_at,
-                "who": _who(event.actor) if event.actor else "System",
-                "what": f"Case opened ({purpose})",
+                "who": _who(event.actor) if event.actor else _("System"),
+                "what": _("Case opened (%(purpose)s)") % {"purpose": purpose},
                 "case": order_ids.get(int(event.object_id), ""),
                 "origin": (event.payload or {}).get("origin", ""),
                 "purpose": purpose,

@@ -11,6 +11,8 @@ from pathlib import Path
 from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from medworks.accounts.models import Organisation, OrganisationKind
 from medworks.bookings.models import BookingStatus, Urgency
@@ -20,6 +22,7 @@ from medworks.documents.models import DocumentKind, GopStatus
 from medworks.documents.workflow import STATUS_STEPS
 from medworks.network.models import BillingArrangement, PartnerKind, Province, Service
 from medworks.network.selectors import service_list
+from medworks.network.text import fold
 
 from ..forms import PriceField
 from ..paperwork_forms import GopForm, UploadField
@@ -35,22 +38,29 @@ class QueueFilterForm(forms.Form):
     patient's name never goes in a URL (it would sit in history and server logs)."""
 
     state = forms.ChoiceField(
+        label=_("State"),
         required=False,
-        choices=[("", "All open states"), *((s, BookingStatus(s).label) for s in QUEUE_STATES)],
+        choices=[("", _("All open states")), *((s, BookingStatus(s).label) for s in QUEUE_STATES)],
     )
     owner = forms.ChoiceField(
+        label=_("Owner"),
         required=False,
-        choices=[("anyone", "Anyone"), ("mine", "Mine"), ("unassigned", "Unassigned")],
+        choices=[("anyone", _("Anyone")), ("mine", _("Mine")), ("unassigned", _("Unassigned"))],
     )
     insurer = forms.ModelChoiceField(
-        required=False, queryset=Organisation.objects.none(), empty_label="All insurers"
+        label=_("Insurer"),
+        required=False,
+        queryset=Organisation.objects.none(),
+        empty_label=_("All insurers"),
     )
-    urgency = forms.ChoiceField(required=False, choices=[("", "Any urgency"), *Urgency.choices])
-    overdue = forms.BooleanField(required=False, label="Waiting too long only")
+    urgency = forms.ChoiceField(
+        label=_("Urgency"), required=False, choices=[("", _("Any urgency")), *Urgency.choices]
+    )
+    overdue = forms.BooleanField(required=False, label=_("Waiting too long only"))
     q = forms.CharField(
         required=False,
         max_length=100,
-        label="Order Id or insurer reference",
+        label=_("Order Id or insurer reference"),
         widget=forms.TextInput(attrs={"type": "search", "placeholder": "MW-2026-000123"}),
     )
 
@@ -75,13 +85,13 @@ class QueueFilterForm(forms.Form):
 
 class NoteForm(forms.Form):
     note = forms.CharField(
-        label="Note", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
 class EscalateForm(forms.Form):
     note = forms.CharField(
-        label="Why escalate, and what management should know",
+        label=_("Why escalate, and what management should know"),
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
@@ -89,12 +99,12 @@ class EscalateForm(forms.Form):
 
 class SelectClinicForm(forms.Form):
     location = forms.IntegerField(widget=forms.HiddenInput)
-    note = forms.CharField(required=False, max_length=2000)
+    note = forms.CharField(label=_("Note"), required=False, max_length=2000)
 
 
 class LocationSearchForm(forms.Form):
     find = forms.CharField(
-        label="Any location: partner or clinic name, city, or postal code",
+        label=_("Any location: partner or clinic name, city, or postal code"),
         required=False,
         max_length=100,
         widget=forms.TextInput(attrs={"type": "search"}),
@@ -104,28 +114,39 @@ class LocationSearchForm(forms.Form):
 class ApproveSlotForm(forms.Form):
     slot = forms.IntegerField(widget=forms.HiddenInput)
     note = forms.CharField(
-        label="How the insurer confirmed",
+        label=_("How the insurer confirmed"),
         max_length=500,
-        help_text="For example: by phone with J. Smith, 14:05; or by email of 3 March.",
+        help_text=_("For example: by phone with J. Smith, 14:05; or by email of 3 March."),
     )
 
 
 class DeclineForm(forms.Form):
     note = forms.CharField(
-        label="Why the insurer declined", max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Why the insurer declined"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+
+# Who may cancel a case, as the cancel form names them (MedWorks stays MedWorks).
+CANCELLED_BY_LABELS = {
+    "clinic": _("Clinic"),
+    "insurer": _("Insurer"),
+    "medworks": "MedWorks",
+    "patient": _("Patient"),
+}
 
 
 class CancelForm(forms.Form):
     cancelled_by = forms.ChoiceField(
-        label="Who cancelled",
+        label=_("Who cancelled"),
         choices=[
-            ("", "Choose…"),
-            *((c, c.title() if c != "medworks" else "MedWorks") for c in sorted(CANCELLED_BY)),
+            ("", _("Choose…")),
+            *((c, CANCELLED_BY_LABELS.get(c, c.title())) for c in sorted(CANCELLED_BY)),
         ],
     )
     note = forms.CharField(
-        label="Reason", max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
@@ -133,15 +154,17 @@ class EmailSourceForm(forms.Form):
     """The insurer and the original message of a request that came by email."""
 
     insurer = forms.ModelChoiceField(
-        queryset=Organisation.objects.none(), empty_label="Choose the insurance partner…"
+        label=_("Insurer"),
+        queryset=Organisation.objects.none(),
+        empty_label=_("Choose the insurance partner…"),
     )
     source_file = forms.FileField(
-        label="Original email (.eml or .msg)",
+        label=_("Original email (.eml or .msg)"),
         required=False,
         widget=forms.ClearableFileInput(attrs={"accept": ".eml,.msg,.txt"}),
     )
     source_text = forms.CharField(
-        label="…or paste the email",
+        label=_("…or paste the email"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 6}),
     )
@@ -160,17 +183,19 @@ class EmailSourceForm(forms.Form):
         if upload is None:
             return None
         if upload.size > MAX_SOURCE_BYTES:
-            raise forms.ValidationError("The email is larger than 10 MB.")
+            raise forms.ValidationError(gettext("The email is larger than 10 MB."))
         if Path(upload.name).suffix.lower() not in SOURCE_SUFFIXES:
-            raise forms.ValidationError("Attach an .eml or .msg file (or paste the text).")
+            raise forms.ValidationError(gettext("Attach an .eml or .msg file (or paste the text)."))
         return upload
 
 
-YES_NO_ANY = [("", "Any"), ("yes", "Yes"), ("no", "No")]
+YES_NO_ANY = [("", _("Any")), ("yes", _("Yes")), ("no", _("No"))]
 
 
 def _service_choices(blank: str) -> list[tuple[str, str]]:
-    return [("", blank), *((s.code, s.name_en) for s in service_list())]
+    """The catalogue in the reader's language and its alphabetical order (accents ignored)."""
+    services = sorted(service_list(), key=lambda s: fold(s.name))
+    return [("", blank), *((s.code, s.name) for s in services)]
 
 
 def yes_no(value: str) -> bool | None:
@@ -179,34 +204,38 @@ def yes_no(value: str) -> bool | None:
 
 class PartnerSearchForm(forms.Form):
     q = forms.CharField(
-        label="Search",
+        label=_("Search"),
         required=False,
         max_length=100,
         widget=forms.TextInput(
-            attrs={"type": "search", "placeholder": "Name, city or postal code", "autofocus": True}
+            attrs={
+                "type": "search",
+                "placeholder": _("Name, city or postal code"),
+                "autofocus": True,
+            }
         ),
     )
     province = forms.ChoiceField(
-        label="Province", required=False, choices=[("", "All provinces"), *Province.choices]
+        label=_("Province"), required=False, choices=[("", _("All provinces")), *Province.choices]
     )
-    service = forms.ChoiceField(label="Service", required=False)
+    service = forms.ChoiceField(label=_("Service"), required=False)
     kind = forms.ChoiceField(
-        label="Kind", required=False, choices=[("", "All kinds"), *PartnerKind.choices]
+        label=_("Kind"), required=False, choices=[("", _("All kinds")), *PartnerKind.choices]
     )
     active = forms.ChoiceField(
-        label="Status",
+        label=_("Status"),
         required=False,
-        choices=[("", "All"), ("yes", "Active"), ("no", "Inactive")],
+        choices=[("", _("All")), ("yes", _("Active")), ("no", _("Inactive"))],
     )
     affiliate = forms.ChoiceField(
-        label="Affiliation",
+        label=_("Affiliation"),
         required=False,
-        choices=[("", "All"), ("yes", "Affiliate"), ("no", "Non-affiliate")],
+        choices=[("", _("All")), ("yes", _("Affiliate")), ("no", _("Non-affiliate"))],
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["service"].choices = _service_choices("All services")
+        self.fields["service"].choices = _service_choices(gettext("All services"))
 
     def search_kwargs(self) -> dict:
         data = self.cleaned_data if self.is_valid() else {}
@@ -221,73 +250,85 @@ class PartnerSearchForm(forms.Form):
 
 
 class PartnerForm(forms.Form):
-    name = forms.CharField(max_length=200)
-    kind = forms.ChoiceField(choices=PartnerKind.choices)
+    name = forms.CharField(label=_("Name"), max_length=200)
+    kind = forms.ChoiceField(label=_("Kind"), choices=PartnerKind.choices)
     is_affiliate = forms.BooleanField(
-        label="Affiliate partner",
+        label=_("Affiliate partner"),
         required=False,
-        help_text="Untick for a provider found during an escalation (not in the network).",
+        help_text=_("Untick for a provider found during an escalation (not in the network)."),
     )
     billing_arrangements = forms.MultipleChoiceField(
-        label="Billing arrangements",
+        label=_("Billing arrangements"),
         required=False,
         choices=BillingArrangement.choices,
         widget=forms.CheckboxSelectMultiple,
     )
-    accepts_prepayment = forms.BooleanField(label="Accepts pre-payment", required=False)
-    tax_number = forms.CharField(label="GST/HST number", max_length=32, required=False)
-    contact_name = forms.CharField(label="Contact name", max_length=200, required=False)
-    contact_email = forms.EmailField(label="Contact e-mail", required=False)
-    contact_phone = forms.CharField(label="Contact phone", max_length=40, required=False)
+    accepts_prepayment = forms.BooleanField(label=_("Accepts pre-payment"), required=False)
+    tax_number = forms.CharField(label=_("GST/HST number"), max_length=32, required=False)
+    contact_name = forms.CharField(label=_("Contact name"), max_length=200, required=False)
+    contact_email = forms.EmailField(label=_("Contact e-mail"), required=False)
+    contact_phone = forms.CharField(label=_("Contact phone"), max_length=40, required=False)
     is_active = forms.BooleanField(
-        label="Active", required=False, help_text="Inactive partners are never proposed."
+        label=_("Active"), required=False, help_text=_("Inactive partners are never proposed.")
     )
-    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    notes = forms.CharField(
+        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
     organisation = forms.ModelChoiceField(
-        label="Clinic portal organisation",
+        label=_("Clinic portal organisation"),
         queryset=Organisation.objects.filter(kind=OrganisationKind.AFFILIATE, is_active=True),
         required=False,
-        empty_label="None (no clinic portal)",
-        help_text="Its clinic users enter dates and see the paperwork of this partner's cases.",
+        empty_label=_("None (no clinic portal)"),
+        help_text=_("Its clinic users enter dates and see the paperwork of this partner's cases."),
     )
 
 
 class LocationForm(forms.Form):
-    name = forms.CharField(max_length=200)
-    address = forms.CharField(max_length=255, required=False)
-    city = forms.CharField(max_length=100, required=False)
-    province = forms.ChoiceField(choices=[("", "Choose…"), *Province.choices])
+    name = forms.CharField(label=_("Name"), max_length=200)
+    address = forms.CharField(label=_("Address"), max_length=255, required=False)
+    city = forms.CharField(label=_("City"), max_length=100, required=False)
+    province = forms.ChoiceField(
+        label=_("Province"), choices=[("", _("Choose…")), *Province.choices]
+    )
     postal_code = forms.CharField(
-        label="Postal code",
+        label=_("Postal code"),
         max_length=10,
-        help_text="A1A 1A1. The location is placed on the map from it.",
+        help_text=_("A1A 1A1. The location is placed on the map from it."),
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
-    phone = forms.CharField(max_length=40, required=False)
-    email = forms.EmailField(label="E-mail", required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
+    email = forms.EmailField(label=_("E-mail"), required=False)
     languages = forms.CharField(
-        max_length=100, required=False, help_text="For example: English, French"
+        label=_("Languages"),
+        max_length=100,
+        required=False,
+        help_text=_("For example: English, French"),
     )
-    is_active = forms.BooleanField(label="Active", required=False, initial=True)
-    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+    notes = forms.CharField(
+        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class OfferingPriceForm(forms.Form):
     price = PriceField(
-        label="Clinic price (CAD)",
+        label=_("Clinic price (CAD)"),
         required=False,
         max_length=20,
-        help_text="Leave blank to remove the price.",
+        help_text=_("Leave blank to remove the price."),
         widget=forms.TextInput(attrs={"inputmode": "decimal", "size": 10}),
     )
 
 
 class OfferingAddForm(forms.Form):
     service = forms.ModelChoiceField(
-        queryset=Service.objects.none(), to_field_name="code", empty_label="Choose a service…"
+        label=_("Service"),
+        queryset=Service.objects.none(),
+        to_field_name="code",
+        empty_label=_("Choose a service…"),
     )
     price = PriceField(
-        label="Clinic price (CAD)",
+        label=_("Clinic price (CAD)"),
         required=False,
         max_length=20,
         widget=forms.TextInput(attrs={"inputmode": "decimal", "size": 10}),
@@ -304,21 +345,21 @@ _POSTAL_IN_TEXT = re.compile(r"(?i)\b([A-Z]\d[A-Z])[\s-]?(\d[A-Z]\d)\b")
 
 class FindClinicForm(forms.Form):
     where = forms.CharField(
-        label="Patient's postal code",
+        label=_("Patient's postal code"),
         max_length=300,
-        help_text="A postal code, or a full address that contains one.",
+        help_text=_("A postal code, or a full address that contains one."),
         widget=forms.TextInput(
             attrs={"placeholder": "M5V 3L9", "autocomplete": "off", "spellcheck": "false"}
         ),
     )
-    service = forms.ChoiceField(label="Service")
+    service = forms.ChoiceField(label=_("Service"))
     max_minutes = forms.IntegerField(
-        label="Service area (minutes by road)", min_value=5, max_value=600
+        label=_("Service area (minutes by road)"), min_value=5, max_value=600
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["service"].choices = _service_choices("Choose a service…")
+        self.fields["service"].choices = _service_choices(gettext("Choose a service…"))
         self.fields["max_minutes"].initial = settings.MEDWORKS_SERVICE_AREA_MINUTES
 
     def clean_where(self) -> str:
@@ -330,25 +371,25 @@ class FindClinicForm(forms.Form):
         # No code-shaped text: hand it on as typed, so the matcher says precisely what is wrong.
         if len(text) <= 8:
             return text
-        raise forms.ValidationError("No postal code found: type one such as M5V 3L9.")
+        raise forms.ValidationError(gettext("No postal code found: type one such as M5V 3L9."))
 
 
 class ImportForm(forms.Form):
     file = forms.FileField(
-        label="Spreadsheet",
-        help_text="The National Affiliate Partner spreadsheet, as .xlsx or .csv.",
+        label=_("Spreadsheet"),
+        help_text=_("The National Affiliate Partner spreadsheet, as .xlsx or .csv."),
         widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),
     )
     dry_run = forms.BooleanField(
-        label="Dry run",
+        label=_("Dry run"),
         required=False,
         initial=True,
-        help_text="Check the file and show what would change, without saving anything.",
+        help_text=_("Check the file and show what would change, without saving anything."),
     )
     strict = forms.BooleanField(
-        label="Strict",
+        label=_("Strict"),
         required=False,
-        help_text="Refuse the whole file if any row is rejected.",
+        help_text=_("Refuse the whole file if any row is rejected."),
     )
 
     def clean_file(self):
@@ -356,21 +397,24 @@ class ImportForm(forms.Form):
         limit = settings.MEDWORKS_IMPORT_MAX_BYTES
         if upload.size > limit:
             raise forms.ValidationError(
-                f"This file is {filesizeformat(upload.size)}; the largest accepted is "
-                f"{filesizeformat(limit)}. Split it, or remove unused sheets and columns."
+                gettext(
+                    "This file is %(size)s; the largest accepted is %(limit)s. Split it, "
+                    "or remove unused sheets and columns."
+                )
+                % {"size": filesizeformat(upload.size), "limit": filesizeformat(limit)}
             )
         if Path(upload.name).suffix.lower() not in {".xlsx", ".csv"}:
-            raise forms.ValidationError("Upload an .xlsx or .csv file.")
+            raise forms.ValidationError(gettext("Upload an .xlsx or .csv file."))
         return upload
 
 
 # What each party may upload (the domain decides again; these only shape the choice lists).
 STAFF_KINDS = [
-    (DocumentKind.INSURER_FORM, "Insurer form"),
-    (DocumentKind.COMPLETED_FORM, "Completed / signed form"),
-    (DocumentKind.RESULTS, "Results"),
-    (DocumentKind.CLINIC_INVOICE, "Clinic invoice"),
-    (DocumentKind.OTHER, "Other"),
+    (DocumentKind.INSURER_FORM, _("Insurer form")),
+    (DocumentKind.COMPLETED_FORM, _("Completed / signed form")),
+    (DocumentKind.RESULTS, _("Results")),
+    (DocumentKind.CLINIC_INVOICE, _("Clinic invoice")),
+    (DocumentKind.OTHER, _("Other")),
 ]
 
 
@@ -382,8 +426,8 @@ STAFF_GOP_STATUSES = [(to, GopStatus(to).label) for to in STATUS_STEPS]
 class DocumentUploadForm(forms.Form):
     """Staff attach a document to a case, or a new version of one already there."""
 
-    kind = forms.ChoiceField(label="Kind", choices=STAFF_KINDS)
-    title = forms.CharField(label="Title", max_length=200, required=False)
+    kind = forms.ChoiceField(label=_("Kind"), choices=STAFF_KINDS)
+    title = forms.CharField(label=_("Title"), max_length=200, required=False)
     file = UploadField()
     document = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
@@ -391,10 +435,10 @@ class DocumentUploadForm(forms.Form):
 class GopUploadForm(GopForm):
     """Staff issue or amend a GOP: its details and, optionally, the insurer's document."""
 
-    file = UploadField(required=False, label="GOP document (optional)")
+    file = UploadField(required=False, label=_("GOP document (optional)"))
     field_order = ["file"]
 
 
 class GopStatusForm(forms.Form):
-    status = forms.ChoiceField(label="New status", choices=STAFF_GOP_STATUSES)
-    note = forms.CharField(label="Note", required=False, max_length=2000)
+    status = forms.ChoiceField(label=_("New status"), choices=STAFF_GOP_STATUSES)
+    note = forms.CharField(label=_("Note"), required=False, max_length=2000)

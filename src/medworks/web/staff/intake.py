@@ -10,6 +10,8 @@ import binascii
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from medworks.accounts.permissions import Capability
 from medworks.bookings import intake, services
@@ -87,7 +89,7 @@ def booking_intake(request: HttpRequest) -> HttpResponse:
             request_form = BookingRequestForm(request.POST)
             request_ok = request_form.is_valid()
             if not raw:
-                source_form.add_error(None, "Attach the original email or paste its text.")
+                source_form.add_error(None, _("Attach the original email or paste its text."))
             elif source_ok and request_ok:
                 data = request.POST.dict()
                 data["services"] = request.POST.getlist("services")
@@ -103,7 +105,9 @@ def booking_intake(request: HttpRequest) -> HttpResponse:
                 except DomainError as exc:
                     add_domain_errors(request_form, exc)
                 else:
-                    messages.success(request, f"{case.order_id} created from the email.")
+                    messages.success(
+                        request, _("%(order)s created from the email.") % {"order": case.order_id}
+                    )
                     return redirect("web:staff_booking_detail", order_id=case.order_id)
     carried = raw and name != PASTED_NAME
     return render(
@@ -127,13 +131,15 @@ def _prefill(request: HttpRequest, name: str, raw: bytes):
     notes, guess = [], None
     lowered = name.lower()
     if not raw:
-        notes.append("Attach the original email or paste its text to read it.")
+        notes.append(_("Attach the original email or paste its text to read it."))
     elif lowered.endswith(".eml"):
         guess = intake.guess_from_eml(raw)
     elif lowered.endswith(".msg"):
         notes.append(
-            "Outlook .msg files are kept with the case but not read: fill in the form "
-            "(or save the message as .eml in Outlook to have it prefilled)."
+            _(
+                "Outlook .msg files are kept with the case but not read: fill in the form "
+                "(or save the message as .eml in Outlook to have it prefilled)."
+            )
         )
     else:
         guess = intake.guess_from_text(raw.decode("utf-8", errors="replace"))
@@ -142,8 +148,14 @@ def _prefill(request: HttpRequest, name: str, raw: bytes):
         notes.extend(guess.notes)
         found = len([k for k in initial if k != "insurer"])
         notes.append(
-            f"Prefilled {found} field{'s' if found != 1 else ''} from the email: "
-            "check every value before creating the case."
+            ngettext(
+                "Prefilled %(count)s field from the email: check every value before "
+                "creating the case.",
+                "Prefilled %(count)s fields from the email: check every value before "
+                "creating the case.",
+                found,
+            )
+            % {"count": found}
         )
     source_form = EmailSourceForm(
         initial={

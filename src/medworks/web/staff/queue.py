@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from medworks.accounts.permissions import Capability
 from medworks.bookings import selectors
@@ -34,11 +35,11 @@ CASES_PER_PAGE = 50
 def age_label(age: dt.timedelta) -> str:
     minutes = max(0, int(age.total_seconds() // 60))
     if minutes < 60:
-        return f"{minutes} min"
+        return _("%(minutes)s min") % {"minutes": minutes}
     hours = minutes // 60
     if hours < 48:
-        return f"{hours} h"
-    return f"{hours // 24} d {hours % 24} h"
+        return _("%(hours)s h") % {"hours": hours}
+    return _("%(days)s d %(hours)s h") % {"days": hours // 24, "hours": hours % 24}
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import template
+from django.utils import translation
 
+from medworks.core.money import format_money
 from medworks.network.models import BillingArrangement, GeoPrecision, Province
 
 register = template.Library()
@@ -13,10 +15,11 @@ register = template.Library()
 
 @register.filter
 def cad(value: Decimal | None) -> str:
-    """Decimal('1250') -> '$1,250.00'; None -> '—' (no price recorded yet)."""
+    """Decimal('1250') -> '$1,250.00' (English) or '1 250,00 $' (French); None -> '—' (no
+    price recorded yet)."""
     if value is None or value == "":
         return "—"
-    return f"${Decimal(value):,.2f}"
+    return format_money(Decimal(value), translation.get_language() or "en")
 
 
 @register.filter
@@ -38,4 +41,4 @@ def precision_label(code: str) -> str:
 @register.filter
 def arrangement_labels(values: list[str]) -> str:
     labels = dict(BillingArrangement.choices)
-    return ", ".join(labels.get(v, v) for v in values or []) or "—"
+    return ", ".join(str(labels.get(v, v)) for v in values or []) or "—"

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import ngettext
 
+from medworks.accounts.forms import LoginForm
 from medworks.accounts.permissions import Capability, user_can
 
 # Checked in this order: a MedWorks user never lands on a portal.
@@ -20,7 +24,32 @@ _LANDINGS = [
 
 class LoginView(auth_views.LoginView):
     template_name = "web/login.html"
+    authentication_form = LoginForm
     redirect_authenticated_user = True
+
+
+def lockout_response(request: HttpRequest, original_response=None, credentials=None):
+    """The login page again, saying the sign-in is locked and for how long, answered 429.
+
+    django-axes calls it (settings.AXES_LOCKOUT_CALLABLE) for an attempt on a locked-out
+    account or address, the right password included; staff can lift the lock sooner."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    message = ngettext(
+        "Too many failed sign-in attempts: signing in is locked for %(minutes)d minute. "
+        "Try again later, or ask MedWorks staff to unlock your account.",
+        "Too many failed sign-in attempts: signing in is locked for %(minutes)d minutes. "
+        "Try again later, or ask MedWorks staff to unlock your account.",
+        minutes,
+    ) % {"minutes": minutes}
+    username = (credentials or {}).get("username") or request.POST.get("username", "")
+    next_url = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = ""
+    form = LoginForm(request, initial={"username": username})
+    context = {"form": form, "lockout_message": message, "next": next_url}
+    return render(request, LoginView.template_name, context, status=429)
 
 
 class LogoutView(auth_views.LogoutView):

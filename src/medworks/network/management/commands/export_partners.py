@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 from medworks.network.exporting import directory_export_xlsx
 
@@ -21,10 +22,13 @@ class Command(BaseCommand):
         out = Path(options["out"])
         if out.suffix.lower() != ".xlsx":
             raise CommandError(
-                f"{out}: the export is an .xlsx workbook; name it *.xlsx", returncode=2
+                _("%(file)s: the export is an .xlsx workbook; name it *.xlsx") % {"file": out},
+                returncode=2,
             )
         if not out.parent.is_dir():
-            raise CommandError(f"{out.parent}: no such folder", returncode=2)
+            raise CommandError(
+                _("%(folder)s: no such folder") % {"folder": out.parent}, returncode=2
+            )
         # Written beside the target then renamed: a failed export never leaves half a file.
         fd, tmp = tempfile.mkstemp(dir=out.parent, suffix=".xlsx.part")
         try:
@@ -34,4 +38,4 @@ class Command(BaseCommand):
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        self.stdout.write(f"Exported the directory to {out}.")
+        self.stdout.write(_("Exported the directory to %(file)s.") % {"file": out})

@@ -11,6 +11,8 @@ import json
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from medworks.core.actor import Actor
 from medworks.core.errors import DomainError
@@ -59,8 +61,14 @@ class Command(BaseCommand):
         else:
             self.stdout.write(_summary(report, filename=path.name))
         if report.strict and report.rejected:
+            count = len(report.rejected)
             raise CommandError(
-                f"{len(report.rejected)} row(s) rejected with --strict: nothing was applied.",
+                ngettext(
+                    "%(count)s row(s) rejected with --strict: nothing was applied.",
+                    "%(count)s row(s) rejected with --strict: nothing was applied.",
+                    count,
+                )
+                % {"count": count},
                 returncode=2,
             )
 
@@ -68,7 +76,8 @@ class Command(BaseCommand):
         filled = BAR_WIDTH * done // total if total else BAR_WIDTH
         bar = "#" * filled + "-" * (BAR_WIDTH - filled)
         stream = self._raw_stderr()  # not self.stderr: Django would paint the bar as an error
-        stream.write(f"\r[{bar}] {done}/{total} rows")
+        rows = _("%(done)s/%(total)s rows") % {"done": done, "total": total}
+        stream.write(f"\r[{bar}] {rows}")
         stream.flush()
 
     def _raw_stderr(self):
@@ -84,26 +93,45 @@ def _is_tty(stream) -> bool:
 
 
 def _summary(report: ImportReport, *, filename: str) -> str:
+    given = {"file": filename}
     if report.applied:
-        head = f"Imported {filename}."
+        head = _("Imported %(file)s.") % given
     elif report.dry_run:
-        head = f"Dry run of {filename}: nothing was changed."
+        head = _("Dry run of %(file)s: nothing was changed.") % given
     else:
-        head = f"{filename}: nothing was applied (--strict and some rows were rejected)."
+        head = _("%(file)s: nothing was applied (--strict and some rows were rejected).") % given
     lines = [
         head,
-        f"  rows read:  {report.rows_read}",
-        f"  partners:   {report.partners_created} new, {report.partners_updated} changed",
-        f"  locations:  {report.locations_created} new, {report.locations_updated} changed",
-        f"  offerings:  {report.offerings_created} new, {report.offerings_updated} changed",
+        "  " + _("rows read:  %(count)s") % {"count": report.rows_read},
+        "  "
+        + _("partners:   %(new)s new, %(changed)s changed")
+        % {"new": report.partners_created, "changed": report.partners_updated},
+        "  "
+        + _("locations:  %(new)s new, %(changed)s changed")
+        % {"new": report.locations_created, "changed": report.locations_updated},
+        "  "
+        + _("offerings:  %(new)s new, %(changed)s changed")
+        % {"new": report.offerings_created, "changed": report.offerings_updated},
     ]
     if report.new_services:
-        lines.append(f"  new services in the catalogue: {', '.join(report.new_services)}")
+        lines.append(
+            "  "
+            + _("new services in the catalogue: %(services)s")
+            % {"services": ", ".join(report.new_services)}
+        )
     if report.duplicates:
         rows = ", ".join(str(n) for n in report.duplicates)
-        lines.append(f"  duplicate rows skipped: {rows}")
+        lines.append("  " + _("duplicate rows skipped: %(rows)s") % {"rows": rows})
     if report.rejected:
-        lines.append(f"  rejected rows ({len(report.rejected)}), fix and import again:")
+        lines.append(
+            "  "
+            + _("rejected rows (%(count)s), fix and import again:")
+            % {"count": len(report.rejected)}
+        )
         for rejected in report.rejected:
-            lines.append(f"    row {rejected.row}: {'; '.join(rejected.errors)}")
+            lines.append(
+                "    "
+                + _("row %(row)s: %(errors)s")
+                % {"row": rejected.row, "errors": "; ".join(rejected.errors)}
+            )
     return "\n".join(lines)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 
 from medworks.core.errors import DomainError
 from medworks.network.matching import MatchResult, match_clinics
@@ -24,7 +24,11 @@ def _positive_int(raw: str | None, *, option: str) -> int | None:
         return None
     text = str(raw).strip()
     if not text.isdigit() or int(text) < 1:
-        raise CommandError(f"{option} must be a whole number, 1 or more, not {raw!r}", returncode=2)
+        raise CommandError(
+            gettext("%(option)s must be a whole number, 1 or more, not %(value)s")
+            % {"option": option, "value": repr(raw)},
+            returncode=2,
+        )
     return int(text)
 
 
@@ -58,12 +62,22 @@ def _as_json(result: MatchResult) -> str:
 def _as_table(result: MatchResult) -> str:
     origin = result.origin
     lines = [
-        f"{result.service.name_en} ({result.service.code}) near {origin.postal_code} "
-        f"({origin.place}, {origin.province}); service area {result.max_minutes} min.",
-        "Drive times and road distances are approximate (offline estimate, no traffic).",
+        gettext(
+            "%(service)s (%(code)s) near %(postal_code)s (%(place)s, %(province)s); "
+            "service area %(minutes)s min."
+        )
+        % {
+            "service": result.service.name_en,
+            "code": result.service.code,
+            "postal_code": origin.postal_code,
+            "place": origin.place,
+            "province": origin.province,
+            "minutes": result.max_minutes,
+        },
+        gettext("Drive times and road distances are approximate (offline estimate, no traffic)."),
     ]
     if origin.note:
-        lines.append(f"Note: {origin.note}")
+        lines.append(gettext("Note: %(note)s") % {"note": origin.note})
     if result.origin_community is not None:
         lines.append(
             gettext(
@@ -73,25 +87,31 @@ def _as_table(result: MatchResult) -> str:
             % {"place": result.origin_community.name}
         )
     if not result.matches:
-        lines.append("No active clinic offers this service: escalate the case to management.")
+        lines.append(
+            gettext("No active clinic offers this service: escalate the case to management.")
+        )
         return "\n".join(lines)
     if not result.any_within:
         lines.append(
-            f"No clinic within about {result.max_minutes} min: escalate the case to "
-            "management (SOP case 2). The nearest ones are listed below."
+            gettext(
+                "No clinic within about %(minutes)s min: escalate the case to management "
+                "(SOP case 2). The nearest ones are listed below."
+            )
+            % {"minutes": result.max_minutes}
         )
     header = (
         "#",
-        "Partner",
-        "Location",
-        "City",
-        "Prov",
-        "Postal",
-        "Road km",
+        gettext("Partner"),
+        gettext("Location"),
+        gettext("City"),
+        pgettext("match table column, province", "Prov"),
+        pgettext("match table column, postal code", "Postal"),
+        gettext("Road km"),
         "~Min",
-        "Area",
-        "Price",
+        pgettext("match table column, service area", "Area"),
+        gettext("Price"),
     )
+    within, outside = gettext("within"), gettext("OUTSIDE")
     rows = [header]
     for i, m in enumerate(result.matches, 1):
         rows.append(
@@ -106,7 +126,7 @@ def _as_table(result: MatchResult) -> str:
                 gettext("no road access: travel by air")
                 if not m.road_access
                 else f"~{m.drive_minutes}",
-                "within" if m.within_area else "OUTSIDE",
+                within if m.within_area else outside,
                 "-" if m.price is None else f"{m.price:.2f}",
             )
         )
@@ -137,10 +157,10 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if not options.get("postal_code"):
             raise CommandError(
-                "--postal-code is required, e.g. --postal-code 'M5V 3L9'", returncode=2
+                gettext("--postal-code is required, e.g. --postal-code 'M5V 3L9'"), returncode=2
             )
         if not options.get("service"):
-            raise CommandError("--service is required, e.g. --service XRAY", returncode=2)
+            raise CommandError(gettext("--service is required, e.g. --service XRAY"), returncode=2)
         max_minutes = _positive_int(options.get("max_minutes"), option="--max-minutes")
         limit = _positive_int(options.get("limit"), option="--limit")
         try:

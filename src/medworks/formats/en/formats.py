@@ -1,0 +1,10 @@
+# Canadian English, as MedWorks writes it: "December 7, 2026, 9:30 a.m.", "$1,234.56".
+DATE_FORMAT = "N j, Y"
+TIME_FORMAT = "P"
+DATETIME_FORMAT = "N j, Y, P"
+SHORT_DATE_FORMAT = "Y-m-d"
+SHORT_DATETIME_FORMAT = "Y-m-d P"
+MONTH_DAY_FORMAT = "F j"
+DECIMAL_SEPARATOR = "."
+THOUSAND_SEPARATOR = ","
+NUMBER_GROUPING = 3
