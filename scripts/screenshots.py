@@ -6,7 +6,8 @@ Builds a throwaway demo database (migrate + `medworks seed-demo`) in a temporary
 starts `medworks runserver` on a free local port, signs in as the demo coordinator with
 Playwright driving Debian's Chromium, and saves: login, directory list, partner detail, find a
 clinic with results, the import page with a dry-run report, the work queue, and two case pages
-(sourcing, dates offered). Your own `var/` is untouched.
+(sourcing, dates offered), and the portals (the insurer's in English and in French). Your own
+`var/` is untouched.
 """
 
 from __future__ import annotations
@@ -134,22 +135,27 @@ def take(base_url: str, out: Path, chromium: Path) -> list[Path]:
         shot("case-dates-offered", full_page=False)
         context.close()
 
-        # The portals, each signed in as its demo user.
-        for username, pages in [
+        # The portals, each signed in as its demo user; one in French (the browser's language).
+        for username, locale, pages in [
             (
                 "insurer",
+                "en-CA",
                 [("/portal/", "insurer-portal"), ("/portal/requests/new/", "insurer-new-request")],
             ),
-            ("clinic", [("/clinic/", "clinic-portal")]),
+            ("insurer", "fr-CA", [("/portal/", "insurer-portal-fr")]),
+            ("clinic", "en-CA", [("/clinic/", "clinic-portal")]),
         ]:
             context = browser.new_context(
-                base_url=base_url, viewport={"width": 1280, "height": 800}, device_scale_factor=1
+                base_url=base_url,
+                viewport={"width": 1280, "height": 800},
+                device_scale_factor=1,
+                locale=locale,
             )
             page = context.new_page()
             page.goto("/login/")
-            page.get_by_label("Username").fill(username)
-            page.get_by_label("Password").fill(DEMO_PASSWORD)
-            page.get_by_role("button", name="Sign in").click()
+            page.locator("input[name=username]").fill(username)
+            page.locator("input[name=password]").fill(DEMO_PASSWORD)
+            page.locator(".login-card button[type=submit]").click()
             page.wait_for_load_state()
             for path, name in pages:
                 page.goto(path)
