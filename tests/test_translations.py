@@ -151,9 +151,18 @@ def test_the_clinic_portal_reads_in_french(french, clinic_user, booked):
         assert _english_words(response.content.decode(), allowed=set()) == {}, url
 
 
-def test_the_back_office_reads_in_french(french, booking_agent, booked):
-    french.force_login(booking_agent)
+def test_the_back_office_reads_in_french(french, coordinator, booked):
+    french.force_login(coordinator)  # sees every staff page, the directory editing included
+    partner = booked.location.partner
     for url in (
+        reverse("web:partner_detail", args=[partner.pk]),
+        reverse("web:partner_edit", args=[partner.pk]),
+        reverse("web:location_edit", args=[booked.location_id]),
+        reverse("web:directory_import"),
+        reverse("web:api_keys"),
+        reverse("web:staff_gop_new", args=[booked.order_id]),
+        reverse("web:staff_document_new", args=[booked.order_id]),
+        reverse("web:staff_case_access", args=[booked.order_id]),
         reverse("web:staff_home"),
         reverse("web:staff_booking_queue"),
         reverse("web:staff_booking_detail", args=[booked.order_id]),
@@ -202,3 +211,41 @@ def test_the_actor_of_a_language_change_is_audited(clinic_user):
     user_set_language(user=clinic_user, language="fr", actor=act(clinic_user))
     event = AuditEvent.objects.get(action="user.language_set")
     assert event.actor == clinic_user
+
+
+def test_the_signed_link_pages_read_in_french(french, booked, booking_agent):
+    from medworks.bookings.links import offer_link_token
+    from medworks.bookings.services import availability_offer_record
+
+    offer = availability_offer_record(
+        case=booked, slots=[factories.slot_data(days=5)], actor=act(booking_agent)
+    )
+    for kind, pk in (("approve", offer.slots.get().pk), ("decline", offer.pk)):
+        url = reverse("web:offer_link", kwargs={"token": offer_link_token(kind=kind, pk=pk)})
+        response = french.get(url)
+        assert response.status_code == 200, kind
+        assert response["Content-Language"] == "fr"
+        assert _english_words(response.content.decode(), allowed=set()) == {}, kind
+
+
+def test_the_api_answers_in_the_callers_language(client, insurer_user):
+    from medworks.accounts.services import api_key_create
+
+    _, secret = api_key_create(
+        organisation=insurer_user.organisation, name="Claims", actor=act(None)
+    )
+    url = "/api/v1/booking-requests"
+    for language, detail, required in (
+        ("en", "Some values are not valid.", "Required."),
+        ("fr", "Certaines valeurs ne sont pas valides.", "Obligatoire."),
+    ):
+        response = client.post(
+            url,
+            data={"insurer_reference": ""},
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {secret}",
+            HTTP_ACCEPT_LANGUAGE=language,
+        )
+        assert response.status_code == 422
+        assert response.json()["detail"] == detail
+        assert response.json()["fields"]["patient_first_name"] == [required]

@@ -10,6 +10,7 @@ is 401, malformed input 422.
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 
@@ -64,13 +65,28 @@ def not_authenticated(request, exc: AuthenticationError):
     return _error(request, 401, detail=_("Sign in first."), code="not_authenticated")
 
 
+# Pydantic's words for the commonest refusals, in the caller's language (others stay as
+# pydantic writes them, in English).
+_SCHEMA_MESSAGES = {
+    "missing": gettext_lazy("Required."),
+    "string_type": gettext_lazy("Give a text."),
+    "int_parsing": gettext_lazy("Give a whole number."),
+    "int_type": gettext_lazy("Give a whole number."),
+    "bool_parsing": gettext_lazy("Give true or false."),
+    "list_type": gettext_lazy("Give a list."),
+    "json_invalid": gettext_lazy("The body is not valid JSON."),
+}
+
+
 @api.exception_handler(ValidationError)
 def invalid_input(request, exc: ValidationError):
     fields: dict[str, list[str]] = {}
     for error in exc.errors:
         # loc is ("query", "max_minutes") and the like: the last part names the field.
         loc = [str(part) for part in error.get("loc", ()) if part not in ("query", "body")]
-        fields.setdefault(loc[-1] if loc else "__all__", []).append(error.get("msg", "invalid"))
+        known = _SCHEMA_MESSAGES.get(error.get("type", ""))
+        message = str(known) if known is not None else error.get("msg", "invalid")
+        fields.setdefault(loc[-1] if loc else "__all__", []).append(message)
     return _error(
         request, 422, detail=_("Some values are not valid."), code="invalid_input", fields=fields
     )
