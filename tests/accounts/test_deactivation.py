@@ -168,7 +168,11 @@ def test_unticking_active_on_an_organisation_in_the_admin_ends_its_keys_and_sess
 ):
     response = admin_client.client.post(
         f"/admin/accounts/organisation/{maple.org.pk}/change/",
-        {"name": "Maple Assist (suspended)", "kind": maple.org.kind},  # is_active unticked
+        {
+            "name": "Maple Assist (suspended)",
+            "kind": maple.org.kind,
+            "correspondence_language": "en",
+        },  # is_active unticked
     )
 
     assert response.status_code == 302, response.content.decode()[:2000]
