@@ -63,6 +63,17 @@ def _seed_data_in_transactional_tests(request):
 
 
 @pytest.fixture(autouse=True)
+def _each_test_starts_in_english():
+    """A request in French leaves French active in the thread (LocaleMiddleware activates and
+    never restores): each test starts, and ends, in the site's default language."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.activate("en")
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """Personas are made per test; the production hasher's deliberate slowness is not under test."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

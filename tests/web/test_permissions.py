@@ -80,6 +80,8 @@ PORTAL_BOOKING_ROUTES = {
     "portal_request_decline",
     "portal_request_cancel",
     "portal_request_calendar",
+    "portal_quote_confirm",
+    "portal_quote_dispute",
     "clinic_request",
     "clinic_request_dates",
     "clinic_request_outcome",

@@ -373,6 +373,8 @@ CASE_ROUTES = [
     ("portal_request_decline", "post", {"decline-note": "no"}),
     ("portal_request_cancel", "post", {"cancel-note": "no"}),
     ("portal_request_calendar", "get", {}),
+    ("portal_quote_confirm", "post", {}),
+    ("portal_quote_dispute", "post", {"quote-note": "no"}),
 ]
 
 

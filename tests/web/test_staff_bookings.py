@@ -42,6 +42,8 @@ STAFF_BOOKING_ROUTES = {
     "staff_booking_decline": ("post", True, WORKERS),
     "staff_booking_cancel": ("post", True, WORKERS),
     "staff_booking_step": ("post", True, WORKERS),
+    "staff_quote_confirm": ("post", True, WORKERS),
+    "staff_quote_dispute": ("post", True, WORKERS),
 }
 MAPLE = "Maple Assist Insurance"  # not the insurer_user persona's "Maple Assist"
 PERSONAS = [

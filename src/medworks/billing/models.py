@@ -13,7 +13,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from medworks.core.money import CURRENCY, MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
@@ -270,6 +270,7 @@ class Quote(models.Model):
     tax_point = models.DateField(_("tax point"))
     place_of_supply = models.CharField(_("place of supply"), max_length=2, choices=Province.choices)
     rule = models.TextField(_("rule"))  # which fee rules, place of supply, taxes and rates
+    rule_fr = models.TextField(_("rule in French"), blank=True)
     currency = models.CharField(_("currency"), max_length=3, default=CURRENCY, editable=False)
     clinic_cost = _money(_("clinic cost"))  # sum of the lines
     medworks_fee = _money(_("MedWorks fee"))  # sum of the lines
@@ -320,6 +321,13 @@ class Quote(models.Model):
 
     def __str__(self) -> str:
         return f"Quote {self.pk} v{self.version} of request {self.case_id}"
+
+    @property
+    def rule_text(self) -> str:
+        """The rule in the reader's language."""
+        if self.rule_fr and (translation.get_language() or "").startswith("fr"):
+            return self.rule_fr
+        return self.rule
 
 
 class QuoteLine(models.Model):

@@ -223,12 +223,18 @@ def quote_prepare(
         entered = _entered(locked, clinic_costs)
         standing = _standing(locked)
         costs = _costs(services=services, location=location, standing=standing, entered=entered)
-        sheet = insurer_quote_lines(
-            insurer=locked.insurer,
-            items=[(service, cost) for service, cost, _source in costs],
-            province=location.province,
-            tax_point=timezone.localdate(),
-        )
+        items = [(service, cost) for service, cost, _source in costs]
+        tax_point = timezone.localdate()
+        # The rule (which fee, place of supply and rates) is kept in both languages, so each
+        # reader reads it in theirs; the figures are the same whatever the language.
+        with translation.override("en"):
+            sheet = insurer_quote_lines(
+                insurer=locked.insurer, items=items, province=location.province, tax_point=tax_point
+            )
+        with translation.override("fr"):
+            rule_fr = insurer_quote_lines(
+                insurer=locked.insurer, items=items, province=location.province, tax_point=tax_point
+            ).rule
         sources = [source for _service, _cost, source in costs]
         if (
             standing is not None
@@ -249,6 +255,7 @@ def quote_prepare(
             tax_point=sheet.tax_point,
             place_of_supply=sheet.province,
             rule=sheet.rule,
+            rule_fr=rule_fr,
             clinic_cost=sheet.clinic_cost,
             medworks_fee=sheet.medworks_fee,
             subtotal=sheet.subtotal,

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import documents, views
+from . import documents, pricing, views
 
 _CASE = "portal/requests/<str:order_id>/"
 
@@ -14,6 +14,8 @@ urlpatterns: list = [
     path(_CASE + "decline/", views.portal_request_decline, name="portal_request_decline"),
     path(_CASE + "cancel/", views.portal_request_cancel, name="portal_request_cancel"),
     path(_CASE + "appointment.ics", views.portal_request_calendar, name="portal_request_calendar"),
+    path(_CASE + "quote/confirm/", pricing.portal_quote_confirm, name="portal_quote_confirm"),
+    path(_CASE + "quote/dispute/", pricing.portal_quote_dispute, name="portal_quote_dispute"),
     path(_CASE + "documents/new/", documents.portal_document_new, name="portal_document_new"),
     path(
         _CASE + "documents/<int:version_id>/",

@@ -23,6 +23,7 @@ from medworks.notifications.formatting import format_when
 from ..access import actor_of, require_capability
 from ..actions import allowed_steps, calendar_response, case_or_404, run_action, run_form_action
 from ..forms import NoteForm, add_domain_errors
+from ..pricing import quote_panel
 from . import documents
 from .forms import PortalFilterForm
 
@@ -199,6 +200,7 @@ def _portal_case_context(request: HttpRequest, case: BookingRequest, **forms) ->
         "decline_form": forms.get("decline_form") or NoteForm(prefix="decline"),
         "cancel_form": forms.get("cancel_form") or NoteForm(prefix="cancel"),
         **documents.portal_panel_context(request, case),
+        **quote_panel(request, case),
     }
 
 

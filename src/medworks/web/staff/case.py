@@ -33,6 +33,7 @@ from medworks.core.errors import DomainError
 
 from ..access import actor_of, require_capability
 from ..actions import case_or_404, place_slot_errors, run_action, run_form_action
+from ..pricing import quote_panel
 from ..slots import SlotFormSet
 from . import documents
 from .forms import (
@@ -195,6 +196,7 @@ def _render_case(
         "note_form": NoteForm(),
         "statuses": BookingStatus,
         **documents.staff_panel_context(request, case),
+        **quote_panel(request, case),
     }
     return render(request, "web/staff/bookings/case.html", context, status=status)
 

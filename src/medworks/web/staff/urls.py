@@ -3,7 +3,7 @@ email intake, paperwork, API keys. URLs name Order Ids and record numbers, never
 
 from django.urls import path
 
-from . import api_keys, case, directory, documents, find, intake, queue, transfer
+from . import api_keys, case, directory, documents, find, intake, pricing, queue, transfer
 
 _CASE = "staff/bookings/<str:order_id>/"
 
@@ -55,6 +55,9 @@ urlpatterns: list = [
     path(_CASE + "decline/", case.case_decline_dates, name="staff_booking_decline"),
     path(_CASE + "cancel/", case.case_cancel, name="staff_booking_cancel"),
     path(_CASE + "step/<slug:name>/", case.case_step, name="staff_booking_step"),
+    # The quote: the insurer's answer, recorded by staff
+    path(_CASE + "quote/confirm/", pricing.staff_quote_confirm, name="staff_quote_confirm"),
+    path(_CASE + "quote/dispute/", pricing.staff_quote_dispute, name="staff_quote_dispute"),
     # Paperwork
     path(_CASE + "documents/new/", documents.staff_document_new, name="staff_document_new"),
     path(

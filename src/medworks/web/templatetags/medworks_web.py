@@ -42,3 +42,14 @@ def precision_label(code: str) -> str:
 def arrangement_labels(values: list[str]) -> str:
     labels = dict(BillingArrangement.choices)
     return ", ".join(str(labels.get(v, v)) for v in values or []) or "—"
+
+
+@register.filter
+def percent(rate: Decimal | None) -> str:
+    """Decimal('0.09975') -> '9.975%' (English) or '9,975 %' (French)."""
+    if rate is None or rate == "":
+        return ""
+    text = format(Decimal(rate) * 100, "f").rstrip("0").rstrip(".")
+    if (translation.get_language() or "en").startswith("fr"):
+        return text.replace(".", ",") + "\xa0%"
+    return text + "%"
