@@ -17,6 +17,8 @@ from ninja.errors import AuthenticationError, ValidationError
 from medworks.core.errors import DomainError
 
 from .auth import AUTHENTICATORS
+from .billing import STATUS_BY_CODE as BILLING_STATUS_BY_CODE
+from .billing import router as billing_router
 from .bookings import router as bookings_router
 from .documents import STATUS_BY_CODE as DOCUMENT_STATUS_BY_CODE
 from .documents import router as documents_router
@@ -31,6 +33,7 @@ api = NinjaAPI(
 api.add_router("/", network_router)
 api.add_router("/", bookings_router)
 api.add_router("/", documents_router)
+api.add_router("/", billing_router)
 
 STATUS_BY_CODE = {
     "request_invalid": 422,
@@ -45,6 +48,7 @@ STATUS_BY_CODE = {
     "transition_refused": 409,
     "transition_forbidden": 403,
     **DOCUMENT_STATUS_BY_CODE,
+    **BILLING_STATUS_BY_CODE,
 }
 
 
