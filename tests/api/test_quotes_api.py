@@ -35,9 +35,7 @@ def test_an_insurer_reads_its_prices_without_the_clinic_cost(api, insurer_key, p
     (line,) = body["lines"]
     assert (line["service"], Decimal(line["price"])) == ("XRAY", Decimal("180.00"))
     assert line["clinic_cost"] is None and line["medworks_fee"] is None
-    assert [(t["name"], Decimal(t["amount"])) for t in body["taxes"]] == [
-        ("HST", Decimal("23.40"))
-    ]
+    assert [(t["name"], Decimal(t["amount"])) for t in body["taxes"]] == [("HST", Decimal("23.40"))]
     assert Decimal(body["total"]) == Decimal("203.40")
 
 
