@@ -62,7 +62,10 @@ def test_an_insurer_issues_a_gop_whose_terms_default_to_the_case(
 
 
 def test_a_gop_with_its_file_stores_the_file_as_the_cases_gop_document(
-    paper_case, insurer_user, clinic_user
+    paper_case,
+    booked_case,  # the clinic reads papers once booked with it (need to know)
+    insurer_user,
+    clinic_user,
 ):
     data = samples.pdf("Guarantee of payment")
     gop = gop_issue(

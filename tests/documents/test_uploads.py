@@ -52,7 +52,11 @@ def signed(**extra):
 
 
 def test_an_insurer_uploads_a_form_and_the_clinic_downloads_the_same_bytes(
-    paper_case, insurer_user, clinic_user, document_store
+    paper_case,
+    booked_case,  # the clinic reads papers once booked with it (need to know)
+    insurer_user,
+    clinic_user,
+    document_store,
 ):
     data = samples.pdf("Independent medical exam form")
     version = upload(paper_case, insurer_user, data, filename="IME form.pdf", title="IME form")
@@ -347,7 +351,10 @@ def test_a_failed_upload_leaves_no_file_behind(paper_case, insurer_user, documen
 
 
 def test_every_opening_writes_an_access_record_with_who_what_when_where_and_why(
-    paper_case, insurer_user, clinic_user
+    paper_case,
+    booked_case,  # the clinic reads papers once booked with it (need to know)
+    insurer_user,
+    clinic_user,
 ):
     version = upload(paper_case, insurer_user)
     document_open(version=version, actor=act(clinic_user), origin="203.0.113.9", action="viewed")
@@ -413,7 +420,11 @@ def test_the_case_list_shows_each_document_with_its_current_version_in_two_queri
 
 
 def test_staff_list_the_access_history_of_a_case_and_of_a_patient(
-    paper_case, insurer_user, clinic_user, booking_agent
+    paper_case,
+    booked_case,  # the clinic reads papers once booked with it (need to know)
+    insurer_user,
+    clinic_user,
+    booking_agent,
 ):
     version = upload(paper_case, insurer_user)
     document_open(version=version, actor=act(clinic_user))

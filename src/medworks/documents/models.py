@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from medworks.bookings.models import BookingStatus
 from medworks.core.money import CURRENCY, MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 
 
@@ -47,10 +48,17 @@ class DocumentQuerySet(models.QuerySet):
             return documents
         if user_can(user, Capability.INSURER_PORTAL):
             return documents.exclude(kind__in=HIDDEN_FROM_INSURER)
-        return documents
+        # A clinic: only once the appointment is booked with it (need to know, RULES.md).
+        return documents.filter(request__status__in=CLINIC_PAPERWORK_STATUSES)
 
 
 HIDDEN_FROM_INSURER = frozenset({DocumentKind.CLINIC_INVOICE})
+# A clinic sees a case's paperwork (and GOP, and the patient's details) only once the
+# appointment is booked with it; before that it sees what it needs to give dates.
+_B = BookingStatus
+CLINIC_PAPERWORK_STATUSES = frozenset(
+    {_B.BOOKED, _B.COMPLETED, _B.NO_SHOW, _B.READY_FOR_BILLING, _B.CLOSED}
+)
 
 
 class Document(models.Model):

@@ -9,10 +9,12 @@ from __future__ import annotations
 from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 from django.utils.translation import gettext as _
 
+from medworks.accounts.permissions import Capability, user_can
 from medworks.bookings.models import BookingRequest
 from medworks.core.errors import NotFound
 
 from .models import (
+    CLINIC_PAPERWORK_STATUSES,
     Document,
     DocumentAccess,
     DocumentKind,
@@ -62,11 +64,17 @@ def document_access_history(*, case=None, patient=None) -> QuerySet[DocumentAcce
     return rows
 
 
+def _is_clinic(user) -> bool:
+    return user_can(user, Capability.CLINIC_PORTAL) and not user_can(user, Capability.BOOKING_VIEW)
+
+
 def gops_for_case(*, case: BookingRequest, user) -> list[Gop]:
     """The case's GOP versions, newest first, with their services, provider and file; empty for
     a case the user may not see."""
     if not BookingRequest.objects.for_user(user).filter(pk=case.pk).exists():
         return []
+    if _is_clinic(user) and case.status not in CLINIC_PAPERWORK_STATUSES:
+        return []  # need to know: not before the appointment is booked with the clinic
     return list(
         case.gops.select_related("provider", "document", "supersedes")
         .prefetch_related("authorised_services")

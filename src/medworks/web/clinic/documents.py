@@ -12,29 +12,18 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from medworks.accounts.permissions import Capability, user_can
-from medworks.bookings.models import BookingRequest, BookingStatus
+from medworks.bookings.models import BookingRequest
 from medworks.core.errors import DomainError
 from medworks.documents import gops as gop_services
 from medworks.documents import selectors as document_selectors
 from medworks.documents import services as document_services
-from medworks.documents.models import DocumentKind, GopStatus
+from medworks.documents.models import CLINIC_PAPERWORK_STATUSES, DocumentKind, GopStatus
 
 from .. import paperwork as panels
 from ..access import actor_of, require_capability
 from ..actions import run_action
 from ..uploads import mark_skipped_uploads
 from .forms import InvoiceUploadForm, SignedUploadForm
-
-# A clinic sees a case's paperwork once the appointment is booked there.
-CLINIC_PAPERWORK_STATES = frozenset(
-    {
-        BookingStatus.BOOKED,
-        BookingStatus.COMPLETED,
-        BookingStatus.NO_SHOW,
-        BookingStatus.READY_FOR_BILLING,
-        BookingStatus.CLOSED,
-    }
-)
 
 
 def clinic_panel_context(request: HttpRequest, case: BookingRequest) -> dict:
@@ -43,7 +32,7 @@ def clinic_panel_context(request: HttpRequest, case: BookingRequest) -> dict:
     Shown once the case is booked at the clinic: the paperwork names the patient, whom the
     clinic sees only from then on (need to know), and stays for the signed forms and invoice.
     """
-    if case.status not in CLINIC_PAPERWORK_STATES:
+    if case.status not in CLINIC_PAPERWORK_STATUSES:
         return {"documents_panel": {"shown": False}}
     context = panels.panel_context(request, case, face="clinic")
     acts = user_can(request.user, Capability.CLINIC_AVAILABILITY)
