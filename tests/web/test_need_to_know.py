@@ -58,7 +58,7 @@ def test_a_clinic_asked_for_dates_cannot_open_the_gop_or_the_forms(
 
 
 def test_nor_through_the_api(client, clinic_user, asked_for_dates):
-    case, gop, form = asked_for_dates
+    case, _gop, form = asked_for_dates
     client.force_login(clinic_user)
     listed = client.get(f"/api/v1/booking-requests/{case.order_id}/documents")
     assert listed.status_code == 200
