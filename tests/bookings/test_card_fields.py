@@ -277,3 +277,28 @@ def test_the_intake_page_shows_the_agent_the_warning(client, booking_agent):
     assert "This message holds card numbers (ending 1111, 4444)" in page
     assert not any(holds_card(str(v)) for v in response.context["form"].initial.values())
     assert nothing_stored()
+
+
+def test_a_line_break_in_a_single_line_field_is_refused_on_that_field():
+    from medworks.bookings.services import booking_request_clean
+    from medworks.core.errors import DomainError
+    from tests import factories as f
+
+    for value in ("CLM-1\rBcc: x@example.com", "CLM-1\nnext", "CLM\x07"):
+        with pytest.raises(DomainError) as refused:
+            booking_request_clean(data=f.booking_request_data(insurer_reference=value))
+        assert list(refused.value.fields) == ["insurer_reference"]
+    # Free text keeps its lines.
+    cleaned = booking_request_clean(data=f.booking_request_data(symptoms="Pain.\nSince Monday."))
+    assert cleaned["symptoms"] == "Pain.\nSince Monday."
+
+
+def test_an_email_subject_is_one_line_whatever_the_data():
+    from medworks.notifications.services import email_queue
+
+    message = email_queue(
+        to=["a@example.com"],
+        template="request_received",
+        context={"order_id": "MW-1", "insurer_reference": "A\rB\nC", "services": []},
+    )
+    assert "\r" not in message.subject and "\n" not in message.subject

@@ -54,6 +54,13 @@ class ServiceChoiceField(forms.ModelMultipleChoiceField):
         return resolved
 
 
+def _one_line(value) -> None:
+    """A single-line field never holds a line break or another control character: such a value
+    would break an email header (an Order's reference is in the subject)."""
+    if isinstance(value, str) and any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise forms.ValidationError(_("Keep this on one line."), code="control_character")
+
+
 def _refusing_card_numbers(clean):
     """A field's clean() that first refuses a card number in the value (code "card_number")."""
 
@@ -143,6 +150,8 @@ class BookingRequestForm(forms.Form):
         # before the field's own rules, whose messages may quote the value.
         for field in self.fields.values():
             field.clean = _refusing_card_numbers(field.clean)
+            if isinstance(field, forms.CharField) and not isinstance(field.widget, forms.Textarea):
+                field.validators.append(_one_line)
 
     def clean_patient_date_of_birth(self):
         dob = self.cleaned_data["patient_date_of_birth"]

@@ -69,7 +69,8 @@ def email_queue(
     with translation.override(language):
         text = render_to_string(f"notifications/email/{template}.txt", context or {}).strip()
     subject, _newline, body = text.partition("\n")
-    subject = subject.removeprefix("Subject:").strip()[:255]
+    # One line whatever the data put in it: a CR or LF in a header makes the message unsendable.
+    subject = " ".join(subject.removeprefix("Subject:").split())[:255]
     attachments = [list(a) for a in attachments]
     if any(contains_card_number(part) for part in (subject, body, *(a[2] for a in attachments))):
         raise DomainError(
