@@ -2,7 +2,10 @@
 
 from django.urls import path
 
-from . import language
+from . import (
+    converters,  # noqa: F401  (registers the "id" converter the audiences use)
+    language,
+)
 from .clinic import urls as clinic
 from .insurer import urls as insurer
 from .links import urls as links

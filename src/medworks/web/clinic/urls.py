@@ -14,12 +14,12 @@ urlpatterns: list = [
     path(_CASE + "cancel/", views.clinic_request_cancel, name="clinic_request_cancel"),
     path(_CASE + "appointment.ics", views.clinic_request_calendar, name="clinic_request_calendar"),
     path(
-        _CASE + "documents/<int:version_id>/",
+        _CASE + "documents/<id:version_id>/",
         documents.clinic_document_download,
         name="clinic_document_download",
     ),
     path(
-        _CASE + "gops/<int:gop_id>/acknowledge/",
+        _CASE + "gops/<id:gop_id>/acknowledge/",
         documents.clinic_gop_acknowledge,
         name="clinic_gop_acknowledge",
     ),

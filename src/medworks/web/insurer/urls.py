@@ -18,7 +18,7 @@ urlpatterns: list = [
     path(_CASE + "quote/dispute/", pricing.portal_quote_dispute, name="portal_quote_dispute"),
     path(_CASE + "documents/new/", documents.portal_document_new, name="portal_document_new"),
     path(
-        _CASE + "documents/<int:version_id>/",
+        _CASE + "documents/<id:version_id>/",
         documents.portal_document_download,
         name="portal_document_download",
     ),

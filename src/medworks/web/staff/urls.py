@@ -11,29 +11,29 @@ urlpatterns: list = [
     path("staff/", directory.staff_home, name="staff_home"),
     # The directory
     path("staff/partners/", directory.partner_list, name="partner_list"),
-    path("staff/partners/<int:partner_id>/", directory.partner_detail, name="partner_detail"),
-    path("staff/partners/<int:partner_id>/edit/", directory.partner_edit, name="partner_edit"),
+    path("staff/partners/<id:partner_id>/", directory.partner_detail, name="partner_detail"),
+    path("staff/partners/<id:partner_id>/edit/", directory.partner_edit, name="partner_edit"),
     path(
-        "staff/partners/<int:partner_id>/active/",
+        "staff/partners/<id:partner_id>/active/",
         directory.partner_set_active,
         name="partner_set_active",
     ),
     path(
-        "staff/partners/<int:partner_id>/locations/new/",
+        "staff/partners/<id:partner_id>/locations/new/",
         directory.location_create,
         name="location_create",
     ),
-    path("staff/locations/<int:location_id>/edit/", directory.location_edit, name="location_edit"),
+    path("staff/locations/<id:location_id>/edit/", directory.location_edit, name="location_edit"),
     path(
-        "staff/locations/<int:location_id>/services/add/",
+        "staff/locations/<id:location_id>/services/add/",
         directory.offering_add,
         name="offering_add",
     ),
     path(
-        "staff/offerings/<int:offering_id>/price/", directory.offering_price, name="offering_price"
+        "staff/offerings/<id:offering_id>/price/", directory.offering_price, name="offering_price"
     ),
     path(
-        "staff/offerings/<int:offering_id>/active/",
+        "staff/offerings/<id:offering_id>/active/",
         directory.offering_set_active,
         name="offering_set_active",
     ),
@@ -61,17 +61,17 @@ urlpatterns: list = [
     # Paperwork
     path(_CASE + "documents/new/", documents.staff_document_new, name="staff_document_new"),
     path(
-        _CASE + "documents/<int:version_id>/",
+        _CASE + "documents/<id:version_id>/",
         documents.staff_document_download,
         name="staff_document_download",
     ),
     path(_CASE + "gops/new/", documents.staff_gop_new, name="staff_gop_new"),
     path(_CASE + "gops/request/", documents.staff_gop_request, name="staff_gop_request"),
-    path(_CASE + "gops/<int:gop_id>/amend/", documents.staff_gop_amend, name="staff_gop_amend"),
-    path(_CASE + "gops/<int:gop_id>/status/", documents.staff_gop_status, name="staff_gop_status"),
+    path(_CASE + "gops/<id:gop_id>/amend/", documents.staff_gop_amend, name="staff_gop_amend"),
+    path(_CASE + "gops/<id:gop_id>/status/", documents.staff_gop_status, name="staff_gop_status"),
     path(_CASE + "access/", documents.staff_case_access, name="staff_case_access"),
     path(
-        "staff/patients/<int:patient_id>/access/",
+        "staff/patients/<id:patient_id>/access/",
         documents.staff_patient_access,
         name="staff_patient_access",
     ),
