@@ -20,7 +20,7 @@ def _routes():
 
 
 def test_every_id_in_a_url_is_bounded():
-    for name, route, params in _routes():
+    for name, _route, params in _routes():
         for converter, _param in params:
             assert converter != "int", f"{name}: use <id:...> so an overlong id is a 404"
 
@@ -28,7 +28,7 @@ def test_every_id_in_a_url_is_bounded():
 @pytest.mark.parametrize("persona", ["coordinator", "insurer_user", "clinic_user"])
 def test_an_overlong_id_or_page_number_is_never_a_500(db, client, request, persona):
     client.force_login(request.getfixturevalue(persona))
-    for name, route, params in _routes():
+    for name, route, _params in _routes():
         url = "/" + re.sub(r"<(\w+):(\w+)>", lambda m: FILL.get(m.group(1), "x"), route)
         for probe in (url, url + f"?page={HUGE}"):
             response = client.get(probe)
