@@ -327,3 +327,9 @@ def test_the_documents_endpoints_are_in_the_openapi_schema(client):
     assert "/api/v1/booking-requests/{order_id}/documents" in paths
     assert "/api/v1/documents/{version_id}/download" in paths
     assert "post" in paths["/api/v1/booking-requests/{order_id}/gops"]
+
+
+def test_an_overlong_id_is_a_422_not_a_500(api, insurer_key):
+    response = api("get", f"/api/v1/documents/{'9' * 25}/download", key=insurer_key.secret)
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid_input"

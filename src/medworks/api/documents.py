@@ -9,6 +9,7 @@ records who read it (origin "api"); listing does not show content, so it is not 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 from django.http import HttpResponse
 from django.urls import reverse
@@ -54,6 +55,10 @@ STATUS_BY_CODE = {
 
 
 # --- schemas ----------------------------------------------------------------------------------
+
+
+# A record id the database can hold: a longer number is a 422, never an overflow (a 500).
+RecordId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
 class VersionLinksOut(Schema):
@@ -290,7 +295,7 @@ def document_list(request, order_id: str):
     url_name="document_download",
     summary="Download one version of a document (its bytes); the read is recorded",
 )
-def document_download(request, version_id: int):
+def document_download(request, version_id: RecordId):
     _require_party(request)
     version = selectors.document_version_get(user=request.auth, version_id=version_id)
     content, content_type, filename = document_open(
@@ -333,7 +338,7 @@ def gop_list(request, order_id: str):
     response={201: GopOut, **WRITE_ERRORS},
     summary="Amend a GOP: a new version superseding it (the old one is kept, amended)",
 )
-def gop_amend_endpoint(request, order_id: str, gop_id: int, payload: GopIn):
+def gop_amend_endpoint(request, order_id: str, gop_id: RecordId, payload: GopIn):
     case = _case(request, order_id)
     gop = Gop.objects.filter(pk=gop_id, request=case).first()
     if gop is None:
