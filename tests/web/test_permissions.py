@@ -70,7 +70,7 @@ POST_DATA = {
 }
 # offer_link: the signed one-click email link, no login by design (tests/web/test_offer_links.py).
 # language_set is for anyone (the header switch); profile for anyone signed in (their own).
-PUBLIC = {"login", "logout", "home", "offer_link", "language_set", "profile"}
+PUBLIC = {"login", "logout", "home", "offer_link", "quote_link", "language_set", "profile"}
 # Portal booking routes need a case, not the directory: their route x persona tables are in
 # tests/web/test_portal_bookings.py and tests/web/test_clinic_bookings.py.
 PORTAL_BOOKING_ROUTES = {

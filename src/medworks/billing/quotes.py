@@ -31,6 +31,7 @@ from medworks.core.actor import Actor, Party
 from medworks.core.errors import DomainError, NotFound, PermissionDenied
 from medworks.network.models import Location, Offering, Service
 
+from .emails import insurer_quote
 from .models import CostSource, Quote, QuoteLine, QuoteStatus, QuoteTax
 from .pricing import QuoteSheet, insurer_quote_lines
 from .workflow import QUOTE_WORKFLOW, quote_event_write
@@ -286,6 +287,8 @@ def quote_prepare(
             party=party,
             extra={"supersedes": standing.version if standing is not None else None},
         )
+        # The new version goes to the insurer's contact with its one-click links (outbox).
+        insurer_quote(quote)
     return quote
 
 

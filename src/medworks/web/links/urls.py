@@ -2,8 +2,9 @@
 
 from django.urls import path
 
-from . import views
+from . import quote, views
 
 urlpatterns: list = [
     path("links/offer/<str:token>/", views.offer_link, name="offer_link"),
+    path("links/quote/<str:token>/", quote.quote_link, name="quote_link"),
 ]
