@@ -1,0 +1,34 @@
+"""Every page carries a strict Content-Security-Policy (nothing but the app's own origin: no
+inline script or style anywhere) and a Permissions-Policy."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from django.urls import reverse
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "src" / "medworks" / "web" / "templates"
+
+
+def test_pages_send_a_strict_csp_and_a_permissions_policy(client, insurer_user):
+    for response in (
+        client.get(reverse("web:login")),
+        (client.force_login(insurer_user), client.get(reverse("web:portal_home")))[1],
+    ):
+        csp = response["Content-Security-Policy"]
+        assert "script-src 'self'" in csp and "style-src 'self'" in csp
+        assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+        assert "frame-ancestors 'none'" in csp
+        assert "camera=()" in response["Permissions-Policy"]
+
+
+def test_no_template_has_inline_script_style_or_event_handlers():
+    offenders = []
+    for template in TEMPLATES.rglob("*.html"):
+        text = template.read_text()
+        if re.search(r"<script(?![^>]*\bsrc=)", text) or re.search(r"<style\b", text):
+            offenders.append(template.name)
+        if re.search(r"\sstyle=\"|\son[a-z]+=\"", text):
+            offenders.append(template.name)
+    assert offenders == []
