@@ -9,7 +9,6 @@ Order Id, the insurer's reference, the dates and the clinic.
 
 from __future__ import annotations
 
-from django.core import signing
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -22,6 +21,7 @@ from medworks.core.actor import Actor
 from medworks.core.errors import DomainError, NotFound
 
 from ..forms import NoteForm
+from .signed import read_signed
 
 TEMPLATE = "web/links/offer.html"
 
@@ -40,28 +40,10 @@ def _refused(request: HttpRequest, title: str, message: str, status: int) -> Htt
 @never_cache
 def offer_link(request: HttpRequest, token: str) -> HttpResponse:
     """Public by design (no capability): the signed token is checked here instead."""
-    try:
-        kind, pk = offer_link_read(token)
-    except signing.SignatureExpired:
-        return _refused(
-            request,
-            _("This link has expired"),
-            _(
-                "Links in our emails work for a limited time. Sign in to the portal to answer, "
-                "or reply to the email and the booking team will help."
-            ),
-            410,
-        )
-    except signing.BadSignature:
-        return _refused(
-            request,
-            _("This link is not valid"),
-            _(
-                "The link may have been cut short by your email program. Open it again from the "
-                "email, or sign in to the portal."
-            ),
-            400,
-        )
+    read = read_signed(request, token, offer_link_read, _refused)
+    if isinstance(read, HttpResponse):
+        return read
+    kind, pk = read
     try:
         target = selectors.offer_link_target(kind=kind, pk=pk)
     except NotFound:
