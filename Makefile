@@ -21,8 +21,10 @@ demo: install
 	$(BIN)/medworks migrate --noinput
 	$(BIN)/medworks seed-demo
 	@echo "Emails are written to var/mail/ by the worker running beside the server."
+	@echo "Demo staff sign in with the password alone (MEDWORKS_STAFF_REQUIRE_2FA=0); anyone can"
+	@echo "turn two-step sign-in on from their profile."
 	@trap 'kill 0' INT TERM EXIT; $(BIN)/medworks worker --no-reload -v 0 & \
-	  $(BIN)/medworks runserver $(HOST):$(PORT)
+	  MEDWORKS_STAFF_REQUIRE_2FA=0 $(BIN)/medworks runserver $(HOST):$(PORT)
 
 # Delivers queued emails (with retries) and sends day-before reminders; run beside the server.
 worker: install

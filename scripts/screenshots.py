@@ -184,6 +184,7 @@ def main() -> None:
             "MEDWORKS_DATA_DIR": data_dir,
             "MEDWORKS_ENV": "development",
             "DEBUG": "true",  # runserver serves the static files only in debug
+            "MEDWORKS_STAFF_REQUIRE_2FA": "false",  # the demo's logins, as `make demo` runs them
             "DJANGO_SETTINGS_MODULE": "medworks.settings",
         }
         env.pop("DATABASE_URL", None)  # always a fresh SQLite demo, never a real database

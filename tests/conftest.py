@@ -79,6 +79,16 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _staff_sign_in_without_a_second_factor(settings):
+    """Personas sign in with `force_login` or the login form, staff included: the second factor
+    staff must give (MEDWORKS_STAFF_REQUIRE_2FA, on by default) is not what they test. The
+    tests of two-step sign-in turn it on again (tests/accounts/test_two_factor.py,
+    tests/web/test_two_factor_pages.py, tests/browser/test_two_factor.py); a person with an
+    app set up is asked for its code whatever this says."""
+    settings.MEDWORKS_STAFF_REQUIRE_2FA = False
+
+
 @pytest.fixture
 def booking_agent(db):
     return factories.make_user(roles=[RoleCode.BOOKING_AGENT], username="agent")
@@ -111,3 +121,25 @@ def outsider(db):
     """Signed in, but holds no role in any organisation."""
     org = factories.make_organisation(kind=OrganisationKind.INSURER, name="Nobody Inc")
     return factories.make_user(roles=[], organisation=org, username="outsider")
+
+
+@pytest.fixture
+def clinic_near_patient(db):
+    """An affiliate offering an X-ray at the factories' patient's postal code (Toronto), so
+    taking a case leaves it sourcing instead of escalating it for want of a clinic."""
+    from tests import factories
+
+    location = factories.make_location()
+    factories.make_offering(location=location, service_code="XRAY")
+    return location
+
+
+@pytest.fixture
+def manager(db):
+    """A clinic manager: management, who take escalated cases (SOP)."""
+    from medworks.accounts.models import RoleCode
+    from tests import factories
+
+    return factories.make_user(
+        roles=[RoleCode.CLINIC_MANAGER], username="manager", email="clinic.manager@medworks.test"
+    )

@@ -83,6 +83,10 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "axes",
+    # The second factor at sign-in: TOTP apps and recovery codes (accounts/two_factor.py).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "medworks.core",
     "medworks.accounts",
     "medworks.network",
@@ -107,11 +111,16 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Puts on the user the device that verified this session's second factor, if any.
+    "django_otp.middleware.OTPMiddleware",
     # A signed-in person's own language wins over the cookie and the browser's.
     "medworks.web.language.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # After auth and messages: signs out a session past its limits or of a suspended account.
     "medworks.accounts.middleware.SessionLimitsMiddleware",
+    # After the session checks: a session that still owes its second factor reaches only the
+    # second step, enrolment, the language switch and signing out (web/views/two_factor.py).
+    "medworks.web.views.two_factor.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Last (django-axes): turns a locked-out login attempt into the lockout answer.
@@ -259,6 +268,21 @@ AXES_VERBOSE = False
 # one person's typos would lock everybody out.
 MEDWORKS_TRUSTED_PROXIES = env_int("MEDWORKS_TRUSTED_PROXIES", 1 if PRODUCTION else 0, minimum=0)
 
+# --- The second factor at sign-in (django-otp; accounts/two_factor.py) --------------------
+# MedWorks staff (the operator organisation, and whoever opens the admin) must sign in with a
+# code from an authenticator app; any organisation can require it of its users too
+# (Organisation.require_two_factor). Off only for the demo and the test suite.
+MEDWORKS_STAFF_REQUIRE_2FA = env_bool("MEDWORKS_STAFF_REQUIRE_2FA", True)
+# The name the authenticator app shows beside the person's username.
+OTP_TOTP_ISSUER = "MedWorks Booking Desk"
+# Wrong codes in a row lock a device out for 1, 2, 4, 8 ... seconds (2^(n-1) times this):
+# the right code is refused meanwhile, so a 6-digit code cannot be guessed, and a person who
+# mistypes waits seconds. The same for recovery codes.
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
+# Never show a TOTP key in the admin (django-otp's device pages are also unregistered there).
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
 # Logs never carry patient or card data: messages name ids, not people.
 LOGGING = {
     "version": 1,
@@ -318,6 +342,8 @@ MEDWORKS_BASE_URL = env_str("MEDWORKS_BASE_URL", "http://127.0.0.1:8000")
 # The Core Booking Team's shared inbox, and management's, for new cases and escalations.
 MEDWORKS_BOOKING_TEAM_EMAIL = env_str("MEDWORKS_BOOKING_TEAM_EMAIL", "bookings@medworks.example")
 MEDWORKS_MANAGEMENT_EMAIL = env_str("MEDWORKS_MANAGEMENT_EMAIL", "management@medworks.example")
+# Finance's inbox: the order of a pre-paid booking goes there with its PDF (SOP case 2 step 3).
+MEDWORKS_FINANCE_EMAIL = env_str("MEDWORKS_FINANCE_EMAIL", "finance@medworks.example")
 # One-click approval links in emails expire after this many hours.
 MEDWORKS_OFFER_LINK_MAX_AGE_HOURS = env_int("MEDWORKS_OFFER_LINK_MAX_AGE_HOURS", 72)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "MedWorks Booking Desk <desk@medworks.example>")

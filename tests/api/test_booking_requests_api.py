@@ -229,7 +229,12 @@ def test_an_insurer_cannot_act_on_another_insurers_case(api, insurer_key, other_
 
 
 def test_the_list_shows_only_the_callers_cases_filtered_and_paged(
-    api, insurer_key, other_insurer_key, booking_agent, django_assert_max_num_queries
+    clinic_near_patient,
+    api,
+    insurer_key,
+    other_insurer_key,
+    booking_agent,
+    django_assert_max_num_queries,
 ):
     mine = [factories.make_booking_request(insurer=insurer_key.organisation) for _ in range(3)]
     factories.make_booking_request(insurer=other_insurer_key.organisation)
@@ -277,7 +282,7 @@ def test_a_clinic_user_session_may_not_read_cases_through_the_api(client, clinic
 
 
 def test_the_timeline_hides_what_is_internal_to_medworks(
-    api, insurer_key, booking_agent, coordinator
+    clinic_near_patient, api, insurer_key, booking_agent, coordinator
 ):
     from medworks.bookings.services import (
         booking_request_assign,

@@ -57,8 +57,9 @@ def toronto(db):
 
 
 @pytest.fixture
-def case(db, insurer_user, booking_agent):
-    """A case of Maple Assist for an X-ray and an ultrasound, taken by the agent (sourcing)."""
+def case(db, insurer_user, booking_agent, toronto):
+    """A case of Maple Assist for an X-ray and an ultrasound, taken by the agent (sourcing:
+    the Toronto clinic is near)."""
     case = factories.make_booking_request(
         insurer=insurer_user.organisation, services=["XRAY", "ULTRASOUND"]
     )

@@ -18,7 +18,7 @@ def test_a_new_request_is_received_with_a_created_event(case, insurer_user):
     assert (event.kind, event.to_status, event.actor) == ("created", S.RECEIVED, insurer_user)
 
 
-def test_an_agent_takes_a_case_and_owns_it(case, booking_agent):
+def test_an_agent_takes_a_case_and_owns_it(clinic_near_patient, case, booking_agent):
     taken = services.booking_request_take(case=case, actor=act(booking_agent))
     assert taken.status == S.SOURCING
     assert taken.owner == booking_agent
@@ -61,7 +61,7 @@ def test_finance_reads_cases_but_cannot_move_them(case, finance_user):
         services.booking_request_take(case=case, actor=act(finance_user))
 
 
-def test_escalating_needs_a_reason(case, booking_agent):
+def test_escalating_needs_a_reason(clinic_near_patient, case, booking_agent):
     services.booking_request_take(case=case, actor=act(booking_agent))
     with pytest.raises(DomainError) as refused:
         services.booking_request_escalate(case=case, actor=act(booking_agent), note="  ")
@@ -92,7 +92,9 @@ def test_a_clinic_that_lacks_the_service_cannot_be_chosen(case, booking_agent):
     assert refused.value.code == "location_lacks_service"
 
 
-def test_the_staff_buttons_are_only_the_legal_moves(case, booking_agent, insurer_user):
+def test_the_staff_buttons_are_only_the_legal_moves(
+    clinic_near_patient, case, booking_agent, insurer_user
+):
     names = lambda user: {t.name for t in available_transitions(case, act(user))}  # noqa: E731
     assert names(booking_agent) == {"start_sourcing", "cancel"}
     assert names(insurer_user) == {"cancel"}
@@ -123,7 +125,9 @@ def test_events_are_append_only(case):
     assert BookingEvent.objects.get(pk=event.pk).note == ""
 
 
-def test_the_insurer_timeline_hides_staff_notes_and_assignments(case, booking_agent, coordinator):
+def test_the_insurer_timeline_hides_staff_notes_and_assignments(
+    clinic_near_patient, case, booking_agent, coordinator
+):
     from medworks.bookings.selectors import insurer_timeline
 
     services.booking_request_take(case=case, actor=act(booking_agent))

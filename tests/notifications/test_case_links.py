@@ -26,6 +26,7 @@ AUDIENCE = {
     "cancelled": "insurer",
     "team_new_request": "team",
     "team_escalated": "team",
+    "team_escalation_assigned": "team",
     "team_dates_declined": "team",
     "team_no_show": "team",
     "clinic_booking": "clinic",
@@ -79,11 +80,15 @@ def test_the_insurer_and_the_team_are_sent_to_the_case_from_the_moment_it_arrive
     _assert_links_to(OutboxMessage.objects.get(template="team_new_request"), case, "team")
 
 
-def test_an_escalation_sends_management_to_the_staff_case_page(insurer_user, booking_agent):
+def test_an_escalation_sends_management_to_the_staff_case_page(
+    clinic_near_patient, insurer_user, booking_agent
+):
     case = factories.make_booking_request(insurer=insurer_user.organisation)
     services.booking_request_take(case=case, actor=act(booking_agent))
     services.booking_request_escalate(case=case, actor=act(booking_agent), note="None nearby.")
-    _assert_links_to(OutboxMessage.objects.get(template="team_escalated"), case, "team")
+    message = OutboxMessage.objects.get(template="team_escalated")
+    # The case, and management's queue of escalations (no other case's page).
+    assert _desk_links(message) == {_pages(case)["team"], BASE + "/staff/escalations/"}
 
 
 def test_offered_dates_link_the_insurer_to_its_case_beside_the_one_click_links(offered):

@@ -25,7 +25,7 @@ def _messages(template):
 
 
 def test_every_template_emails_py_names_exists_in_english_and_french_with_a_subject_line():
-    assert len(TEMPLATE_NAMES) == 15, TEMPLATE_NAMES
+    assert len(TEMPLATE_NAMES) == 16, TEMPLATE_NAMES
     for name in TEMPLATE_NAMES:
         for language in ("en", "fr"):
             source = get_template(f"notifications/email/{name}.txt").template.source

@@ -11,7 +11,9 @@ from django.urls import get_resolver, reverse
 from medworks.core.models import AuditEvent
 
 from .test_documents_permissions import DOCUMENT_ROUTES
+from .test_insurer_settings import INSURER_SETTINGS_ROUTES
 from .test_staff_bookings import STAFF_BOOKING_ROUTES
+from .test_tax_rate_pages import TAX_RATE_ROUTES
 
 PERSONAS = [
     "booking_agent",
@@ -32,6 +34,9 @@ ROUTES = [
     ("clinic_home", None, "get", {"clinic_user"}),
     ("staff_home", None, "get", STAFF_READERS),
     ("partner_list", None, "get", STAFF_READERS),
+    ("partner_create", None, "get", EDITORS),
+    ("partner_create", None, "post", EDITORS),
+    ("escalation_queue", None, "get", STAFF_READERS),
     ("partner_detail", "partner", "get", STAFF_READERS),
     ("partner_edit", "partner", "get", EDITORS),
     ("partner_edit", "partner", "post", EDITORS),
@@ -59,6 +64,7 @@ ROUTES = [
 # Data a refused POST would have written if the check were missing.
 POST_DATA = {
     "partner_edit": {"name": "Renamed", "kind": "network", "is_active": "on"},
+    "partner_create": {"name": "Brand New Clinic", "kind": "individual", "is_active": "on"},
     "partner_set_active": {"active": "no"},
     "location_create": {"name": "New", "province": "ON", "postal_code": "M5V 3L9"},
     "location_edit": {"name": "Renamed", "province": "ON", "postal_code": "M5V 3L9"},
@@ -71,6 +77,14 @@ POST_DATA = {
 # offer_link: the signed one-click email link, no login by design (tests/web/test_offer_links.py).
 # language_set is for anyone (the header switch); profile for anyone signed in (their own).
 PUBLIC = {"login", "logout", "home", "offer_link", "quote_link", "language_set", "profile"}
+# Two-step sign-in: each person's own, for anyone signed in (tests/web/test_two_factor_pages.py).
+PUBLIC |= {
+    "two_factor_verify",
+    "two_factor",
+    "two_factor_enrol",
+    "two_factor_recovery_codes",
+    "two_factor_disable",
+}
 # Portal booking routes need a case, not the directory: their route x persona tables are in
 # tests/web/test_portal_bookings.py and tests/web/test_clinic_bookings.py.
 PORTAL_BOOKING_ROUTES = {
@@ -147,6 +161,8 @@ def test_every_route_is_in_the_table_and_guarded_by_a_capability():
     staff_booking = set(STAFF_BOOKING_ROUTES)
     # Paperwork routes too (tests/web/test_documents_permissions.py).
     routed = names - PUBLIC - PORTAL_BOOKING_ROUTES - staff_booking - set(DOCUMENT_ROUTES)
+    # Finance's settings too (tests/web/test_insurer_settings.py, test_tax_rate_pages.py).
+    routed -= set(INSURER_SETTINGS_ROUTES) | set(TAX_RATE_ROUTES)
     assert routed == {name for name, *_ in ROUTES}
     for pattern in patterns:
         if pattern.name not in PUBLIC:

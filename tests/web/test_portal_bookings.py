@@ -218,7 +218,9 @@ def test_opening_a_case_writes_an_access_record(client, insurer_user, own_case):
     assert record.payload["origin"] == "127.0.0.1"
 
 
-def test_the_timeline_leaves_out_what_staff_wrote_for_staff(client, insurer_user, own_case):
+def test_the_timeline_leaves_out_what_staff_wrote_for_staff(
+    clinic_near_patient, client, insurer_user, own_case
+):
     agent = factories.make_user(roles=[RoleCode.BOOKING_AGENT])
     from medworks.bookings.services import booking_request_take
 

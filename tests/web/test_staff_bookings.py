@@ -18,7 +18,7 @@ from medworks.bookings.models import (
     BookingStatus,
     Channel,
 )
-from medworks.bookings.services import booking_request_escalate, booking_request_take
+from medworks.bookings.services import booking_request_take
 from medworks.core.models import AuditEvent
 from medworks.network import geo
 from tests import factories
@@ -44,6 +44,12 @@ STAFF_BOOKING_ROUTES = {
     "staff_booking_step": ("post", True, WORKERS),
     "staff_quote_confirm": ("post", True, WORKERS),
     "staff_quote_dispute": ("post", True, WORKERS),
+    "staff_order_send": ("post", True, WORKERS),  # tests/web/test_order_panel.py
+    # Management only (ESCALATION_HANDLE), none of these personas: tests/web/test_escalations.py
+    # lets a clinic manager in.
+    "escalation_take": ("post", True, set()),
+    "escalation_assign": ("post", True, set()),
+    "provider_found": ("post", True, set()),
 }
 MAPLE = "Maple Assist Insurance"  # not the insurer_user persona's "Maple Assist"
 PERSONAS = [
@@ -183,7 +189,9 @@ def test_a_reader_without_booking_work_sees_no_action_buttons(client, finance_us
     assert url("staff_booking_cancel", case) not in page
 
 
-def test_an_agent_takes_a_new_case_and_becomes_its_owner(client, booking_agent, case):
+def test_an_agent_takes_a_new_case_and_becomes_its_owner(
+    clinic_near_patient, client, booking_agent, case
+):
     client.force_login(booking_agent)
     assert ">Take</button>" in client.get(url("staff_booking_detail", case)).content.decode()
 
@@ -196,7 +204,7 @@ def test_an_agent_takes_a_new_case_and_becomes_its_owner(client, booking_agent, 
 
 
 def test_taking_a_case_someone_already_took_is_refused_with_its_state(
-    client, booking_agent, coordinator, case
+    clinic_near_patient, client, booking_agent, coordinator, case
 ):
     booking_request_take(case=case, actor=act(coordinator))
     client.force_login(booking_agent)
@@ -265,15 +273,27 @@ def test_a_clinic_lacking_one_of_the_services_cannot_be_chosen(client, booking_a
     assert status_of(case) == BookingStatus.AWAITING_AVAILABILITY
 
 
-def test_with_no_clinic_in_the_area_the_page_says_escalate_and_escalating_needs_a_note(
+def test_with_no_clinic_in_the_area_taking_the_case_escalates_it_saying_why(
     client, booking_agent, case
 ):
     clinic_near("K1P 1J1", "Ottawa Imaging")  # about 4 hours away
-    booking_request_take(case=case, actor=act(booking_agent))
     client.force_login(booking_agent)
 
-    page = client.get(url("staff_booking_detail", case)).content.decode()
-    assert 'data-testid="escalate-banner"' in page
+    page = client.post(url("staff_booking_take", case), follow=True).content.decode()
+
+    assert status_of(case) == BookingStatus.ESCALATED
+    event = BookingEvent.objects.get(request=case, kind="escalate")
+    assert event.actor is None and event.actor_kind == "system"
+    assert event.note.startswith("Matching found no affiliate partner")
+    assert "within 60 minutes by road of the patient (M5V 3L9)" in event.note
+    assert "Escalated to management" in page
+
+
+def test_an_agent_escalates_by_choice_and_escalating_needs_a_note(
+    clinic_near_patient, client, booking_agent, case
+):
+    booking_request_take(case=case, actor=act(booking_agent))
+    client.force_login(booking_agent)
 
     refused = client.post(url("staff_booking_escalate", case), {"note": "  "})
     assert refused.status_code == 400
@@ -288,8 +308,7 @@ def test_with_no_clinic_in_the_area_the_page_says_escalate_and_escalating_needs_
 def test_management_finds_any_location_by_name_for_an_escalated_case(client, coordinator, case):
     provider = clinic_near("K1P 1J1", "Ottawa Imaging")
     clinic_near("K1P 1J1", "Capital Physio", services=("PHYSIO",))
-    booking_request_take(case=case, actor=act(coordinator))
-    booking_request_escalate(case=case, actor=act(coordinator), note="None near.")
+    booking_request_take(case=case, actor=act(coordinator))  # none near: escalated at once
     client.force_login(coordinator)
 
     page = client.get(url("staff_booking_detail", case), {"find": "ottawa"}).content.decode()

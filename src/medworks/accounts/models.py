@@ -6,7 +6,9 @@ roles; insurer and clinic users hold the portal role of their organisation's kin
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.contrib.sessions.base_session import AbstractBaseSession
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class OrganisationKind(models.TextChoices):
@@ -23,6 +25,24 @@ class Organisation(models.Model):
     # of the organisation can override it with their own (User.preferred_language).
     correspondence_language = models.CharField(
         max_length=2, choices=[("en", "English"), ("fr", "Français")], default="en"
+    )
+    # An insurer's designated service area (SOP: "within the defined proximity that is requested
+    # by the Affiliate Partner"): no affiliate this near escalates the case. Blank: the setting
+    # MEDWORKS_SERVICE_AREA_MINUTES (60).
+    service_area_minutes = models.PositiveSmallIntegerField(
+        _("service area (minutes by road)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(600)],
+    )
+    # Every user of the organisation must sign in with a second factor (accounts/two_factor.py);
+    # MedWorks' own staff must anyway while MEDWORKS_STAFF_REQUIRE_2FA is on.
+    require_two_factor = models.BooleanField(
+        _("requires two-step sign-in"),
+        default=False,
+        help_text=_(
+            "Every user of this organisation must sign in with a code from an authenticator app."
+        ),
     )
 
     class Meta:

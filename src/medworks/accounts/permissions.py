@@ -25,6 +25,8 @@ class Capability(StrEnum):
     INSURER_PORTAL = "insurer_portal"
     CLINIC_PORTAL = "clinic_portal"
     TAX_SETTINGS_EDIT = "tax_settings_edit"  # change the tax rate table and insurers' pricing
+    ESCALATION_HANDLE = "escalation_handle"  # own escalated cases, record the provider found
+    TWO_FACTOR_RESET = "two_factor_reset"  # remove a person's second factor (a lost phone)
 
 
 _R = RoleCode
@@ -51,6 +53,13 @@ _DIRECTORY_EDITORS = {
 # The Core Booking Team and the people it escalates to work cases; finance and the approvers
 # (chief of staff, CEO) read them.
 _BOOKING_TEAM = {_R.BOOKING_AGENT} | _DIRECTORY_EDITORS
+# The SOP's management team, who take escalated cases and find a provider.
+_MANAGEMENT = {
+    _R.CLINIC_MANAGER,
+    _R.SALES_MANAGER,
+    _R.DIRECTOR_OF_OPERATIONS,
+    _R.SENIOR_MANAGER,
+}
 
 GRANTS: dict[Capability, frozenset[str]] = {
     Capability.BACK_OFFICE: frozenset(_ALL_STAFF),
@@ -66,6 +75,9 @@ GRANTS: dict[Capability, frozenset[str]] = {
     Capability.INSURER_PORTAL: frozenset({_R.INSURER_USER}),
     Capability.CLINIC_PORTAL: frozenset({_R.CLINIC_USER}),
     Capability.TAX_SETTINGS_EDIT: frozenset({_R.FINANCE}),
+    Capability.ESCALATION_HANDLE: frozenset(_MANAGEMENT),
+    # Senior people only: a reset lets the next sign-in with the password alone enrol a new app.
+    Capability.TWO_FACTOR_RESET: frozenset({_R.SENIOR_MANAGER, _R.DIRECTOR_OF_OPERATIONS}),
 }
 
 # A role only counts inside the organisation kind it belongs to.

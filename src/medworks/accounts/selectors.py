@@ -30,3 +30,29 @@ def api_key_by_prefix(*, prefix: str) -> ApiKey:
             "api_key_ambiguous", f"Several keys start with {prefix!r}: revoke from the web page."
         )
     return keys[0]
+
+
+def service_area_minutes_of(insurer: Organisation) -> int:
+    """The insurer's designated service area in minutes by road, or the desk's default: no
+    affiliate this near escalates its case to management (SOP)."""
+    from django.conf import settings
+
+    return insurer.service_area_minutes or settings.MEDWORKS_SERVICE_AREA_MINUTES
+
+
+def management_users():
+    """The people a case is escalated to (SOP: clinic manager, sales manager, director of
+    operations, senior manager), active, in their active organisation."""
+    from .models import User
+    from .permissions import GRANTS, Capability
+
+    return (
+        User.objects.filter(
+            is_active=True,
+            organisation__is_active=True,
+            organisation__kind=OrganisationKind.OPERATOR,
+            roles__code__in=GRANTS[Capability.ESCALATION_HANDLE],
+        )
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )

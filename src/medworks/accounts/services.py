@@ -23,9 +23,11 @@ from django.utils.translation import gettext as _
 
 from medworks.core.actor import Actor
 from medworks.core.audit import audit_record
-from medworks.core.errors import DomainError
+from medworks.core.errors import DomainError, PermissionDenied
 
 from .models import ApiKey, Organisation, OrganisationKind, RoleCode, User, UserSession
+from .permissions import Capability, actor_can
+from .two_factor import two_factor_devices_delete
 
 PREFIX_LENGTH = 8
 # last_used_at is a hint for staff ("is this key still in use?"), not an audit trail: writing
@@ -159,6 +161,61 @@ def user_set_active(*, user: User, active: bool, actor: Actor) -> User:
     return locked
 
 
+def user_two_factor_reset(*, user: User, actor: Actor) -> int:
+    """Remove a person's second factor (their phone is lost): their authenticator app and
+    recovery codes are deleted and every session of theirs ends, so whoever holds a session
+    or the phone gets nothing more. Their next sign-in then asks them to set up an app again
+    when it is required of them (accounts/two_factor.py), or lets them in with the password
+    when it is not. Only Capability.TWO_FACTOR_RESET (senior manager, director of
+    operations); never one's own (ask a colleague: one person alone cannot swap the factor
+    that guards their own account). Audited (`two_factor.reset`), also when there was
+    nothing to remove. Returns how many apps were removed."""
+    if not actor_can(actor, Capability.TWO_FACTOR_RESET):
+        raise PermissionDenied(
+            "two_factor_reset_forbidden",
+            _("Only a senior manager or the director of operations may reset a second factor."),
+        )
+    if actor.user is not None and actor.user.pk == user.pk:
+        raise PermissionDenied(
+            "two_factor_reset_own",
+            _("You cannot reset your own second factor: ask a colleague who may."),
+        )
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        removed = two_factor_devices_delete(user=locked)
+        sessions_ended, _counts = UserSession.objects.filter(user=locked).delete()
+        audit_record(
+            actor=actor,
+            action="two_factor.reset",
+            obj=locked,
+            summary=f"Second factor of {locked.username} reset",
+            payload={"devices_removed": removed, "sessions_ended": sessions_ended},
+        )
+    return removed
+
+
+def organisation_set_two_factor_required(
+    *, organisation: Organisation, required: bool, actor: Actor
+) -> Organisation:
+    """Require (or stop requiring) a second factor of every user of the organisation. Takes
+    effect on each user's next request: a signed-in session without one is sent to the
+    second step, or to set up an app (web TwoFactorMiddleware). Audited; no change, no row."""
+    with transaction.atomic():
+        locked = Organisation.objects.select_for_update().get(pk=organisation.pk)
+        if locked.require_two_factor != required:
+            locked.require_two_factor = required
+            locked.save(update_fields=["require_two_factor"])
+            audit_record(
+                actor=actor,
+                action="organisation.two_factor_required_set",
+                obj=locked,
+                summary=f"{locked.name}: two-step sign-in {'required' if required else 'optional'}",
+                payload={"require_two_factor": required},
+            )
+    organisation.require_two_factor = required
+    return locked
+
+
 @dataclass(frozen=True, eq=False)
 class ApiClient:
     """Who calls with an API key: the key's insurer, acting as one of its portal users.
@@ -247,4 +304,76 @@ def user_set_language(*, user: User, language: str, actor: Actor) -> User:
             payload={"from": previous, "to": language},
         )
     user.preferred_language = language
+    return locked
+
+
+SERVICE_AREA_MINUTES_MIN = 1
+SERVICE_AREA_MINUTES_MAX = 600
+
+
+def insurer_service_area_set(*, actor: Actor, insurer: Organisation, minutes: int | None):
+    """An insurer's designated service area, in whole minutes by road from 1 to 600, or None
+    for the desk's default (the setting MEDWORKS_SERVICE_AREA_MINUTES): no affiliate this near
+    the patient escalates its case to management. Only staff who edit the directory
+    (Capability.DIRECTORY_EDIT: the coordinator and management) may; audited with the old and
+    new values; no change, no row. Returns the organisation."""
+    if not isinstance(actor, Actor):
+        raise TypeError("actor must be a medworks.core.actor.Actor")
+    if not actor_can(actor, Capability.DIRECTORY_EDIT):
+        raise PermissionDenied(
+            "service_area_forbidden",
+            _("Only the booking coordinator and management may change an insurer's service area."),
+        )
+    if insurer.kind != OrganisationKind.INSURER:
+        raise DomainError(
+            "insurer_invalid",
+            _("%(name)s is not an insurance partner.") % {"name": insurer.name},
+        )
+    if minutes is not None and (
+        isinstance(minutes, bool)
+        or not isinstance(minutes, int)
+        or not SERVICE_AREA_MINUTES_MIN <= minutes <= SERVICE_AREA_MINUTES_MAX
+    ):
+        raise DomainError(
+            "service_area_minutes_invalid",
+            _(
+                "%(value)s is not accepted: enter whole minutes from %(min)s to %(max)s, or "
+                "nothing for the default."
+            )
+            % {
+                "value": repr(minutes),
+                "min": SERVICE_AREA_MINUTES_MIN,
+                "max": SERVICE_AREA_MINUTES_MAX,
+            },
+            fields={
+                "minutes": [
+                    _("Enter whole minutes from %(min)s to %(max)s.")
+                    % {"min": SERVICE_AREA_MINUTES_MIN, "max": SERVICE_AREA_MINUTES_MAX}
+                ]
+            },
+        )
+    with transaction.atomic():
+        locked = Organisation.objects.select_for_update().get(pk=insurer.pk)
+        previous = locked.service_area_minutes
+        if previous != minutes:
+            locked.service_area_minutes = minutes
+            locked.save(update_fields=["service_area_minutes"])
+            audit_record(
+                actor=actor,
+                action="organisation.service_area_set",
+                obj=locked,
+                summary=(
+                    f"Service area of {locked.name}: {previous or 'default'} -> "
+                    f"{minutes or 'default'} minutes"
+                ),
+                payload={
+                    "changes": {
+                        "service_area_minutes": [
+                            "" if previous is None else str(previous),
+                            "" if minutes is None else str(minutes),
+                        ]
+                    }
+                },
+            )
+    insurer.service_area_minutes = minutes
     return locked

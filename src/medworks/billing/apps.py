@@ -13,6 +13,7 @@ class BillingConfig(AppConfig):
         from medworks.bookings.workflow import BOOKING_WORKFLOW
 
         from . import events
+        from .guards import charges_confirmed_before_booking
         from .quotes import quote_on_case_cancelled, quote_on_clinic_chosen
 
         events.declare()
@@ -20,3 +21,5 @@ class BillingConfig(AppConfig):
         BOOKING_WORKFLOW.register_effect("select_clinic", quote_on_clinic_chosen)
         # A case cancelled: its standing quote is superseded.
         BOOKING_WORKFLOW.register_effect("cancel", quote_on_case_cancelled)
+        # Where the charges must be confirmed first, no date is approved before they are.
+        BOOKING_WORKFLOW.register_guard("approve_date", charges_confirmed_before_booking)

@@ -4,7 +4,9 @@ Declared from BillingConfig.ready(): bookings, below billing, never imports this
 What the insurer is told: that a quote waits for its confirmation, that it was confirmed or
 disputed (with the dispute's note: the insurer's own reasons, or what staff recorded of them).
 What it is not told: "quote_superseded" (the next "Quote to confirm" says it), and the note of
-a confirmation staff recorded (how the insurer answered: the team's record).
+a confirmation staff recorded (how the insurer answered: the team's record); "order_sent"
+(the order and its PDF to finance, SOP case 2 step 3: MedWorks' internal paperwork, with the
+clinic's cost and MedWorks' fee).
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ QUOTE_EVENTS = [
     ),
     EventKind("quote_superseded", _("Quote superseded")),
 ]
+ORDER_EVENTS = [EventKind("order_sent", _("Order sent to finance"))]  # staff only
 
 
 def declare() -> None:
     CASE_EVENTS.declare(QUOTE_EVENTS)
+    CASE_EVENTS.declare(ORDER_EVENTS)

@@ -132,6 +132,11 @@ class InsurerPricing(models.Model):
         choices=InsurerView.choices,
         default=InsurerView.PRICE_TAX_TOTAL,
     )
+    # Out of network (a pre-paid provider) the insurer always confirms the charges before the
+    # booking; in network only when its contract says so.
+    in_network_needs_confirmation = models.BooleanField(
+        _("in-network bookings wait for the insurer's confirmation of charges"), default=False
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

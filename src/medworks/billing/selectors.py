@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from medworks.accounts.models import Organisation, OrganisationKind
 from medworks.core.errors import DomainError, NotFound
-from medworks.network.models import Province, Service
+from medworks.network.models import BillingArrangement, Province, Service
 
 from .models import (
     InsurerFixedPrice,
@@ -107,6 +107,31 @@ def insurer_fixed_price(*, insurer: Organisation, service: Service) -> InsurerFi
     return InsurerFixedPrice.objects.filter(insurer=insurer, service=service).first()
 
 
+def insurers_with_pricing() -> list[tuple[Organisation, InsurerPricing]]:
+    """Every insurer, by name, with its pricing settings (the defaults, unsaved, when it has
+    none): finance's overview, two queries."""
+    insurers = list(Organisation.objects.filter(kind=OrganisationKind.INSURER).order_by("name"))
+    saved = {p.insurer_id: p for p in InsurerPricing.objects.filter(insurer__in=insurers)}
+    return [(i, saved.get(i.pk) or InsurerPricing(insurer=i)) for i in insurers]
+
+
+def insurer_service_overrides(
+    *, insurer: Organisation
+) -> tuple[list[InsurerServiceMarkup], list[InsurerFixedPrice]]:
+    """The insurer's per-service markups and fixed prices, each by service name."""
+    markups = InsurerServiceMarkup.objects.filter(insurer=insurer).select_related("service")
+    prices = InsurerFixedPrice.objects.filter(insurer=insurer).select_related("service")
+    return (
+        list(markups.order_by("service__name_en")),
+        list(prices.order_by("service__name_en")),
+    )
+
+
+def tax_rate_table() -> list[TaxRate]:
+    """The whole dated table, by province, tax and first day."""
+    return list(TaxRate.objects.order_by("province", "tax_name", "valid_from"))
+
+
 # --- Quotes ----------------------------------------------------------------------------------
 
 
@@ -138,3 +163,25 @@ def quote_confirmed_amount(*, case) -> Decimal | None:
         .values_list("confirmed_total", flat=True)
         .first()
     )
+
+
+# --- Pre-payment -----------------------------------------------------------------------------
+
+
+def prepayment_needed(case) -> bool:
+    """Whether the provider at the case's location is paid in advance, so the booking team
+    sends finance an order (SOP case 2 step 3; `billing.orders.order_send`).
+
+    The one rule, for the order and for the case pages that say "a pre-payment will be
+    needed": a provider outside the network (`is_affiliate` unticked: found by management
+    during an escalation, "willing to accept pre-payment"); or an affiliate that accepts
+    pre-payment and has no direct billing (SOP case 4: "in the event that billing can be
+    established, MedWorks will opt for that option"). False before a clinic is chosen.
+    """
+    if case.location_id is None:
+        return False
+    partner = case.location.partner
+    if not partner.is_affiliate:
+        return True
+    arrangements = partner.billing_arrangements or []
+    return partner.accepts_prepayment and BillingArrangement.DIRECT_BILLING not in arrangements

@@ -43,7 +43,14 @@ from .selectors import province_code
 
 TAX_RATE_FIELDS = frozenset({"rate", "valid_from", "valid_to", "source"})
 INSURER_PRICING_FIELDS = frozenset(
-    {"markup_percent", "place_of_supply", "tax_treatment", "taxable_base", "insurer_view"}
+    {
+        "markup_percent",
+        "place_of_supply",
+        "tax_treatment",
+        "taxable_base",
+        "insurer_view",
+        "in_network_needs_confirmation",
+    }
 )
 # The HST includes the GST: in one province they never apply on the same day.
 _EXCLUSIVE = {TaxName.HST: {TaxName.HST, TaxName.GST}, TaxName.GST: {TaxName.GST, TaxName.HST}}
@@ -288,11 +295,23 @@ def _choice(value: Any, choices, *, field: str) -> str:
     return text
 
 
+def _flag(value: Any, *, field: str) -> bool:
+    """A yes or no: a real bool only ("yes", 1 or None are refused, never guessed)."""
+    if not isinstance(value, bool):
+        raise DomainError(
+            f"{field}_invalid",
+            _("%(value)s is not accepted: the answer is yes or no.") % {"value": repr(value)},
+            fields={field: [_("Choose yes or no.")]},
+        )
+    return value
+
+
 def insurer_pricing_update(
     *, actor: Actor, insurer: Organisation, data: Mapping[str, Any]
 ) -> InsurerPricing:
-    """Change an insurer's markup, place of supply, tax treatment, taxable base or what it
-    sees (any subset of INSURER_PRICING_FIELDS; finance only, audited)."""
+    """Change an insurer's markup, place of supply, tax treatment, taxable base, what it
+    sees, or whether its in-network bookings wait for its confirmation of the charges (any
+    subset of INSURER_PRICING_FIELDS; finance only, audited)."""
     _require_finance(actor)
     _insurer(insurer)
     unknown = set(data) - INSURER_PRICING_FIELDS
@@ -312,6 +331,10 @@ def insurer_pricing_update(
         cleaned["taxable_base"] = _choice(data["taxable_base"], TaxableBase, field="taxable_base")
     if "insurer_view" in data:
         cleaned["insurer_view"] = _choice(data["insurer_view"], InsurerView, field="insurer_view")
+    if "in_network_needs_confirmation" in data:
+        cleaned["in_network_needs_confirmation"] = _flag(
+            data["in_network_needs_confirmation"], field="in_network_needs_confirmation"
+        )
     with transaction.atomic():
         Organisation.objects.select_for_update().get(pk=insurer.pk)
         pricing, _created = InsurerPricing.objects.get_or_create(insurer=insurer)

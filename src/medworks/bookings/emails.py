@@ -100,14 +100,36 @@ def request_received(case) -> None:
 
 
 def escalated(case, *, note: str) -> None:
+    """Management's shared inbox and each manager (SOP: clinic, sales, operations, senior)."""
+    from medworks.accounts.selectors import management_users
+
+    managers = [u.email for u in management_users() if u.email]
     email_queue(
-        to=[settings.MEDWORKS_MANAGEMENT_EMAIL],
+        to=list(dict.fromkeys([settings.MEDWORKS_MANAGEMENT_EMAIL, *managers])),
         template="team_escalated",
         context={
             **_base(case),
             "case_url": case_url(case, audience="team"),
+            "queue_url": settings.MEDWORKS_BASE_URL.rstrip("/") + reverse("web:escalation_queue"),
             "note": note,
             "postal_code": case.patient.postal_code,
+        },
+        related=case,
+    )
+
+
+def escalation_assigned(case, *, owner, by) -> None:
+    """The manager given an escalation by someone else is told (taking it oneself is not)."""
+    if not owner.email or owner.pk == getattr(by, "pk", None):
+        return
+    email_queue(
+        to=[owner.email],
+        template="team_escalation_assigned",
+        language=owner.preferred_language or "en",
+        context={
+            **_base(case),
+            "case_url": case_url(case, audience="team"),
+            "by": by.get_full_name() or by.username if by else "",
         },
         related=case,
     )

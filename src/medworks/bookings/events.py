@@ -31,6 +31,7 @@ CASE_EVENTS.declare(
     [
         EventKind("created", _("Request received"), _("Request received")),
         EventKind("assigned", _("Owner changed")),
+        EventKind("escalation_assigned", _("Escalation owner changed")),
         EventKind(
             "start_sourcing",
             _("Taken; sourcing started"),

@@ -171,6 +171,15 @@ class BookingRequest(models.Model):
         on_delete=models.PROTECT,
         related_name="owned_requests",
     )
+    # The manager who owns the case's escalation (SOP: management finds the provider); kept
+    # after the case returns to the booking flow, as who found its provider.
+    escalation_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="owned_escalations",
+    )
     # The clinic location chosen while sourcing; the offers and the appointment are there.
     location = models.ForeignKey(
         "network.Location",

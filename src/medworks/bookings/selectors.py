@@ -164,6 +164,24 @@ def work_queue(
     return cases
 
 
+def escalation_queue(*, user, mine: bool = False) -> QuerySet[BookingRequest]:
+    """Management's queue: every escalated case, longest waiting since its escalation first,
+    with its escalation owner (no patient data, as the work queue)."""
+    cases = (
+        booking_requests_for(user=user)
+        .filter(status=BookingStatus.ESCALATED)
+        .select_related("insurer", "owner", "escalation_owner")
+        .prefetch_related(
+            Prefetch(
+                "services",
+                queryset=Service.objects.only("code", "name_en", "name_fr").order_by("code"),
+            )
+        )
+        .order_by("status_changed_at", "pk")
+    )
+    return cases.filter(escalation_owner_id=user.pk) if mine else cases
+
+
 def work_queue_counts(*, user, now: dt.datetime | None = None) -> dict[str, dict[str, int]]:
     """Per open state: how many cases, and how many waited too long. One query."""
     now = now or timezone.now()
@@ -502,6 +520,7 @@ def clinic_choices(*, case: BookingRequest, services: list[Service]) -> ClinicCh
     which offer all), so the agent sees why the nearest clinic is not offered. The staff case
     page reads it; the API can share it.
     """
+    from medworks.accounts.selectors import service_area_minutes_of
     from medworks.network.matching import match_clinics
 
     if not services:
@@ -510,7 +529,11 @@ def clinic_choices(*, case: BookingRequest, services: list[Service]) -> ClinicCh
     result = None
     try:
         for service in services:
-            result = match_clinics(postal_code=case.patient.postal_code, service=service)
+            result = match_clinics(
+                postal_code=case.patient.postal_code,
+                service=service,
+                max_minutes=service_area_minutes_of(case.insurer),
+            )
             for match in result.matches:
                 known = best.get(match.location_id)
                 if known is None or match.rank_key < known.rank_key:

@@ -29,6 +29,7 @@ from .models import (
     AvailabilityOffer,
     BookingEvent,
     BookingRequest,
+    BookingStatus,
     Channel,
     OfferSlot,
     OfferStatus,
@@ -141,12 +142,38 @@ def booking_request_submit(
 
 
 def booking_request_take(*, case: BookingRequest, actor: Actor) -> BookingRequest:
-    """An agent takes a new case: it becomes theirs and sourcing starts."""
+    """An agent takes a new case: it becomes theirs and sourcing starts. When matching finds no
+    affiliate within the insurer's service area, the case is escalated to management at once
+    (SOP: "an immediate escalation"), by the desk, saying why."""
     with transaction.atomic():
         case = transition(case=case, name="start_sourcing", actor=actor)
         case.owner = actor.user
         case.save(update_fields=["owner", "updated_at"])
+        reason = out_of_area_reason(case)
+        if reason:
+            case = booking_request_escalate(case=case, actor=Actor.system("matching"), note=reason)
     return case
+
+
+def out_of_area_reason(case: BookingRequest) -> str:
+    """Why matching escalates this case (no affiliate offering every requested service within
+    the insurer's service area, or none reachable by road), or "" when one is in the area.
+
+    A patient whose postal code matching cannot read is left to the agent: the address may be
+    mistyped, which is not a reason to hand the case to management."""
+    from .selectors import clinic_choices
+
+    services = list(case.services.all())
+    choices = clinic_choices(case=case, services=services)
+    result = choices.result
+    if result is None:
+        return ""
+    if any(m.within_area and m.location_id in result.complete for m in result.matches):
+        return ""
+    return _(
+        "Matching found no affiliate partner offering every requested service within "
+        "%(minutes)s minutes by road of the patient (%(postal_code)s)."
+    ) % {"minutes": result.max_minutes, "postal_code": result.origin.postal_code}
 
 
 def booking_request_assign(*, case: BookingRequest, owner, actor: Actor) -> BookingRequest:
@@ -167,10 +194,82 @@ def booking_request_assign(*, case: BookingRequest, owner, actor: Actor) -> Book
 
 
 def booking_request_escalate(*, case: BookingRequest, actor: Actor, note: str) -> BookingRequest:
-    """No affiliate within the area: hand the case to management (SOP case 2)."""
+    """No affiliate within the area: hand the case to management (SOP case 2), who are each
+    told. A case escalated again waits for a manager to take it again."""
     with transaction.atomic():
         case = transition(case=case, name="escalate", actor=actor, note=note)
+        case.escalation_owner = None
+        case.save(update_fields=["escalation_owner", "updated_at"])
         emails.escalated(case, note=note)
+    return case
+
+
+def booking_request_escalation_assign(
+    *, case: BookingRequest, owner, actor: Actor
+) -> BookingRequest:
+    """A manager takes an escalated case, or gives it to another manager (who is told)."""
+    if not user_can(actor.user, Capability.ESCALATION_HANDLE):
+        raise DomainError("not_management", _("Only management takes or gives escalated cases."))
+    if not user_can(owner, Capability.ESCALATION_HANDLE):
+        raise DomainError(
+            "owner_invalid",
+            _("Escalations are owned by management."),
+            fields={"owner": [_("Choose a member of management.")]},
+        )
+    with transaction.atomic():
+        locked = lock_case(case.pk)
+        if locked.status != BookingStatus.ESCALATED:
+            raise DomainError("not_escalated", _("This case is not waiting for management."))
+        previous = locked.escalation_owner_id
+        if previous == owner.pk:
+            return locked
+        locked.escalation_owner = owner
+        locked.save(update_fields=["escalation_owner", "updated_at"])
+        BookingEvent.objects.record(
+            request=locked,
+            actor=actor,
+            kind="escalation_assigned",
+            payload={"from_owner": previous, "to_owner": owner.pk},
+        )
+        emails.escalation_assigned(locked, owner=owner, by=actor.user)
+    return locked
+
+
+def booking_request_provider_found(
+    *,
+    case: BookingRequest,
+    partner_data: Mapping[str, Any],
+    location_data: Mapping[str, Any],
+    prices: Mapping[Any, Any],
+    actor: Actor,
+    note: str = "",
+) -> BookingRequest:
+    """Management records the provider it found for an escalated case (SOP escalation step
+    two): it enters the directory as a non-affiliate provider, reusable next time, and the case
+    returns to the booking flow with it chosen (the clinic is asked for dates). One
+    transaction: a refused field leaves neither a provider nor a changed case."""
+    from medworks.network.services import provider_record
+
+    if case.status != BookingStatus.ESCALATED:
+        raise DomainError("not_escalated", _("This case is not waiting for management."))
+    wanted = set(case.services.values_list("id", flat=True))
+    if {s.pk for s in prices} != wanted:
+        raise DomainError(
+            "provider_services", _("Give the provider's price for every requested service.")
+        )
+    with transaction.atomic():
+        location = provider_record(
+            partner_data=partner_data, location_data=location_data, prices=prices, actor=actor
+        )
+        case = booking_request_select_clinic(
+            case=case,
+            location=location,
+            actor=actor,
+            note=note or _("Provider found by management: %(name)s.") % {"name": location.name},
+        )
+        if case.escalation_owner_id is None and actor.user is not None:
+            case.escalation_owner = actor.user
+            case.save(update_fields=["escalation_owner", "updated_at"])
     return case
 
 

@@ -64,7 +64,8 @@ _TABLE = [
         gettext_lazy("Escalate to management"),
         frozenset({S.SOURCING}),
         S.ESCALATED,
-        _STAFF,
+        # The desk itself escalates when matching finds no affiliate in the area.
+        frozenset({Party.STAFF, Party.SYSTEM}),
         needs_note=True,
         phrase=_STEP["escalate"],
     ),

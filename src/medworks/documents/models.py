@@ -29,6 +29,8 @@ class DocumentKind(models.TextChoices):
     RESULTS = "results", _("Results")  # the clinic's results, when they go through paperwork
     CLINIC_INVOICE = "clinic_invoice", _("Clinic invoice")  # what the clinic bills MedWorks
     OTHER = "other", _("Other")
+    # The order billing.orders sent to finance for a pre-paid provider (its PDF): staff only.
+    ORDER = "order", _("Order sent to finance")
 
 
 class DocumentQuerySet(models.QuerySet):
@@ -37,7 +39,8 @@ class DocumentQuerySet(models.QuerySet):
 
         An insurer never sees a clinic's invoice: it shows the clinic's price, on which
         MedWorks adds its fee (DESIGN.md, quotes), and that price is between MedWorks and the
-        clinic.
+        clinic. Neither the insurer nor the clinic sees a staff-only kind (STAFF_ONLY_KINDS:
+        the order sent to finance, with both the clinic's cost and MedWorks' fee).
         """
         from medworks.accounts.permissions import Capability, user_can
         from medworks.bookings.models import BookingRequest
@@ -49,10 +52,14 @@ class DocumentQuerySet(models.QuerySet):
         if user_can(user, Capability.INSURER_PORTAL):
             return documents.exclude(kind__in=HIDDEN_FROM_INSURER)
         # A clinic: only once the appointment is booked with it (need to know, RULES.md).
-        return documents.filter(request__status__in=CLINIC_PAPERWORK_STATUSES)
+        return documents.filter(request__status__in=CLINIC_PAPERWORK_STATUSES).exclude(
+            kind__in=STAFF_ONLY_KINDS
+        )
 
 
-HIDDEN_FROM_INSURER = frozenset({DocumentKind.CLINIC_INVOICE})
+# Kinds only MedWorks' staff ever see: written by the desk itself, never uploaded.
+STAFF_ONLY_KINDS = frozenset({DocumentKind.ORDER})
+HIDDEN_FROM_INSURER = frozenset({DocumentKind.CLINIC_INVOICE}) | STAFF_ONLY_KINDS
 # A clinic sees a case's paperwork (and GOP, and the patient's details) only once the
 # appointment is booked with it; before that it sees what it needs to give dates.
 _B = BookingStatus

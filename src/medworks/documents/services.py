@@ -6,7 +6,11 @@ Who may upload what to a case (the party is the actor's on the case, `_party`):
 |------------------------------------|------------------------------------------------|
 | the case's insurer (user or key)   | gop, insurer_form, other                       |
 | the clinic of the case's location  | completed_form, results, clinic_invoice, other |
-| staff with BOOKING_WORK            | any                                            |
+| staff with BOOKING_WORK            | any but the desk's own (`order`)               |
+
+The desk's own kinds (models.STAFF_ONLY_KINDS: the order sent to finance) are written only by
+the use case that makes them, through `document_store_generated`, so a stored order is always
+the one that was sent.
 
 A case the user cannot see is NotFound (its existence is not disclosed); a kind the party may
 not upload is PermissionDenied. Refusals are DomainErrors with stable codes and field errors
@@ -40,6 +44,7 @@ from medworks.core.errors import DomainError, NotFound, PermissionDenied
 from . import emails
 from .files import clean_filename, detect
 from .models import (
+    STAFF_ONLY_KINDS,
     Document,
     DocumentAccess,
     DocumentAccessAction,
@@ -53,7 +58,7 @@ logger = logging.getLogger(__name__)
 
 K = DocumentKind
 UPLOAD_KINDS: dict[UploaderParty, frozenset[str]] = {
-    UploaderParty.STAFF: frozenset(K.values),
+    UploaderParty.STAFF: frozenset(K.values) - STAFF_ONLY_KINDS,
     UploaderParty.INSURER: frozenset({K.GOP, K.INSURER_FORM, K.OTHER}),
     UploaderParty.CLINIC: frozenset({K.COMPLETED_FORM, K.RESULTS, K.CLINIC_INVOICE, K.OTHER}),
 }
@@ -74,6 +79,9 @@ _UPLOAD_FORBIDDEN = {
     K.RESULTS: gettext_lazy("You may not upload a results to this case."),
     K.CLINIC_INVOICE: gettext_lazy("You may not upload a clinic invoice to this case."),
     K.OTHER: gettext_lazy("You may not upload a other to this case."),
+    K.ORDER: gettext_lazy(
+        "An order sent to finance is not uploaded: it is stored when the order is sent."
+    ),
 }
 _DOCUMENT_IS = {
     K.GOP: gettext_lazy("This document is a guarantee of payment (gop)."),
@@ -82,6 +90,7 @@ _DOCUMENT_IS = {
     K.RESULTS: gettext_lazy("This document is a results."),
     K.CLINIC_INVOICE: gettext_lazy("This document is a clinic invoice."),
     K.OTHER: gettext_lazy("This document is a other."),
+    K.ORDER: gettext_lazy("This document is an order sent to finance."),
 }
 _UPLOADERS = frozenset({Party.STAFF, Party.INSURER, Party.CLINIC})
 
@@ -199,6 +208,36 @@ def document_upload(
     )
 
 
+def document_store_generated(
+    *,
+    case: BookingRequest,
+    kind: str,
+    data: bytes,
+    filename: str,
+    actor: Actor,
+    title: str = "",
+    document: Document | None = None,
+) -> DocumentVersion:
+    """Store a paper the desk made itself (the order PDF of billing.orders) on `case`, or as a
+    new version of `document`: the same checks, storage, encryption, event and audit as an
+    upload, and the desk's own kinds (models.STAFF_ONLY_KINDS) allowed, for staff only. No
+    email to the clinic. Call inside the caller's transaction."""
+    return _upload(
+        case=case,
+        kind=kind,
+        file=ContentFile(data),
+        filename=filename,
+        actor=actor,
+        title=title,
+        signed_by="",
+        signed_on=None,
+        attested=False,
+        document=document,
+        notify=False,
+        desk=True,
+    )
+
+
 def _upload(
     *,
     case,
@@ -212,6 +251,7 @@ def _upload(
     attested,
     document,
     notify,
+    desk: bool = False,
 ) -> DocumentVersion:
     if kind not in K.values:
         raise DomainError(
@@ -221,7 +261,8 @@ def _upload(
         )
     case = _visible_case(case, actor)
     party = _party(actor, case)
-    if party is None or kind not in UPLOAD_KINDS[party]:
+    desk_kinds = STAFF_ONLY_KINDS if desk and party == UploaderParty.STAFF else frozenset()
+    if party is None or kind not in UPLOAD_KINDS[party] | desk_kinds:
         raise PermissionDenied(
             "document_kind_forbidden",
             str(_UPLOAD_FORBIDDEN[kind]),
@@ -351,6 +392,20 @@ def _refuse_duplicate(*, case, kind: str, digest: str, document: Document | None
 
 
 # --- reading ----------------------------------------------------------------------------------
+
+
+def document_version_bytes(ref: str) -> bytes:
+    """The plaintext of one version, by its uuid, checked against its sha256: the reader of
+    email attachments kept here (notifications' "document_version" source, registered from
+    DocumentsConfig.ready()), so a PDF sent by email is stored once, encrypted. The worker
+    reads it to send it: no DocumentAccess row (the use case that queued the email recorded
+    the disclosure, who sent what to whom, on the case's timeline)."""
+    version = DocumentVersion.objects.get(uuid=ref)
+    with document_storage().open(version.storage_name, "rb") as stored:
+        data = stored.read()
+    if hashlib.sha256(data).hexdigest() != version.sha256:
+        raise DocumentDecryptionError(f"document version {version.pk} does not match its sha256")
+    return data
 
 
 def document_open(

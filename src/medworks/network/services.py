@@ -133,13 +133,13 @@ def _apply(obj: Any, cleaned: Mapping[str, Any]) -> dict[str, list[Any]]:
 # --- partners ---------------------------------------------------------------------------------
 
 
-def partner_update(
-    *, partner: AffiliatePartner, data: Mapping[str, Any], actor: Actor
-) -> AffiliatePartner:
-    """Change a partner's own fields (any subset of PARTNER_FIELDS)."""
+def _clean_partner(data: Mapping[str, Any], *, current: AffiliatePartner | None) -> dict[str, Any]:
+    """Validate partner input (any subset of PARTNER_FIELDS); raise with field errors."""
     _check_fields(data, PARTNER_FIELDS)
     errors: dict[str, list[str]] = {}
     cleaned = _clean_common(data, errors)
+    if current is None and not cleaned.get("name"):
+        errors.setdefault("name", []).append(_("A name is required."))
     if "kind" in cleaned and cleaned["kind"] not in PartnerKind.values:
         errors.setdefault("kind", []).append(_("Choose network or individual clinic."))
     if "billing_arrangements" in cleaned:
@@ -155,26 +155,58 @@ def partner_update(
         ]
     if cleaned.get("name"):
         key = name_key(cleaned["name"])
-        if AffiliatePartner.objects.filter(name_key=key).exclude(pk=partner.pk).exists():
+        twins = AffiliatePartner.objects.filter(name_key=key)
+        if current is not None:
+            twins = twins.exclude(pk=current.pk)
+        if twins.exists():
             errors.setdefault("name", []).append(_("Another partner already has this name."))
     if "organisation" in data:  # a model or None, not text: _clean_common would make None ""
         cleaned["organisation"] = data["organisation"] or None
     organisation = cleaned.get("organisation")
     if organisation is not None:
         # Its clinic users will see this partner's cases: only an affiliate organisation, once.
+        others = AffiliatePartner.objects.filter(organisation=organisation)
+        if current is not None:
+            others = others.exclude(pk=current.pk)
         if organisation.kind != OrganisationKind.AFFILIATE:
             errors.setdefault("organisation", []).append(
                 _("Choose an affiliate partner's organisation.")
             )
-        elif (
-            AffiliatePartner.objects.filter(organisation=organisation)
-            .exclude(pk=partner.pk)
-            .exists()
-        ):
+        elif others.exists():
             errors.setdefault("organisation", []).append(
                 _("This organisation already acts for another partner.")
             )
     _raise_if(errors)
+    return cleaned
+
+
+def partner_create(*, data: Mapping[str, Any], actor: Actor) -> AffiliatePartner:
+    """Add a partner by hand (not only by spreadsheet): an affiliate, or a provider found by
+    management during an escalation (is_affiliate False)."""
+    cleaned = _clean_partner(data, current=None)
+    with transaction.atomic():
+        partner = AffiliatePartner(**cleaned)
+        partner.name_key = name_key(partner.name)
+        partner.save()
+        audit_record(
+            actor=actor,
+            action="partner.created",
+            obj=partner,
+            summary=f"Added partner {partner.name}",
+            payload={
+                "partner_id": partner.pk,
+                "is_affiliate": partner.is_affiliate,
+                "billing_arrangements": partner.billing_arrangements,
+            },
+        )
+    return partner
+
+
+def partner_update(
+    *, partner: AffiliatePartner, data: Mapping[str, Any], actor: Actor
+) -> AffiliatePartner:
+    """Change a partner's own fields (any subset of PARTNER_FIELDS)."""
+    cleaned = _clean_partner(data, current=partner)
 
     with transaction.atomic():
         locked = AffiliatePartner.objects.select_for_update().get(pk=partner.pk)
@@ -482,3 +514,46 @@ def offering_set_active(*, offering: Offering, active: bool, actor: Actor) -> Of
             },
         )
     return locked
+
+
+# --- providers found during an escalation ----------------------------------------------------
+
+
+def provider_record(
+    *,
+    partner_data: Mapping[str, Any],
+    location_data: Mapping[str, Any],
+    prices: Mapping[Service, Decimal | str | None],
+    actor: Actor,
+) -> Location:
+    """A provider management found outside the network (SOP escalation): a non-affiliate
+    partner, its one location and the services it will perform at their clinic prices, in one
+    transaction, so it is in the directory, searchable and reusable, next time.
+
+    Every field error of the partner and the location is raised together, before anything is
+    written."""
+    partner_data = {"kind": PartnerKind.INDIVIDUAL, **partner_data, "is_affiliate": False}
+    errors: dict[str, list[str]] = {}
+    for clean in (
+        lambda: _clean_partner(partner_data, current=None),
+        lambda: _clean_location(location_data, current=None),
+    ):
+        try:
+            clean()
+        except DomainError as exc:
+            for field, messages in (exc.fields or {"name": [exc.message]}).items():
+                errors.setdefault(field, []).extend(messages)
+    if not prices:
+        errors.setdefault("services", []).append(_("Give at least one service and its price."))
+    for service, price in prices.items():
+        try:
+            _clean_price(price)
+        except DomainError as exc:
+            errors.setdefault(f"price_{service.pk}", []).append(exc.message)
+    _raise_if(errors, code="provider_invalid")
+    with transaction.atomic():
+        partner = partner_create(data=partner_data, actor=actor)
+        location = location_create(partner=partner, data=location_data, actor=actor)
+        for service, price in prices.items():
+            offering_create(location=location, service=service, price=price, actor=actor)
+    return location

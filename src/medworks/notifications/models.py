@@ -22,7 +22,9 @@ class OutboxMessage(models.Model):
     body = models.TextField()
     language = models.CharField(max_length=2, default="en")
     template = models.CharField(max_length=100)  # which event produced it
-    # (filename, mimetype, text content): ICS calendar files and other small attachments.
+    # (filename, mimetype, text content): ICS calendar files and other small attachments; or
+    # (filename, mimetype, {"source", "ref"}): bytes kept elsewhere, read at send time
+    # (services.ATTACHMENT_SOURCES: the order PDF, stored once with the case's documents).
     attachments = models.JSONField(default=list, blank=True)
     # The case it concerns, as a plain id so notifications depends on no domain app.
     related_type = models.CharField(max_length=64, blank=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import smtplib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from email.utils import parseaddr
 from functools import partial
 
@@ -41,6 +41,32 @@ RETRY_CAP = dt.timedelta(hours=1)
 SWEEP_GRACE = dt.timedelta(minutes=1)
 SWEEP_BATCH = 500
 
+# --- Attachments kept elsewhere ---------------------------------------------------------------
+
+# An attachment is [filename, mimetype, content]. The content is the text itself (a calendar
+# file), or a reference {"source": name, "ref": id} to bytes a higher app keeps (a PDF stored
+# once, encrypted, with the case's documents), read at send time by the reader that app
+# registered under `name` from its AppConfig.ready(): notifications imports no domain app.
+ATTACHMENT_SOURCES: dict[str, Callable[[str], bytes]] = {}
+
+
+def attachment_source_register(name: str, reader: Callable[[str], bytes]) -> None:
+    """Register `reader(ref) -> bytes` for attachments {"source": name, "ref": ...}."""
+    ATTACHMENT_SOURCES[name] = reader
+
+
+def attachment_ref(*, source: str, ref: str) -> dict:
+    """The content of an attachment read from `source` at send time (see ATTACHMENT_SOURCES)."""
+    if source not in ATTACHMENT_SOURCES:
+        raise ValueError(f"no attachment source {source!r} is registered")
+    return {"source": source, "ref": str(ref)}
+
+
+def _attachment_content(content: str | dict) -> str | bytes:
+    if isinstance(content, dict):
+        return ATTACHMENT_SOURCES[content["source"]](content["ref"])
+    return content
+
 # --- Queueing ------------------------------------------------------------------------------
 
 
@@ -51,7 +77,7 @@ def email_queue(
     language: str = "en",
     context: dict | None = None,
     related: object | None = None,
-    attachments: Iterable[tuple[str, str, str]] = (),
+    attachments: Iterable[tuple[str, str, str | dict]] = (),
 ) -> OutboxMessage:
     """Render notifications/email/<template>.txt in `language` and queue it.
 
@@ -61,7 +87,10 @@ def email_queue(
 
     Call inside the use case's transaction: the row commits with the change that caused it,
     and delivery is enqueued only after that commit. Refuses (DomainError
-    "email_contains_card_number") a message that would carry a card number.
+    "email_contains_card_number") a message that would carry a card number: its subject, body
+    and text attachments are scanned here; an attachment kept elsewhere (`attachment_ref`, a
+    PDF) is not readable text, so whoever made it scans the text put into it before rendering
+    it (billing.order_pdf does).
     """
     language = (language or "en")[:2].lower()
     language = language if language in {"en", "fr"} else "en"
@@ -72,7 +101,8 @@ def email_queue(
     # One line whatever the data put in it: a CR or LF in a header makes the message unsendable.
     subject = " ".join(subject.removeprefix("Subject:").split())[:255]
     attachments = [list(a) for a in attachments]
-    if any(contains_card_number(part) for part in (subject, body, *(a[2] for a in attachments))):
+    texts = (a[2] for a in attachments if isinstance(a[2], str))
+    if any(contains_card_number(part) for part in (subject, body, *texts)):
         raise DomainError(
             "email_contains_card_number",
             _(
@@ -140,7 +170,7 @@ def _send(message: OutboxMessage) -> None:
         },
     )
     for filename, mimetype, content in message.attachments:
-        email.attach(filename, content, mimetype)
+        email.attach(filename, _attachment_content(content), mimetype)
     email.send(fail_silently=False)
 
 

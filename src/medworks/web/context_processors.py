@@ -6,4 +6,6 @@ def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"can": frozenset()}
+    if getattr(request, "two_factor_pending", False):  # signed in, second factor still owed
+        return {"can": frozenset()}
     return {"can": frozenset(c.value for c in capabilities_of(user))}

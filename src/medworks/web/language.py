@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from medworks.accounts.services import user_set_language
+from medworks.accounts.two_factor import two_factor_status
 
 from .access import actor_of
 
@@ -83,7 +84,8 @@ class ProfileForm(forms.Form):
 
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
-    """A person's own settings: their language."""
+    """A person's own settings: their language; and whether they sign in in two steps (their
+    two-step sign-in page, web/views/two_factor.py, is linked from here)."""
     form = ProfileForm(
         request.POST or None,
         initial={"language": request.user.preferred_language or translation.get_language()},
@@ -96,4 +98,5 @@ def profile(request: HttpRequest) -> HttpResponse:
         response = redirect(reverse("web:profile"))
         response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, samesite="Lax")
         return response
-    return render(request, "web/profile.html", {"form": form}, status=400 if form.errors else 200)
+    context = {"form": form, "two_factor": two_factor_status(request.user)}
+    return render(request, "web/profile.html", context, status=400 if form.errors else 200)

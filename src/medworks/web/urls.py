@@ -10,7 +10,7 @@ from .clinic import urls as clinic
 from .insurer import urls as insurer
 from .links import urls as links
 from .staff import urls as staff
-from .views import auth
+from .views import auth, two_factor
 
 app_name = "web"
 
@@ -21,6 +21,16 @@ urlpatterns = [
     # Each person's language: the header's switch (anyone) and their profile (signed in).
     path("language/", language.language_set, name="language_set"),
     path("profile/", language.profile, name="profile"),
+    # The second factor: the step after the password, setting up an app, the person's page.
+    path("login/two-factor/", two_factor.two_factor_verify, name="two_factor_verify"),
+    path("profile/two-factor/", two_factor.two_factor_settings, name="two_factor"),
+    path("profile/two-factor/enrol/", two_factor.two_factor_enrol, name="two_factor_enrol"),
+    path(
+        "profile/two-factor/recovery-codes/",
+        two_factor.two_factor_recovery_codes,
+        name="two_factor_recovery_codes",
+    ),
+    path("profile/two-factor/off/", two_factor.two_factor_disable, name="two_factor_disable"),
     *staff.urlpatterns,
     *insurer.urlpatterns,
     *clinic.urlpatterns,

@@ -36,6 +36,7 @@ from ..actions import case_or_404, place_slot_errors, run_action, run_form_actio
 from ..pricing import quote_panel
 from ..slots import SlotFormSet
 from . import documents
+from .escalations import escalation_panel
 from .forms import (
     ApproveSlotForm,
     CancelForm,
@@ -45,6 +46,7 @@ from .forms import (
     NoteForm,
     SelectClinicForm,
 )
+from .orders import order_panel
 from .queue import age_label
 
 # Buttons on the case page that are plain steps (no form beyond an optional note), and the
@@ -197,6 +199,8 @@ def _render_case(
         "statuses": BookingStatus,
         **documents.staff_panel_context(request, case),
         **quote_panel(request, case),
+        **order_panel(request, case),  # the order to finance (staff/orders.py)
+        **escalation_panel(request, case, forms),
     }
     return render(request, "web/staff/bookings/case.html", context, status=status)
 

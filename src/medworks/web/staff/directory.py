@@ -38,6 +38,10 @@ def staff_home(request: HttpRequest) -> HttpResponse:
     context = {}
     if user_can(request.user, Capability.BOOKING_VIEW):
         context["booking_counts"] = staff_booking_counts(request.user)
+    if user_can(request.user, Capability.ESCALATION_HANDLE):
+        from .escalations import escalation_counts
+
+        context["escalation_counts"] = escalation_counts(request.user)
     return render(request, "web/staff/home.html", context)
 
 
@@ -75,6 +79,27 @@ def partner_detail(request: HttpRequest, partner_id: int) -> HttpResponse:
             "events": selectors.partner_audit_events(partner=partner),
         },
     )
+
+
+@require_capability(Capability.DIRECTORY_EDIT)
+def partner_create(request: HttpRequest) -> HttpResponse:
+    """Add a partner by hand (an affiliate, or a provider found outside the network), then its
+    locations from its page."""
+    if request.method == "POST":
+        form = PartnerForm(request.POST)
+        created = []
+        if run_form_action(
+            request,
+            form,
+            lambda data: created.append(
+                services.partner_create(data=data, actor=actor_of(request))
+            ),
+            success=_("Partner added: add its locations."),
+        ):
+            return redirect("web:partner_detail", partner_id=created[0].pk)
+    else:
+        form = PartnerForm(initial={"is_affiliate": True, "is_active": True})
+    return render(request, "web/staff/partner_form.html", {"form": form, "partner": None})
 
 
 @require_capability(Capability.DIRECTORY_EDIT)

@@ -442,3 +442,102 @@ class GopUploadForm(GopForm):
 class GopStatusForm(forms.Form):
     status = forms.ChoiceField(label=_("New status"), choices=STAFF_GOP_STATUSES)
     note = forms.CharField(label=_("Note"), required=False, max_length=2000)
+
+
+# How management says a provider is paid (the issue's words), stored as billing arrangements.
+PAYMENT_METHOD_CHOICES = [
+    (BillingArrangement.CREDIT_CARD.value, _("Card")),
+    (BillingArrangement.EFT.value, _("EFT")),
+    (BillingArrangement.DIRECT_BILLING.value, _("Invoice (the provider bills MedWorks)")),
+]
+
+
+class ProviderForm(forms.Form):
+    """The provider management found for an escalated case: it enters the directory as a
+    non-affiliate provider with one location and a clinic price per requested service."""
+
+    name = forms.CharField(label=_("Provider name"), max_length=200)
+    address = forms.CharField(label=_("Address"), max_length=255)
+    city = forms.CharField(label=_("City"), max_length=100)
+    province = forms.ChoiceField(
+        label=_("Province"), choices=[("", _("Choose…")), *Province.choices]
+    )
+    postal_code = forms.CharField(
+        label=_("Postal code"),
+        max_length=10,
+        help_text=_("A1A 1A1."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    phone = forms.CharField(label=_("Phone"), max_length=40)
+    email = forms.EmailField(label=_("E-mail"), max_length=254)
+    accepts_prepayment = forms.BooleanField(
+        label=_("Accepts pre-payment"), required=False, initial=True
+    )
+    payment_methods = forms.MultipleChoiceField(
+        label=_("Payment methods it takes"),
+        choices=PAYMENT_METHOD_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    note = forms.CharField(
+        label=_("Note for the booking team"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, services=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.services = list(services)
+        for service in self.services:
+            self.fields[f"price_{service.pk}"] = PriceField(
+                label=gettext("Clinic price: %(service)s") % {"service": service.name},
+                max_length=20,
+                help_text=_("What the provider charges, before MedWorks' fee and tax."),
+            )
+
+    def price_fields(self):
+        return [self[f"price_{service.pk}"] for service in self.services]
+
+    def clean(self):
+        data = super().clean()
+        for service in self.services:
+            key = f"price_{service.pk}"
+            if key in data and data[key] is None:
+                self.add_error(key, gettext("Give the provider's price."))
+        return data
+
+    def use_case_kwargs(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "partner_data": {
+                "name": data["name"],
+                "accepts_prepayment": data["accepts_prepayment"],
+                "billing_arrangements": data["payment_methods"],
+                "contact_email": data["email"],
+                "contact_phone": data["phone"],
+            },
+            "location_data": {
+                "name": data["name"],
+                "address": data["address"],
+                "city": data["city"],
+                "province": data["province"],
+                "postal_code": data["postal_code"],
+                "phone": data["phone"],
+                "email": data["email"],
+            },
+            "prices": {s: data[f"price_{s.pk}"] for s in self.services},
+            "note": data["note"],
+        }
+
+
+class EscalationAssignForm(forms.Form):
+    owner = forms.ModelChoiceField(
+        label=_("Give to"), queryset=None, empty_label=_("Choose a manager…")
+    )
+
+    def __init__(self, *args, **kwargs):
+        from medworks.accounts.selectors import management_users
+
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = management_users()
+        self.fields["owner"].label_from_instance = lambda u: u.get_full_name() or u.username

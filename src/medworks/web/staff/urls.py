@@ -3,7 +3,21 @@ email intake, paperwork, API keys. URLs name Order Ids and record numbers, never
 
 from django.urls import path
 
-from . import api_keys, case, directory, documents, find, intake, pricing, queue, transfer
+from . import (
+    api_keys,
+    case,
+    directory,
+    documents,
+    escalations,
+    find,
+    insurer_settings,
+    intake,
+    orders,
+    pricing,
+    queue,
+    tax_rates,
+    transfer,
+)
 
 _CASE = "staff/bookings/<str:order_id>/"
 
@@ -11,6 +25,7 @@ urlpatterns: list = [
     path("staff/", directory.staff_home, name="staff_home"),
     # The directory
     path("staff/partners/", directory.partner_list, name="partner_list"),
+    path("staff/partners/new/", directory.partner_create, name="partner_create"),
     path("staff/partners/<id:partner_id>/", directory.partner_detail, name="partner_detail"),
     path("staff/partners/<id:partner_id>/edit/", directory.partner_edit, name="partner_edit"),
     path(
@@ -50,6 +65,11 @@ urlpatterns: list = [
     path(_CASE + "assign-me/", case.case_assign_me, name="staff_booking_assign_me"),
     path(_CASE + "clinic/", case.case_select_clinic, name="staff_booking_select_clinic"),
     path(_CASE + "escalate/", case.case_escalate, name="staff_booking_escalate"),
+    # Management: escalated cases and the provider found
+    path("staff/escalations/", escalations.escalation_queue, name="escalation_queue"),
+    path(_CASE + "escalation/take/", escalations.escalation_take, name="escalation_take"),
+    path(_CASE + "escalation/assign/", escalations.escalation_assign, name="escalation_assign"),
+    path(_CASE + "escalation/provider/", escalations.provider_found, name="provider_found"),
     path(_CASE + "dates/", case.case_offer_dates, name="staff_booking_offer_dates"),
     path(_CASE + "approve/", case.case_approve_slot, name="staff_booking_approve"),
     path(_CASE + "decline/", case.case_decline_dates, name="staff_booking_decline"),
@@ -58,6 +78,7 @@ urlpatterns: list = [
     # The quote: the insurer's answer, recorded by staff
     path(_CASE + "quote/confirm/", pricing.staff_quote_confirm, name="staff_quote_confirm"),
     path(_CASE + "quote/dispute/", pricing.staff_quote_dispute, name="staff_quote_dispute"),
+    path(_CASE + "order/send/", orders.staff_order_send, name="staff_order_send"),
     # Paperwork
     path(_CASE + "documents/new/", documents.staff_document_new, name="staff_document_new"),
     path(
@@ -79,4 +100,28 @@ urlpatterns: list = [
     path("staff/api-keys/", api_keys.api_key_list, name="api_keys"),
     path("staff/api-keys/new/", api_keys.api_key_create, name="api_key_create"),
     path("staff/api-keys/revoke/", api_keys.api_key_revoke, name="api_key_revoke"),
+    # Finance's settings: each insurer's pricing, tax and service area; the tax rate table.
+    path("staff/insurers/", insurer_settings.insurer_settings_list, name="insurer_settings_list"),
+    path(
+        "staff/insurers/<id:insurer_id>/",
+        insurer_settings.insurer_settings,
+        name="insurer_settings",
+    ),
+    path(
+        "staff/insurers/<id:insurer_id>/service-markup/",
+        insurer_settings.insurer_service_markup,
+        name="insurer_service_markup",
+    ),
+    path(
+        "staff/insurers/<id:insurer_id>/fixed-price/",
+        insurer_settings.insurer_fixed_price,
+        name="insurer_fixed_price",
+    ),
+    path(
+        "staff/insurers/<id:insurer_id>/service-area/",
+        insurer_settings.insurer_service_area,
+        name="insurer_service_area",
+    ),
+    path("staff/tax-rates/", tax_rates.tax_rate_list, name="tax_rates"),
+    path("staff/tax-rates/<id:rate_id>/edit/", tax_rates.tax_rate_edit, name="tax_rate_edit"),
 ]

@@ -13,6 +13,9 @@ from django.utils.translation import ngettext
 
 from medworks.accounts.forms import LoginForm
 from medworks.accounts.permissions import Capability, user_can
+from medworks.accounts.two_factor import session_two_factor_pending
+
+from .two_factor import second_step_url
 
 # Checked in this order: a MedWorks user never lands on a portal.
 _LANDINGS = [
@@ -23,9 +26,18 @@ _LANDINGS = [
 
 
 class LoginView(auth_views.LoginView):
+    """The password step. A sign-in that owes a second factor (the person has an app, or must
+    have one: accounts/two_factor.py) goes on to the second step, then where it was going."""
+
     template_name = "web/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def get_success_url(self):
+        url = super().get_success_url()
+        if session_two_factor_pending(session=self.request.session, user=self.request.user):
+            return second_step_url(url)
+        return url
 
 
 def lockout_response(request: HttpRequest, original_response=None, credentials=None):
