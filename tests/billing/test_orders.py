@@ -413,7 +413,9 @@ def test_prepayment_needed_is_one_rule_on_the_provider(
 
 
 def test_no_clinic_yet_no_prepayment(insurer_user):
-    assert prepayment_needed(factories.make_booking_request(insurer=insurer_user.organisation)) is False
+    case = factories.make_booking_request(insurer=insurer_user.organisation)
+
+    assert prepayment_needed(case) is False
 
 
 # --- Cards ---------------------------------------------------------------------------------------

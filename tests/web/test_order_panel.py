@@ -179,9 +179,7 @@ def test_the_insurer_and_the_clinic_cannot_download_the_order(
 
 
 @pytest.mark.parametrize("persona", ["insurer_user", "clinic_user"])
-def test_nor_see_it_on_their_pages_or_through_the_api(
-    client, request, prepaid_case, sent, persona
-):
+def test_nor_see_it_on_their_pages_or_through_the_api(client, request, prepaid_case, sent, persona):
     client.force_login(request.getfixturevalue(persona))
     own_page = "web:portal_request" if persona == "insurer_user" else "web:clinic_request"
 
@@ -193,3 +191,14 @@ def test_nor_see_it_on_their_pages_or_through_the_api(
     assert listed.status_code == 200
     assert sent.document_id not in [d["id"] for d in listed.json()["documents"]]
     assert download.status_code == 404
+
+
+def test_the_panel_reads_in_french(client, booking_agent, prepaid_case):
+    client.cookies["django_language"] = "fr"
+
+    html = page(client, booking_agent, prepaid_case)
+
+    assert "Bon de commande aux finances" in html
+    assert "Un prépaiement sera nécessaire : Northern Imaging est payé d'avance" in html
+    assert "Envoyer le bon de commande aux finances" in html
+    assert "A pre-payment will be needed" not in html and "Send the order" not in html

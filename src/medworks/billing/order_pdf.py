@@ -168,7 +168,7 @@ def _story(sheet: OrderSheet) -> tuple[_Story, str]:
             (_("Phone"), sheet.contact_phone),
             (_("Insurer's reference"), sheet.insurer_reference),
             (_("Policy number"), sheet.policy_number),
-        ]
+        ],
     )
     story.heading(_("Confirmation of charges"))
     status = _("Quote version %(version)s: %(status)s.") % {
@@ -185,7 +185,7 @@ def _story(sheet: OrderSheet) -> tuple[_Story, str]:
         [
             (_("Name"), sheet.patient_name),
             (_("Address"), "\n".join(line for line in sheet.patient_address if line)),
-        ]
+        ],
     )
     story.section(
         _("What is required"),
@@ -193,7 +193,7 @@ def _story(sheet: OrderSheet) -> tuple[_Story, str]:
             (_("Services"), ", ".join(sheet.services)),
             (_("Summary"), sheet.summary or _("None given.")),
             (_("Symptoms (from the insurer)"), sheet.symptoms or _("None given.")),
-        ]
+        ],
     )
     story.section(
         _("Appointment and provider to pre-pay"),
@@ -203,7 +203,7 @@ def _story(sheet: OrderSheet) -> tuple[_Story, str]:
             (_("Address"), sheet.provider_address),
             (_("Contact"), sheet.provider_contact),
             (_("Payment"), sheet.arrangements),
-        ]
+        ],
     )
     foot = _("MedWorks Booking Desk · order %(order_id)s · page") % {"order_id": sheet.order_id}
     story.texts.append(foot)

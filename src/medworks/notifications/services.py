@@ -67,6 +67,7 @@ def _attachment_content(content: str | dict) -> str | bytes:
         return ATTACHMENT_SOURCES[content["source"]](content["ref"])
     return content
 
+
 # --- Queueing ------------------------------------------------------------------------------
 
 

@@ -14,14 +14,14 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from medworks.accounts.permissions import Capability
-from medworks.bookings import selectors, services
+from medworks.bookings import selectors, services, workflow
 from medworks.bookings.forms import BookingRequestForm
 from medworks.bookings.models import BookingRequest, BookingStatus, Channel
 from medworks.core.errors import DomainError
 from medworks.notifications.formatting import format_when
 
 from ..access import actor_of, require_capability
-from ..actions import allowed_steps, calendar_response, case_or_404, run_action, run_form_action
+from ..actions import calendar_response, case_or_404, run_action, run_form_action
 from ..forms import NoteForm, add_domain_errors
 from ..pricing import quote_panel
 from . import documents
@@ -187,14 +187,19 @@ def portal_request(request: HttpRequest, order_id: str) -> HttpResponse:
 def _portal_case_context(request: HttpRequest, case: BookingRequest, **forms) -> dict:
     offer = selectors.booking_request_open_offer(case=case)
     slots = [(slot, slot.is_available()) for slot in offer.slots.all()] if offer else []
-    allowed = allowed_steps(request, case)
+    moves = {m.name: m for m in workflow.moves(case, actor_of(request))}
+    allowed = {name for name, move in moves.items() if move.allowed}
+    approve = moves.get("approve_date")
     return {
         "case": case,
         "services": list(case.services.all()),
         "timeline": selectors.insurer_timeline(case=case),
         "offer": offer,
         "slots": slots,
-        "can_answer": offer is not None and "approve_date" in allowed,
+        "can_answer": offer is not None and "decline_dates" in allowed,
+        "can_approve": offer is not None and "approve_date" in allowed,
+        # Why a date cannot be approved yet (the charges to confirm first), said above them.
+        "approve_waits": approve.reason if offer is not None and approve is not None else None,
         "appointment": selectors.booking_request_current_appointment(case=case),
         "can_cancel": "cancel" in allowed,
         "decline_form": forms.get("decline_form") or NoteForm(prefix="decline"),
