@@ -188,3 +188,18 @@ def act(principal) -> Actor:
     if isinstance(principal, ApiClient):
         return Actor.for_api_client(principal)
     return Actor.for_user(principal)
+
+
+def appointment_time_passes(case, *, hours: int = 2):
+    """The case's booked appointment took place `hours` ago: dates are offered in the future,
+    and nothing is completed, missed or signed before the appointment time."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from medworks.bookings.models import Appointment, AppointmentStatus
+
+    appointment = Appointment.objects.get(request=case, status=AppointmentStatus.BOOKED)
+    appointment.starts_at = timezone.now() - dt.timedelta(hours=hours)
+    appointment.save(update_fields=["starts_at"])
+    return appointment

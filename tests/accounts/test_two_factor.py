@@ -258,7 +258,7 @@ def test_new_recovery_codes_need_a_code_and_retire_the_old_ones(insurer_user):
         two_factor_verify(user=insurer_user, code=old[0], actor=act(insurer_user))
     _wait_out_the_lock(StaticDevice.objects.get(user=insurer_user))  # the old code was wrong
     accepted, left = two_factor_verify(user=insurer_user, code=new[0], actor=act(insurer_user))
-    assert left == 9
+    assert isinstance(accepted, StaticDevice) and left == 9
 
 
 def test_turning_it_off_needs_a_code_and_removes_the_app_and_its_codes(insurer_user):

@@ -234,6 +234,10 @@ def test_completed_then_ready_for_billing_then_closed(
     case, booking_agent, clinic_location, insurer_user, clinic_user, coordinator
 ):
     appointment = _booked(case, booking_agent, clinic_location, insurer_user)
+    with pytest.raises(DomainError) as early:
+        services.appointment_complete(case=case, actor=act(clinic_user))
+    assert "Not before the appointment time" in early.value.message
+    factories.appointment_time_passes(case)
     services.appointment_complete(case=case, actor=act(clinic_user))
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.COMPLETED
@@ -248,6 +252,7 @@ def test_a_no_show_can_be_rescheduled_back_to_asking_for_dates(
     case, booking_agent, clinic_location, insurer_user
 ):
     appointment = _booked(case, booking_agent, clinic_location, insurer_user)
+    factories.appointment_time_passes(case)
     services.appointment_no_show(case=case, actor=act(booking_agent))
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.NO_SHOW

@@ -4,6 +4,7 @@ in with the password and then the app's code."""
 
 from __future__ import annotations
 
+import os
 import re
 from base64 import b32decode
 
@@ -21,6 +22,13 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
+SHOTS = os.environ.get("MEDWORKS_SCREENSHOTS_DIR")  # set to look at the pages while developing
+
+
+def _shot(page, name: str) -> None:
+    if SHOTS:
+        page.screenshot(path=os.path.join(SHOTS, f"{name}.png"), full_page=True)
+
 
 def test_a_staff_member_sets_up_an_app_then_signs_in_with_its_code(page, log_in, settings):
     settings.MEDWORKS_STAFF_REQUIRE_2FA = True
@@ -35,6 +43,7 @@ def test_a_staff_member_sets_up_an_app_then_signs_in_with_its_code(page, log_in,
     expect(qr).to_be_visible()
     assert qr.get_attribute("src").startswith("data:image/svg+xml")
     assert qr.evaluate("img => img.naturalWidth") > 100  # the SVG is drawn, not broken
+    _shot(page, "two-factor-enrol")
     key = page.get_by_test_id("setup-key").inner_text().replace(" ", "")
     # The phone: the key typed in by hand, as the page offers.
     code = f"{TOTP(b32decode(key + '=' * (-len(key) % 8))).token():06d}"
@@ -44,6 +53,7 @@ def test_a_staff_member_sets_up_an_app_then_signs_in_with_its_code(page, log_in,
     codes = page.get_by_test_id("recovery-codes").locator("li")
     expect(codes).to_have_count(10)
     assert re.fullmatch(r"[a-z2-9]{5}-[a-z2-9]{5}", codes.first.inner_text().strip())
+    _shot(page, "two-factor-recovery-codes")
     page.get_by_role("link", name="I have kept them: continue").click()
     expect(menu.get_by_role("link", name="Work queue")).to_be_visible()
 
@@ -52,6 +62,7 @@ def test_a_staff_member_sets_up_an_app_then_signs_in_with_its_code(page, log_in,
     log_in(agent)
     expect(page.get_by_role("heading", name="Two-step sign-in")).to_be_visible()
     expect(menu.get_by_role("link", name="Work queue")).to_have_count(0)
+    _shot(page, "two-factor-verify")
     device = TOTPDevice.objects.get(user=agent, confirmed=True)
     page.get_by_label("Code").fill(app_code(device))
     page.get_by_role("button", name="Verify").click()

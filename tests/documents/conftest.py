@@ -61,7 +61,8 @@ def paper_case(insurer, insurer_user, clinic_location, booking_agent):
 
 @pytest.fixture
 def booked_case(paper_case, booking_agent):
-    """The paper case, booked on a date five days from now."""
+    """The paper case, booked on a date five days from now (`factories.appointment_time_passes`
+    for the visit done: signed forms come back after it)."""
     offer = bookings.availability_offer_record(
         case=paper_case, slots=[factories.slot_data(days=5)], actor=act(booking_agent)
     )

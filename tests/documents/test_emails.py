@@ -13,6 +13,7 @@ from django.utils import timezone
 from medworks.documents.gops import gop_request
 from medworks.documents.services import document_upload
 from medworks.notifications.models import OutboxMessage
+from tests import factories
 from tests.factories import act
 
 from . import samples
@@ -55,6 +56,7 @@ def test_new_paperwork_sends_the_clinic_to_its_own_case_page(booked_case, insure
 
 
 def test_signed_paperwork_back_sends_the_team_to_the_staff_case_page(booked_case, clinic_user):
+    factories.appointment_time_passes(booked_case)
     OutboxMessage.objects.all().delete()
     _upload(
         booked_case,

@@ -23,6 +23,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def completed_case(booked_case, clinic_user):
+    factories.appointment_time_passes(booked_case)
     appointment_complete(case=booked_case, actor=act(clinic_user))
     booked_case.refresh_from_db()
     return booked_case
@@ -97,6 +98,7 @@ def test_a_case_without_paperwork_goes_to_billing_without_documents(
         case=case, slots=[factories.slot_data(days=3)], actor=act(booking_agent)
     )
     bookings.availability_offer_approve(slot=offer.slots.get(), actor=act(booking_agent))
+    factories.appointment_time_passes(case)
     appointment_complete(case=case, actor=act(clinic_user))
     assert paperwork_complete(case=case)
     assert _ready(case, booking_agent).status == BookingStatus.READY_FOR_BILLING

@@ -23,6 +23,7 @@ from medworks.documents.models import (
 from medworks.documents.selectors import document_access_history, documents_for_case
 from medworks.documents.services import document_open, document_upload
 from medworks.notifications.models import OutboxMessage
+from tests import factories
 from tests.factories import act
 
 from . import samples
@@ -184,6 +185,13 @@ def test_a_completed_form_needs_the_physician_the_date_and_the_attestation(
         upload(booked_case, clinic_user, kind="completed_form", **signed(signed_on=tomorrow))
     assert caught.value.fields == {"signed_on": ["The signing date cannot be in the future."]}
 
+    # The appointment is in five days: forms signed today would predate the visit.
+    with pytest.raises(DomainError) as caught:
+        upload(booked_case, clinic_user, kind="completed_form", **signed())
+    (problem,) = caught.value.fields["signed_on"]
+    assert problem.startswith("The forms cannot be signed before the appointment")
+
+    factories.appointment_time_passes(booked_case)
     version = upload(booked_case, clinic_user, kind="completed_form", **signed())
     assert (version.signed_by, version.attested) == ("Dr. Amira Haddad", True)
 
@@ -336,6 +344,7 @@ def test_no_clinic_email_once_the_appointment_is_past_or_for_the_clinics_own_pap
 
 
 def test_the_clinics_signed_forms_tell_the_booking_team(booked_case, clinic_user):
+    factories.appointment_time_passes(booked_case)
     OutboxMessage.objects.all().delete()
     upload(booked_case, clinic_user, kind="completed_form", **signed())
     (message,) = OutboxMessage.objects.filter(template="team_paperwork_back")

@@ -31,6 +31,7 @@ REPORT_KEYS = [
     "applied",
     "dry_run",
     "strict",
+    "columns_read",
 ]
 
 

@@ -80,7 +80,8 @@ def clinic_location(db, clinic_user):
 
 @pytest.fixture
 def booked_case(document_store, insurer_user, clinic_location, booking_agent):
-    """Maple Assist's case that needs paperwork, booked at Harbour Clinic in five days."""
+    """Maple Assist's case that needs paperwork, booked at Harbour Clinic (dates are offered in
+    the future), its appointment then two hours past: the signed forms come after the visit."""
     case = factories.make_case_awaiting_dates(
         insurer=insurer_user.organisation,
         location=clinic_location,
@@ -92,6 +93,7 @@ def booked_case(document_store, insurer_user, clinic_location, booking_agent):
         case=case, slots=[factories.slot_data(days=5)], actor=act(booking_agent)
     )
     bookings.availability_offer_approve(slot=offer.slots.get(), actor=act(booking_agent))
+    factories.appointment_time_passes(case)
     case.refresh_from_db()
     return case
 

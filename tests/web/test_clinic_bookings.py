@@ -53,6 +53,7 @@ def booked(location, insurer_user):
         location=location, insurer=insurer_user.organisation
     )
     availability_offer_approve(slot=offer.slots.first(), actor=act(insurer_user))
+    factories.appointment_time_passes(case)  # the clinic reports on it after the visit
     case.refresh_from_db()
     return case
 

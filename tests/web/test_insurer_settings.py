@@ -430,7 +430,7 @@ def test_the_list_shows_every_insurer_with_its_settings(client, booking_agent, f
     page = client.get(url("insurer_settings_list")).content.decode()
 
     table = page.split('data-testid="insurer-settings"', 1)[1].split("</table>", 1)[0]
-    rows = {r.split("</th>", 1)[0]: r for r in table.split('<tr id="insurer-')[1:]}
+    rows = {r.split("</td>", 1)[0]: r for r in table.split('<tr id="insurer-')[1:]}
     assert len(rows) == 2  # insurers only
     (maple_row,) = [r for head, r in rows.items() if "Maple Assist" in head]
     (birch_row,) = [r for head, r in rows.items() if "Birch Travel Cover" in head]

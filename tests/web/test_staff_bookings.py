@@ -429,7 +429,8 @@ def test_staff_approve_a_date_for_the_insurer_only_saying_how_it_confirmed(
     assert appointment.starts_at == slot.starts_at
     assert "By phone, 10:05" in BookingEvent.objects.get(request=case, kind="approve_date").note
     page = client.get(url("staff_booking_detail", case)).content.decode()
-    assert 'data-testid="appointment"' in page and "Mark completed" in page
+    assert 'data-testid="appointment"' in page and "Reschedule" in page
+    assert "Mark completed" not in page  # not before the appointment time
 
 
 def test_a_slot_of_another_case_cannot_be_approved_from_this_one(client, booking_agent, offered):
@@ -463,6 +464,7 @@ def booked(booking_agent, offered):
 
     case, offer = offered
     availability_offer_approve(slot=offer.slots.first(), actor=act(booking_agent))
+    factories.appointment_time_passes(case)  # the visit took place two hours ago
     return case
 
 

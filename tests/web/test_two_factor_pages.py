@@ -49,7 +49,7 @@ def test_the_password_then_the_apps_code_then_the_page_asked_for(client, booking
     step = client.get(after_password["Location"])
     assert step.status_code == 200
     page = step.content.decode()
-    assert "<h1 id=\"two-factor-title\">Two-step sign-in</h1>" in page
+    assert '<h1 id="two-factor-title">Two-step sign-in</h1>' in page
     assert ">Work queue</a>" not in page  # no menu before the code
     assert client.get(QUEUE)["Location"] == f"{VERIFY}?next=%2Fstaff%2Fbookings%2F"
 
@@ -213,7 +213,8 @@ def test_a_person_turns_it_on_from_their_profile_and_off_again(client, insurer_u
 
     client.get(ENROL)
     codes_page = client.post(ENROL, {"code": code_for_key(client.session[SESSION_ENROL_KEY])})
-    assert codes_page.status_code == 200 and "Two-step sign-in is on." in codes_page.content.decode()
+    assert codes_page.status_code == 200
+    assert "Two-step sign-in is on." in codes_page.content.decode()
     device = TOTPDevice.objects.get(user=insurer_user)
     page = client.get(SETTINGS).content.decode()
     assert "Recovery codes left" in page and "Turn off two-step sign-in" in page
@@ -288,6 +289,9 @@ def test_a_staff_user_who_is_not_required_and_has_no_app_signs_in_with_the_passw
     assert after_password["Location"] == reverse("web:home")
     assert client.get(reverse("web:staff_home")).status_code == 200
     assert client.get(VERIFY)["Location"] == reverse("web:home")  # nothing owed
+    looping = client.get(VERIFY, {"next": VERIFY + "?next=/staff/"})
+    assert looping["Location"] == reverse("web:home")  # never back to the step itself
+    assert client.get(VERIFY, {"next": "https://evil.example/"})["Location"] == "/"
 
 
 def test_a_reset_by_staff_sends_the_next_sign_in_to_set_up_an_app_again(

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from medworks.accounts.models import OrganisationKind, RoleCode
 from medworks.bookings.models import BookingRequest, BookingStatus, Patient
+from medworks.core.models import AuditEvent
 from medworks.network.models import Service
 from medworks.settings import env_hours_by_state
 from tests import factories
@@ -76,7 +77,13 @@ def test_a_booking_agent_sees_open_cases_longest_waiting_first(client, booking_a
 
     assert response.status_code == 200
     assert rows(response) == [older.order_id, newer.order_id]
-    assert b"Zelda" not in response.content and b"Quinnell" not in response.content
+    # Staff see each case's patient and city, and each case listed is recorded as read.
+    assert b"Zelda" in response.content and b"Quinnell" in response.content
+    listed = AuditEvent.objects.filter(action="booking_request.listed")
+    assert sorted(listed.values_list("object_id", flat=True)) == sorted(
+        [str(older.pk), str(newer.pk)]
+    )
+    assert {e.payload["list"] for e in listed} == {"queue"}
 
 
 def test_the_queue_counts_cases_per_state_on_top(client, booking_agent):

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from medworks.accounts.actors import actor_for
 from medworks.accounts.models import Organisation, OrganisationKind
-from medworks.core.audit import audit_record
+from medworks.core.audit import audit_record, audit_record_many
 from medworks.core.errors import DomainError, NotFound
 from medworks.network.models import Location, Service
 from medworks.notifications.formatting import zone_for
@@ -113,18 +113,19 @@ def work_queue(
     q: str = "",
     now: dt.datetime | None = None,
 ) -> QuerySet[BookingRequest]:
-    """Open cases for the staff queue, longest waiting in their state first.
+    """Cases for the staff queue (open ones unless `state` names another), longest waiting in
+    their state first.
 
-    Loads only the columns the queue shows (no patient row: the queue carries no patient
-    data), with insurer and owner joined and services prefetched, so a page costs the same
-    number of queries whatever its size. `q` is an Order Id or an insurer reference, never a
-    patient's name (this is read from GET; see the view).
+    Loads only the columns the queue shows (the patient's name and city among them: the view
+    records each case listed as read), with insurer, owner and patient joined and services
+    prefetched, so a page costs the same number of queries whatever its size. `q` is an Order
+    Id or an insurer reference, never a patient's name (this is read from GET; patients are
+    found by the POST search, `case_search`).
     """
     now = now or timezone.now()
     cases = (
         booking_requests_for(user=user)
-        .filter(status__in=OPEN_STATUSES)
-        .select_related("insurer", "owner")
+        .select_related("insurer", "owner", "patient")
         .only(
             "order_id",
             "insurer_reference",
@@ -133,6 +134,10 @@ def work_queue(
             "status_changed_at",
             "created_at",
             "channel",
+            "patient_id",
+            "patient__first_name",
+            "patient__last_name",
+            "patient__city",
             "insurer__name",
             "owner__username",
             "owner__first_name",
@@ -146,8 +151,8 @@ def work_queue(
         )
         .order_by("status_changed_at", "pk")
     )
-    if state:
-        cases = cases.filter(status=state)
+    # Open cases by default; any state, closed and cancelled included, when asked for.
+    cases = cases.filter(status=state) if state else cases.filter(status__in=OPEN_STATUSES)
     if owner == "mine":
         cases = cases.filter(owner_id=user.pk)
     elif owner == "unassigned":
@@ -283,6 +288,80 @@ def locations_offering_all(*, location_ids: list[int], service_ids: list[int]) -
 
 
 # --- The insurer and clinic portals, and the signed email links -------------------------------
+
+
+SEARCH_LIMIT = 50
+
+
+def _search_date(text: str) -> dt.date | None:
+    """A date of birth as people type it: 1980-04-12, 12/04/1980 (day first, Canada), 1980/04/12."""
+    import re
+
+    text = text.strip()
+    for pattern, order in (
+        (r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})", "ymd"),
+        (r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})", "dmy"),
+    ):
+        found = re.fullmatch(pattern, text)
+        if found:
+            a, b, c = (int(g) for g in found.groups())
+            year, month, day = (a, b, c) if order == "ymd" else (c, b, a)
+            try:
+                return dt.date(year, month, day)
+            except ValueError:
+                return None
+    return None
+
+
+def case_search(*, user, q: str, origin: str = "", policy: bool = False):
+    """Any case the user may see, in any state (closed and cancelled included), by Order Id,
+    insurer reference, patient name or date of birth (and policy number when `policy`, for
+    insurers), newest first, at most SEARCH_LIMIT. Each case listed shows the patient's name,
+    so each is logged as read. Called from a POST: a name never sits in a URL."""
+    q = " ".join((q or "").split())[:100]
+    if not q:
+        return []
+    match = Q(order_id__iexact=q) | Q(insurer_reference__iexact=q)
+    if policy:
+        match |= Q(policy_number__iexact=q)
+    born = _search_date(q)
+    if born is not None:
+        match |= Q(patient__date_of_birth=born)
+    words = [w for w in q.replace(",", " ").split() if len(w) > 1]
+    if words and born is None:
+        names = Q()
+        for word in words:
+            names &= Q(patient__first_name__icontains=word) | Q(patient__last_name__icontains=word)
+        match |= names
+    cases = list(
+        booking_requests_for(user=user)
+        .filter(match)
+        .select_related("patient", "insurer", "owner")
+        .prefetch_related(
+            Prefetch(
+                "services",
+                queryset=Service.objects.only("code", "name_en", "name_fr").order_by("code"),
+            )
+        )
+        .order_by("-created_at", "-pk")[:SEARCH_LIMIT]
+    )
+    record_listed(user=user, cases=cases, origin=origin, listed="search")
+    return cases
+
+
+def record_listed(*, user, cases, origin: str = "", listed: str) -> None:
+    """Patient data shown in a list is a read of each case listed (RULES.md): one row each."""
+    audit_record_many(
+        actor=actor_for(user),
+        action="booking_request.listed",
+        objects=list(cases),
+        summary_of=lambda case: f"{case.order_id} listed",
+        payload_of=lambda case: {
+            "patient_id": case.patient_id,
+            "origin": origin[:100],
+            "list": listed,
+        },
+    )
 
 
 def portal_requests(*, user, status: str = "") -> QuerySet[BookingRequest]:

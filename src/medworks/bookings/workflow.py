@@ -34,6 +34,25 @@ def _has_location(case: BookingRequest, actor: Actor) -> str | None:
     return None if case.location_id else _("Choose a clinic first.")
 
 
+def _appointment_has_begun(case: BookingRequest, actor: Actor) -> str | None:
+    """An appointment is attended, missed or billed only once its time has come."""
+    from django.utils import timezone
+
+    from .models import AppointmentStatus
+
+    appointment = (
+        case.appointments.exclude(
+            status__in=[AppointmentStatus.CANCELLED, AppointmentStatus.RESCHEDULED]
+        )
+        .order_by("-starts_at")
+        .only("starts_at")
+        .first()
+    )
+    if appointment is None or appointment.starts_at <= timezone.now():
+        return None
+    return _("Not before the appointment time.")
+
+
 # Each step named inside a sentence ("Cannot %(step)s: the case is booked.").
 _STEP = {
     "start_sourcing": pgettext_lazy("booking step in a sentence", "start sourcing"),
@@ -114,6 +133,7 @@ _TABLE = [
         frozenset({S.BOOKED}),
         S.COMPLETED,
         frozenset({Party.STAFF, Party.CLINIC}),
+        guards=(_appointment_has_begun,),
         phrase=_STEP["complete"],
     ),
     Transition(
@@ -123,6 +143,7 @@ _TABLE = [
         S.NO_SHOW,
         frozenset({Party.STAFF, Party.CLINIC}),
         needs_note=False,
+        guards=(_appointment_has_begun,),
         phrase=_STEP["no_show"],
     ),
     Transition(
@@ -140,6 +161,7 @@ _TABLE = [
         frozenset({S.COMPLETED}),
         S.READY_FOR_BILLING,
         _STAFF,
+        guards=(_appointment_has_begun,),
         phrase=_STEP["mark_ready_for_billing"],
     ),
     Transition(

@@ -30,6 +30,7 @@ from django.core.files.storage import storages
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -156,12 +157,42 @@ def _read_upload(file, max_bytes: int) -> bytes:
     return data
 
 
+def _appointment_day(case) -> dt.date | None:
+    """The day of the case's appointment on the clinic's wall clock (the latest that stands or
+    took place), or None before one is booked."""
+    from medworks.bookings.models import AppointmentStatus
+    from medworks.notifications.formatting import zone_for
+
+    appointment = (
+        case.appointments.exclude(
+            status__in=[AppointmentStatus.CANCELLED, AppointmentStatus.RESCHEDULED]
+        )
+        .select_related("location")
+        .order_by("-starts_at")
+        .first()
+    )
+    if appointment is None:
+        return None
+    return timezone.localtime(appointment.starts_at, zone_for(appointment.location)).date()
+
+
 def _signature_errors(
-    kind: str, signed_by: str, signed_on: dt.date | None, attested: bool
+    kind: str,
+    signed_by: str,
+    signed_on: dt.date | None,
+    attested: bool,
+    *,
+    appointment_day: dt.date | None = None,
 ) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if signed_on is not None and signed_on > timezone.localdate():
         errors["signed_on"] = [_("The signing date cannot be in the future.")]
+    elif signed_on is not None and appointment_day is not None and signed_on < appointment_day:
+        # Forms signed by the physician who saw the patient cannot predate the visit.
+        errors["signed_on"] = [
+            _("The forms cannot be signed before the appointment (%(day)s).")
+            % {"day": date_format(appointment_day, "DATE_FORMAT")}
+        ]
     if kind != K.COMPLETED_FORM:
         return errors
     if not signed_by:
@@ -280,7 +311,13 @@ def _upload(
                 fields={"kind": [str(_DOCUMENT_IS[document.kind])]},
             )
     signed_by = (signed_by or "").strip()[:200]
-    errors = _signature_errors(kind, signed_by, signed_on, attested)
+    errors = _signature_errors(
+        kind,
+        signed_by,
+        signed_on,
+        attested,
+        appointment_day=_appointment_day(case) if kind == K.COMPLETED_FORM else None,
+    )
     if errors:
         raise DomainError(
             "document_signature_missing"

@@ -3,6 +3,11 @@
 One row per location and service. The rules, in the order they apply:
 
 - Rows are read by spreadsheet.read_sheet (header found by synonyms, title rows skipped).
+  Columns the user gives (`columns=`, field -> header) win; then synonyms; then the mappings
+  remembered from earlier imports (ColumnMapping); then what a header means (headers.py).
+  The report lists every header not read by its synonym (`columns_read`). While a required
+  column is unknown the file is refused (spreadsheet.ColumnsError, with the file's headers)
+  and nothing is imported. Columns the user gave are remembered when the import is applied.
 - Each row is checked on its own; every problem of a row is reported with the row number the
   spreadsheet shows, and the row is skipped. A row equal to an earlier one after cleaning
   (same partner, location, service, price... whatever the spelling) is skipped as a duplicate.
@@ -27,7 +32,7 @@ transaction. A dry run (or a strict run with rejected rows) does all of it and r
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from functools import lru_cache
@@ -48,6 +53,7 @@ from . import geo
 from .models import (
     AffiliatePartner,
     BillingArrangement,
+    ColumnMapping,
     GeoPrecision,
     Location,
     Offering,
@@ -55,7 +61,17 @@ from .models import (
     Service,
     ServiceCategory,
 )
-from .spreadsheet import SheetRow, cell_text, read_sheet
+from .spreadsheet import (
+    HEADERS,
+    READ_GIVEN,
+    ColumnRead,
+    Sheet,
+    SheetRow,
+    cell_text,
+    field_for_header,
+    header_key,
+    read_sheet,
+)
 from .text import clean_text, fold, name_key, parse_price, parse_province, parse_yes_no
 
 BATCH_SIZE = 500
@@ -85,6 +101,9 @@ class ImportReport:
     applied: bool = False
     dry_run: bool = False
     strict: bool = False
+    # Headers not read by their synonym: [{header, field, how}], how is "given" (the user
+    # said so), "remembered" (at an earlier import) or "meaning" (its words name the field).
+    columns_read: list[ColumnRead] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """The --json object (and what the web page renders)."""
@@ -567,10 +586,19 @@ def directory_import(
     dry_run: bool = False,
     actor: Actor,
     progress: Callable[[int, int], None] | None = None,
+    columns: Mapping[str, str] | None = None,
 ) -> ImportReport:
-    """Import the spreadsheet; see the module docstring. DomainError if the file is unusable."""
-    sheet = read_sheet(file=file, filename=filename)
-    report = ImportReport(rows_read=len(sheet.rows), dry_run=dry_run, strict=strict)
+    """Import the spreadsheet; see the module docstring. DomainError if the file is unusable.
+
+    `columns`: field -> the file's header text, said by the user (spreadsheet.ColumnsError
+    when refused, or when a required column is still unknown: nothing is imported).
+    """
+    sheet = read_sheet(
+        file=file, filename=filename, columns=columns, remembered=_remembered_columns()
+    )
+    report = ImportReport(
+        rows_read=len(sheet.rows), dry_run=dry_run, strict=strict, columns_read=sheet.read_as
+    )
     total = len(sheet.rows)
 
     with transaction.atomic():
@@ -612,12 +640,64 @@ def directory_import(
                     "rejected": len(report.rejected),
                 },
             )
+            _remember_columns(sheet=sheet, actor=actor)
         else:
             # Dry run, or strict with rejected rows: everything was done, now undone.
             transaction.set_rollback(True)
     if progress is not None:
         progress(total, total)
     return report
+
+
+def _remembered_columns() -> dict[str, str]:
+    """header_key -> field, as users said at earlier imports."""
+    return {
+        key: name
+        for key, name in ColumnMapping.objects.values_list("header_key", "field_name")
+        if name in HEADERS
+    }
+
+
+def _remember_columns(*, sheet: Sheet, actor: Actor) -> None:
+    """Keep the columns the user gave for the next imports (one audit event if any changed).
+
+    A header whose synonym already names a field is not kept: the synonyms are read first,
+    so the mapping would never be used.
+    """
+    given = [
+        read
+        for read in sheet.read_as
+        if read.how == READ_GIVEN and field_for_header(read.header) is None
+    ]
+    keys = {header_key(read.header)[:200]: read for read in given}
+    if not keys:
+        return
+    known = {m.header_key: m for m in ColumnMapping.objects.filter(header_key__in=list(keys))}
+    changed: dict[str, str] = {}
+    now = timezone.now()
+    for key, read in keys.items():
+        mapping = known.get(key)
+        if mapping is not None and mapping.field_name == read.field:
+            continue
+        ColumnMapping.objects.update_or_create(
+            header_key=key,
+            defaults={
+                "header": read.header[:200],
+                "field_name": read.field,
+                "set_by": actor.user,
+                "set_by_detail": f"{actor.kind.value}: {actor.detail}"[:64],
+                "set_at": now,
+            },
+        )
+        changed[read.header] = read.field
+    if changed:
+        audit_record(
+            actor=actor,
+            action="directory.columns_remembered",
+            summary="Remembered spreadsheet columns: "
+            + ", ".join(f"{header} = {name}" for header, name in changed.items()),
+            payload={"columns": changed},
+        )
 
 
 def _apply(*, rows: list[_Row], catalogue: _Catalogue, report: ImportReport) -> None:

@@ -5,6 +5,7 @@ location offers catalogue services at a clinic price. Non-affiliate providers fo
 management during an escalation live here too, marked as such, so they can be reused.
 """
 
+from django.conf import settings
 from django.db import models
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
@@ -180,3 +181,32 @@ class Offering(models.Model):
 
     def __str__(self) -> str:
         return f"{self.service} at {self.location}"
+
+
+class ColumnMapping(models.Model):
+    """A spreadsheet header a user said is a column of the layout, used by the next imports.
+
+    Written by network.importing when an import with columns given by the user is applied;
+    read after the synonyms and before meaning-guesses (network/spreadsheet.py).
+    """
+
+    # spreadsheet.header_key() of the header: case, spacing, accents and punctuation ignored.
+    header_key = models.CharField(max_length=200, unique=True)
+    header = models.CharField(max_length=200)  # as the file last wrote it, for people
+    field_name = models.CharField(max_length=32)  # a field of spreadsheet.COLUMNS
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # Who, when not a user: the actor's kind and detail ("system: medworks import-partners").
+    set_by_detail = models.CharField(max_length=64, blank=True)
+    set_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["header_key"]
+
+    def __str__(self) -> str:
+        return f"{self.header} -> {self.field_name}"

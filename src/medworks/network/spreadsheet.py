@@ -1,10 +1,20 @@
 """Reading the National Affiliate Partner Spreadsheet (XLSX or CSV) into rows of raw cells.
 
 This module knows files, not the directory: it finds the header row (title rows above it are
-common), maps each header to a column of the layout by its synonyms (English and French; case,
-spacing, accents and punctuation ignored), and hands back every data row with the row number
-the spreadsheet shows (1-based, title rows and header included), so a person can find it.
+common), maps each header to a column of the layout, and hands back every data row with the row
+number the spreadsheet shows (1-based, title rows and header included), so a person can find it.
 What the cells mean is importing.py's business.
+
+A header is read as a field by, in this order (the first that answers wins; a field already
+taken is not given to a second header):
+1. the columns the user gave (`columns=`: field -> the file's header text);
+2. the synonyms (SYNONYMS; case, spacing, accents and punctuation ignored);
+3. the mappings remembered from earlier imports (`remembered=`: header_key -> field, passed in
+   by importing.py, which keeps them in the database);
+4. what the header means (headers.header_meaning: words, vocabulary, scores, never a guess
+   between two fields). Among headers meaning one field, the highest score wins, then the
+   left-most.
+Every header not read by its synonym is listed in `Sheet.read_as`, so the report can say so.
 """
 
 from __future__ import annotations
@@ -12,7 +22,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -20,9 +30,11 @@ from pathlib import Path
 from typing import BinaryIO
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from medworks.core.errors import DomainError
 
+from .headers import header_meaning
 from .text import clean_text, fold
 
 # The layout, in the order the export writes it: (field, header the export writes).
@@ -44,6 +56,29 @@ COLUMNS: list[tuple[str, str]] = [
     ("notes", "Notes"),
 ]
 HEADERS: dict[str, str] = dict(COLUMNS)
+# The fields as the report names them to a person (in their language).
+FIELD_LABELS = {
+    "partner": gettext_lazy("Partner"),
+    "partner_type": gettext_lazy("Partner type"),
+    "location": gettext_lazy("Location"),
+    "address": gettext_lazy("Address"),
+    "city": gettext_lazy("City"),
+    "province": gettext_lazy("Province"),
+    "postal_code": gettext_lazy("Postal code"),
+    "phone": gettext_lazy("Phone"),
+    "email": gettext_lazy("Email"),
+    "service": gettext_lazy("Service"),
+    "price": gettext_lazy("Price"),
+    "billing": gettext_lazy("Billing"),
+    "accepts_prepayment": gettext_lazy("Accepts pre-payment"),
+    "languages": gettext_lazy("Languages"),
+    "notes": gettext_lazy("Notes"),
+}
+
+# How a header not found among the synonyms was read (Sheet.read_as, the import's report).
+READ_GIVEN = "given"  # the user said which column it is
+READ_REMEMBERED = "remembered"  # the user said so at an earlier import
+READ_MEANING = "meaning"  # its words name the field (headers.py)
 
 # Headers people actually write, English and French. Compared after header_key(), so
 # "Code postal", "CODE-POSTAL" and "code_postal" are one entry.
@@ -135,7 +170,80 @@ for _field, _names in SYNONYMS.items():
 
 
 def field_for_header(text: object) -> str | None:
+    """The field a header names among the synonyms (exact after header_key), else None."""
     return _HEADER_LOOKUP.get(header_key(text))
+
+
+def field_named(text: object) -> str | None:
+    """'postal_code', 'Postal Code', 'postal-code' -> 'postal_code': a field by its own name."""
+    key = header_key(text)
+    for name, header in COLUMNS:
+        if key in (header_key(name), header_key(header)):
+            return name
+    return None
+
+
+class ColumnsError(DomainError):
+    """The columns cannot all be known: the file's headers come with it, to ask the user.
+
+    `code` is "import_missing_columns" (a required field has no column), or
+    "import_columns_invalid" (a column the user gave is refused; `fields` says which, keyed
+    by field). `headers`: the header row's texts, left to right ([] when the file was not
+    read); `missing`: required fields with no column; `found`: field -> header text read.
+    """
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        fields: dict[str, list[str]] | None = None,
+        headers: list[str] | None = None,
+        missing: list[str] | None = None,
+        found: dict[str, str] | None = None,
+        header_row: int | None = None,
+    ) -> None:
+        super().__init__(code, message, fields=fields)
+        self.headers = list(headers or [])
+        self.missing = list(missing or [])
+        self.found = dict(found or {})
+        self.header_row = header_row
+
+
+def check_columns(columns: Mapping[str, str] | None) -> dict[str, str]:
+    """The columns a user gave (field -> header), blanks dropped; ColumnsError when refused.
+
+    Refused: a field the layout does not have, or one header given for two fields.
+    """
+    given: dict[str, str] = {}
+    errors: dict[str, list[str]] = {}
+    by_key: dict[str, str] = {}
+    for name, header in (columns or {}).items():
+        text = clean_text(header)
+        if not text:
+            continue
+        if name not in HEADERS:
+            errors.setdefault(name, []).append(
+                _("%(field)s is not a column of the spreadsheet; the columns are: %(fields)s.")
+                % {"field": repr(name), "fields": ", ".join(HEADERS)}
+            )
+            continue
+        other = by_key.get(header_key(text))
+        if other is not None:
+            errors.setdefault(name, []).append(
+                _("Column '%(header)s' is already given for %(field)s.")
+                % {"header": text, "field": FIELD_LABELS[other]}
+            )
+            continue
+        by_key[header_key(text)] = name
+        given[name] = text
+    if errors:
+        raise ColumnsError(
+            "import_columns_invalid",
+            " ".join(message for messages in errors.values() for message in messages),
+            fields=errors,
+        )
+    return given
 
 
 def cell_text(value: object) -> str:
@@ -168,23 +276,55 @@ class SheetRow:
         return all(cell_text(v) == "" for v in self.cells.values())
 
 
+@dataclass(frozen=True)
+class ColumnRead:
+    """A header not found among the synonyms, and how it was read."""
+
+    header: str  # as the file writes it
+    field: str
+    how: str  # READ_GIVEN, READ_REMEMBERED or READ_MEANING
+
+    def describe(self) -> str:
+        """ "Column 'Zip / Postal' read as Postal code", for the report."""
+        given = {"header": self.header, "field": FIELD_LABELS[self.field]}
+        if self.how == READ_GIVEN:
+            return _("Column '%(header)s' read as %(field)s (as you said)") % given
+        if self.how == READ_REMEMBERED:
+            return _("Column '%(header)s' read as %(field)s (remembered)") % given
+        return _("Column '%(header)s' read as %(field)s") % given
+
+
 @dataclass
 class Sheet:
     header_row: int
     columns: dict[str, int]  # field -> 0-based column index
     unknown_headers: list[str] = field(default_factory=list)  # ignored columns, for the screen
     rows: list[SheetRow] = field(default_factory=list)
+    read_as: list[ColumnRead] = field(default_factory=list)  # left to right
+    headers: list[str] = field(default_factory=list)  # the header row's texts, left to right
 
 
-def read_sheet(*, file: BinaryIO | str | Path, filename: str) -> Sheet:
-    """Read an XLSX or CSV file. DomainError('import_unreadable') when it cannot be used."""
+def read_sheet(
+    *,
+    file: BinaryIO | str | Path,
+    filename: str,
+    columns: Mapping[str, str] | None = None,
+    remembered: Mapping[str, str] | None = None,
+) -> Sheet:
+    """Read an XLSX or CSV file. DomainError('import_unreadable') when it cannot be used.
+
+    `columns`: field -> header text, given by the user; `remembered`: header_key -> field.
+    ColumnsError when a given column is refused or a required field has no column.
+    """
+    given = check_columns(columns)
+    hints = _Hints(given=given, remembered=dict(remembered or {}))
     data = _read_bytes(file=file, filename=filename)
     name = Path(filename or "").name or _("the file")
     if not data:
         raise DomainError("import_unreadable", _("%(name)s is empty.") % {"name": name})
     suffix = Path(filename or "").suffix.lower()
     if data[:4] == b"PK\x03\x04":
-        return _read_xlsx(data=data, name=name)
+        return _read_xlsx(data=data, name=name, hints=hints)
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         raise DomainError(
             "import_unreadable",
@@ -196,7 +336,7 @@ def read_sheet(*, file: BinaryIO | str | Path, filename: str) -> Sheet:
             "import_unreadable", _("%(name)s is not a valid .xlsx workbook.") % {"name": name}
         )
     if suffix in {".csv", ".txt", ".tsv", ""} or _looks_like_text(data):
-        return _read_csv(data=data, name=name)
+        return _read_csv(data=data, name=name, hints=hints)
     raise DomainError(
         "import_unreadable",
         _("%(name)s: unknown file format; use an .xlsx workbook or a CSV file.") % {"name": name},
@@ -230,24 +370,95 @@ def _looks_like_text(data: bytes) -> bool:
     return b"\x00" not in data[:4096]
 
 
-def _find_header(rows: Iterable[list[object]]) -> tuple[int, dict[str, int], list[str]] | None:
-    """The first of the first HEADER_SCAN_ROWS rows naming enough columns: (index, columns)."""
+@dataclass
+class _Hints:
+    given: dict[str, str]  # field -> header text, from the user
+    remembered: dict[str, str]  # header_key -> field, from earlier imports
+
+
+@dataclass
+class _Header:
+    index: int  # 0-based row index
+    columns: dict[str, int]  # field -> 0-based column index
+    unknown: list[str]  # headers read as no field
+    read_as: list[ColumnRead]
+    headers: list[str]  # every non-blank header, left to right
+    texts: dict[int, str]  # column -> its header
+    given_names: tuple[str, ...]  # the fields the user gave
+    given_missing: list[str]  # those whose header is not in this row
+
+    @property
+    def given_found(self) -> bool:
+        """The user gave columns, and every one is in this row."""
+        return bool(self.given_names) and not self.given_missing
+
+
+def _read_header_row(values: list[object], hints: _Hints) -> _Header:
+    """Read one row as a header (the order is the module docstring's)."""
+    cells = [(col, cell_text(value)) for col, value in enumerate(values)]
+    cells = [(col, text) for col, text in cells if text]
+    columns: dict[str, int] = {}
+    how: dict[int, tuple[str, str | None]] = {}  # column -> (field, how; None: a synonym)
+    given_missing: list[str] = []
+    for name, header in hints.given.items():
+        wanted = header_key(header)
+        col = next((c for c, text in cells if header_key(text) == wanted and c not in how), None)
+        if col is None:
+            given_missing.append(name)
+        else:
+            columns[name] = col
+            how[col] = (name, READ_GIVEN)
+    for col, text in cells:
+        found = field_for_header(text)
+        if col not in how and found is not None and found not in columns:
+            columns[found] = col  # a repeated header: the first one counts
+            how[col] = (found, None)
+    for col, text in cells:
+        found = hints.remembered.get(header_key(text))
+        if col not in how and found in HEADERS and found not in columns:
+            columns[found] = col
+            how[col] = (found, READ_REMEMBERED)
+    guesses: dict[str, tuple[int, int]] = {}  # field -> (score, column): the best, left-most
+    for col, text in cells:
+        if col in how:
+            continue
+        meaning = header_meaning(text)
+        if meaning.field is None or meaning.field in columns:
+            continue
+        score = meaning.scores[meaning.field]
+        if meaning.field not in guesses or score > guesses[meaning.field][0]:
+            guesses[meaning.field] = (score, col)
+    for name, (_score, col) in guesses.items():
+        columns[name] = col
+        how[col] = (name, READ_MEANING)
+    texts = dict(cells)
+    read_as = [
+        ColumnRead(header=texts[col], field=name, how=kind)
+        for col, (name, kind) in sorted(how.items())
+        if kind is not None
+    ]
+    return _Header(
+        index=0,
+        columns=columns,
+        unknown=[text for col, text in cells if col not in how],
+        read_as=read_as,
+        headers=[text for _col, text in cells],
+        texts=texts,
+        given_missing=given_missing,
+        given_names=tuple(hints.given),
+    )
+
+
+def _find_header(rows: Iterable[list[object]], hints: _Hints) -> _Header | None:
+    """The first of the first HEADER_SCAN_ROWS rows naming enough columns, or holding every
+    column the user gave (their words say which row is the header)."""
     for index, values in enumerate(rows):
         if index >= HEADER_SCAN_ROWS:
             break
-        columns: dict[str, int] = {}
-        unknown: list[str] = []
-        for col, value in enumerate(values):
-            text = cell_text(value)
-            if not text:
-                continue
-            found = field_for_header(text)
-            if found is None:
-                unknown.append(text)
-            elif found not in columns:  # a repeated header: the first one counts
-                columns[found] = col
-        if len(columns) >= MIN_HEADER_MATCHES:
-            return index, columns, unknown
+        header = _read_header_row(list(values), hints)
+        if len(header.columns) >= MIN_HEADER_MATCHES or header.given_found:
+            header.index = index
+            return header
     return None
 
 
@@ -263,26 +474,57 @@ def _no_header_error(name: str) -> DomainError:
     )
 
 
-def _build_sheet(
-    *, name: str, header_index: int, columns: dict[str, int], unknown: list[str], rows
-) -> Sheet:
-    missing = [HEADERS[f] for f in REQUIRED_FIELDS if f not in columns]
-    if missing:
-        raise DomainError(
-            "import_missing_columns",
-            _("%(name)s: the header row (row %(row)s) has no column for %(columns)s.")
-            % {"name": name, "row": header_index + 1, "columns": ", ".join(missing)},
+def _build_sheet(*, name: str, header: _Header, hints: _Hints, rows) -> Sheet:
+    found = {field: header.texts[col] for field, col in header.columns.items()}
+    quoted = ", ".join(f"'{text}'" for text in header.headers)
+    not_in_file = {
+        field: [
+            _("Column '%(header)s' is not in the file; its columns are: %(headers)s.")
+            % {"header": text, "headers": quoted}
+        ]
+        for field, text in hints.given.items()
+        if field in header.given_missing
+    }
+    if not_in_file:
+        raise ColumnsError(
+            "import_columns_invalid",
+            " ".join(messages[0] for messages in not_in_file.values()),
+            fields=not_in_file,
+            headers=header.headers,
+            found=found,
+            header_row=header.index + 1,
         )
-    sheet = Sheet(header_row=header_index + 1, columns=columns, unknown_headers=unknown)
+    missing = [f for f in REQUIRED_FIELDS if f not in header.columns]
+    if missing:
+        message = _("%(name)s: the header row (row %(row)s) has no column for %(columns)s.") % {
+            "name": name,
+            "row": header.index + 1,
+            "columns": ", ".join(HEADERS[f] for f in missing),
+        }
+        raise ColumnsError(
+            "import_missing_columns",
+            message + " " + _("The file's columns: %(headers)s.") % {"headers": quoted},
+            headers=header.headers,
+            missing=missing,
+            found=found,
+            header_row=header.index + 1,
+        )
+    sheet = Sheet(
+        header_row=header.index + 1,
+        columns=header.columns,
+        unknown_headers=header.unknown,
+        read_as=header.read_as,
+        headers=header.headers,
+    )
     for number, values in rows:
-        cells = {f: (values[c] if c < len(values) else None) for f, c in columns.items()}
+        cells = {f: (values[c] if c < len(values) else None) for f, c in header.columns.items()}
         row = SheetRow(number=number, cells=cells)
         if not row.is_blank():
             sheet.rows.append(row)
     return sheet
 
 
-def _read_xlsx(*, data: bytes, name: str) -> Sheet:
+def _read_xlsx(*, data: bytes, name: str, hints: _Hints) -> Sheet:
     from openpyxl import load_workbook  # import here: CSV-only callers don't pay for it
 
     try:
@@ -300,21 +542,18 @@ def _read_xlsx(*, data: bytes, name: str) -> Sheet:
             head = [
                 list(r) for r in worksheet.iter_rows(max_row=HEADER_SCAN_ROWS, values_only=True)
             ]
-            found = _find_header(head)
-            if found is None:
+            header = _find_header(head, hints)
+            if header is None:
                 continue
-            header_index, columns, unknown = found
             # Read-only mode yields missing rows as empty ones, so enumerate() is the row number.
             rows = (
                 (number, list(values))
                 for number, values in enumerate(
-                    worksheet.iter_rows(min_row=header_index + 2, values_only=True),
-                    start=header_index + 2,
+                    worksheet.iter_rows(min_row=header.index + 2, values_only=True),
+                    start=header.index + 2,
                 )
             )
-            return _build_sheet(
-                name=name, header_index=header_index, columns=columns, unknown=unknown, rows=rows
-            )
+            return _build_sheet(name=name, header=header, hints=hints, rows=rows)
     finally:
         workbook.close()
     raise _no_header_error(name)
@@ -330,19 +569,19 @@ def _decode(data: bytes) -> str:
     return data.decode("latin-1")
 
 
-def _read_csv(*, data: bytes, name: str) -> Sheet:
+def _read_csv(*, data: bytes, name: str, hints: _Hints) -> Sheet:
     text = _decode(data)
     head_lines = text.splitlines()[: HEADER_SCAN_ROWS + 5]
     # The delimiter is the one under which a header row appears, naming the most columns.
-    best: tuple[int, str, tuple[int, dict[str, int], list[str]]] | None = None
+    best: tuple[int, str, _Header] | None = None
     for delimiter in _CSV_DELIMITERS:
         head = list(csv.reader(io.StringIO("\n".join(head_lines)), delimiter=delimiter))
-        found = _find_header(head)
-        if found is not None and (best is None or len(found[1]) > best[0]):
-            best = (len(found[1]), delimiter, found)
+        found = _find_header(head, hints)
+        if found is not None and (best is None or len(found.columns) > best[0]):
+            best = (len(found.columns), delimiter, found)
     if best is None:
         raise _no_header_error(name)
-    _count, delimiter, (header_index, columns, unknown) = best
+    _count, delimiter, header = best
     reader: Iterator[list[str]] = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         records = list(reader)
@@ -355,8 +594,6 @@ def _read_csv(*, data: bytes, name: str) -> Sheet:
     rows = (
         (number, values)
         for number, values in enumerate(records, start=1)
-        if number > header_index + 1
+        if number > header.index + 1
     )
-    return _build_sheet(
-        name=name, header_index=header_index, columns=columns, unknown=unknown, rows=rows
-    )
+    return _build_sheet(name=name, header=header, hints=hints, rows=rows)

@@ -17,6 +17,16 @@ class PortalFilterForm(forms.Form):
     )
 
 
+class PortalSearchForm(forms.Form):
+    """Posted, never in a URL: it may carry a patient's name or date of birth."""
+
+    q = forms.CharField(
+        label=_("Patient name, date of birth, claim or policy number, or Order Id"),
+        max_length=100,
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
+    )
+
+
 INSURER_KINDS = [
     (DocumentKind.GOP, _("Guarantee of payment (GOP)")),
     (DocumentKind.INSURER_FORM, _("Insurer form")),

@@ -9,6 +9,7 @@ _CASE = "portal/requests/<str:order_id>/"
 urlpatterns: list = [
     path("portal/", views.portal_home, name="portal_home"),
     path("portal/requests/new/", views.portal_request_new, name="portal_request_new"),
+    path("portal/search/", views.portal_search, name="portal_search"),
     path(_CASE, views.portal_request, name="portal_request"),
     path(_CASE + "approve/", views.portal_request_approve, name="portal_request_approve"),
     path(_CASE + "decline/", views.portal_request_decline, name="portal_request_decline"),

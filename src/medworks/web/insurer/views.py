@@ -21,11 +21,11 @@ from medworks.core.errors import DomainError
 from medworks.notifications.formatting import format_when
 
 from ..access import actor_of, require_capability
-from ..actions import calendar_response, case_or_404, run_action, run_form_action
+from ..actions import calendar_response, case_or_404, origin_of, run_action, run_form_action
 from ..forms import NoteForm, add_domain_errors
 from ..pricing import quote_panel
 from . import documents
-from .forms import PortalFilterForm
+from .forms import PortalFilterForm, PortalSearchForm
 
 
 @require_capability(Capability.INSURER_PORTAL)
@@ -112,6 +112,23 @@ def portal_requests_page(request: HttpRequest) -> HttpResponse:
             "total": sum(counts.values()),
             "to_approve": counts.get(BookingStatus.DATES_OFFERED, 0),
         },
+    )
+
+
+@require_capability(Capability.INSURER_PORTAL)
+def portal_search(request: HttpRequest) -> HttpResponse:
+    """The organisation's own cases, any state, by patient name, date of birth, claim or policy
+    number or Order Id. A POST: the name typed is in no URL."""
+    form = PortalSearchForm(request.POST or None)
+    cases = None
+    if request.method == "POST" and form.is_valid():
+        cases = selectors.case_search(
+            user=request.user, q=form.cleaned_data["q"], origin=origin_of(request), policy=True
+        )
+    return render(
+        request,
+        "web/insurer/search.html",
+        {"form": form, "cases": cases, "limit": selectors.SEARCH_LIMIT},
     )
 
 

@@ -40,7 +40,12 @@ class QueueFilterForm(forms.Form):
     state = forms.ChoiceField(
         label=_("State"),
         required=False,
-        choices=[("", _("All open states")), *((s, BookingStatus(s).label) for s in QUEUE_STATES)],
+        # Open states first (the queue's tabs), then the finished ones, for finding any case.
+        choices=[
+            ("", _("All open states")),
+            *((s, BookingStatus(s).label) for s in QUEUE_STATES),
+            *((s.value, s.label) for s in BookingStatus if s.value not in QUEUE_STATES),
+        ],
     )
     owner = forms.ChoiceField(
         label=_("Owner"),
@@ -81,6 +86,18 @@ class QueueFilterForm(forms.Form):
             "overdue": bool(data.get("overdue")),
             "q": data.get("q", ""),
         }
+
+
+class CaseSearchForm(forms.Form):
+    """Posted, never in a URL: it may carry a patient's name or date of birth."""
+
+    q = forms.CharField(
+        label=_("Order Id, insurer reference, patient name or date of birth"),
+        max_length=100,
+        widget=forms.TextInput(
+            attrs={"type": "search", "autocomplete": "off", "placeholder": "Tremblay 1980-04-12"}
+        ),
+    )
 
 
 class NoteForm(forms.Form):

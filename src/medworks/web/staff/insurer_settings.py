@@ -18,7 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext, gettext_lazy
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from medworks.accounts.models import Organisation, OrganisationKind
 from medworks.accounts.permissions import Capability
@@ -200,6 +200,7 @@ def insurer_settings_list(request: HttpRequest) -> HttpResponse:
     return render(request, "web/staff/settings/insurer_list.html", {"rows": rows})
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 @require_capability(Capability.BACK_OFFICE)
 def insurer_settings(request: HttpRequest, insurer_id: int) -> HttpResponse:
     """The page (every member of staff); its POST is the pricing form (finance only)."""

@@ -1,8 +1,10 @@
-"""The staff work queue: every open case with its age in its state, what waits too long.
+"""The staff work queue: every open case with its age in its state, what waits too long; any
+other state on request; and the search that finds any case, in any state, by patient.
 
 The filters are GET (bookmarkable) and carry only states, owners, insurer, urgency, age and an
 Order Id or insurer reference: never a patient's name, which would land in browser history
-and server logs.
+and server logs. The patient search is a POST for that reason. The queue shows each case's
+patient name and city to staff, so each case on the page is recorded as read.
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ from medworks.bookings.models import (
 )
 
 from ..access import require_capability
+from ..actions import origin_of
 from .forms import (
+    CaseSearchForm,
     QueueFilterForm,
 )
 
@@ -61,8 +65,11 @@ def work_queue(request: HttpRequest) -> HttpResponse:
     for case in page.object_list:
         age = selectors.queue_age(case, now=now)
         rows.append(
-            QueueRow(case, age_label(age.age), age.overdue, [s.code for s in case.services.all()])
+            QueueRow(case, age_label(age.age), age.overdue, [s.name for s in case.services.all()])
         )
+    selectors.record_listed(
+        user=request.user, cases=page.object_list, origin=origin_of(request), listed="queue"
+    )
     counts = selectors.work_queue_counts(user=request.user, now=now)
     query = request.GET.copy()
     query.pop("page", None)
@@ -85,6 +92,7 @@ def work_queue(request: HttpRequest) -> HttpResponse:
         "rows": rows,
         "tabs": tabs,
         "open_total": sum(t["total"] for t in tabs),
+        "open_states": selectors.QUEUE_STATES,
         "current_state": form.cleaned_data.get("state", "") if form.is_valid() else "",
         "query": query.urlencode(),
         "state_query": state_query.urlencode(),
@@ -103,3 +111,20 @@ def staff_booking_counts(user) -> dict:
         "overdue": sum(c["overdue"] for c in counts.values()),
         "queue_url": reverse("web:staff_booking_queue"),
     }
+
+
+@require_capability(Capability.BOOKING_VIEW)
+def case_search(request: HttpRequest) -> HttpResponse:
+    """Find any case, in any state, by Order Id, insurer reference, patient name or date of
+    birth. A POST, so the name typed is in no URL, history or server log."""
+    form = CaseSearchForm(request.POST or None)
+    cases = None
+    if request.method == "POST" and form.is_valid():
+        cases = selectors.case_search(
+            user=request.user, q=form.cleaned_data["q"], origin=origin_of(request)
+        )
+    return render(
+        request,
+        "web/staff/bookings/search.html",
+        {"form": form, "cases": cases, "limit": selectors.SEARCH_LIMIT},
+    )

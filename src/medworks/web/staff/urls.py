@@ -59,6 +59,7 @@ urlpatterns: list = [
     path("staff/bookings/", queue.work_queue, name="staff_booking_queue"),
     # Before the case pattern: "new" is not an Order Id.
     path("staff/bookings/new/", intake.booking_intake, name="staff_booking_new"),
+    path("staff/bookings/search/", queue.case_search, name="staff_booking_search"),
     path(_CASE, case.case_detail, name="staff_booking_detail"),
     path(_CASE + "source/", intake.case_source, name="staff_booking_source"),
     path(_CASE + "take/", case.case_take, name="staff_booking_take"),

@@ -111,9 +111,15 @@ def second_step_url(next_url: str) -> str:
 
 
 def _next_url(request: HttpRequest, default: str) -> str:
+    """Where to go afterwards: a page of this site, not one of these steps (no loop)."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    steps = (reverse("web:two_factor_verify"), reverse("web:two_factor_enrol"))
+    if (
+        target
+        and not target.startswith(steps)
+        and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
     ):
         return target
     return default
@@ -266,7 +272,6 @@ def two_factor_enrol(request: HttpRequest) -> HttpResponse:
         "next": next_url,
         "qr_code": _qr_code(provisioning.url),
         "secret": provisioning.secret,
-        "required": two_factor_required(user),
         "pending": getattr(request, "two_factor_pending", False),
     }
     return render(request, "web/account/two_factor_enrol.html", context, status=status)

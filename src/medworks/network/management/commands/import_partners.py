@@ -1,8 +1,13 @@
-"""`medworks import-partners FILE [--dry-run] [--strict] [--json]`.
+"""`medworks import-partners FILE [--dry-run] [--strict] [--json] [--column FIELD=HEADER]...`.
 
 Exit status: 0 when the import was applied (rejected rows are listed, the rest applied);
 2 when nothing was applied because the file is unusable or because --strict met a rejected
 row. A dry run that finds no problem exits 0.
+
+`--column postal_code="Zip / Postal"` says which of the file's columns is a field (FIELD is the
+field's name or its header in the layout: postal_code, "Postal Code"); repeatable. When a
+required column is still unknown, the one line on stderr names the missing fields and the
+file's headers, and nothing is imported. A bad --column is one line and status 2 too.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from django.utils.translation import ngettext
 from medworks.core.actor import Actor
 from medworks.core.errors import DomainError
 from medworks.network.importing import ImportReport, directory_import
+from medworks.network.spreadsheet import COLUMNS, ColumnsError, field_named
 
 BAR_WIDTH = 30
 
@@ -35,10 +41,18 @@ class Command(BaseCommand):
         parser.add_argument(
             "--json", action="store_true", help="print the report as one JSON object"
         )
+        parser.add_argument(
+            "--column",
+            action="append",
+            default=[],
+            metavar="FIELD=HEADER",
+            help="the file's column HEADER is FIELD (e.g. postal_code='Zip / Postal'); repeatable",
+        )
 
     def handle(self, *args, **options) -> None:
         path = Path(options["file"])
         as_json = options["json"]
+        columns = _parse_columns(options["column"])
         # A bar only for a person watching a terminal; logs and pipes stay clean.
         show_bar = not as_json and _is_tty(self.stderr)
         try:
@@ -49,7 +63,15 @@ class Command(BaseCommand):
                 dry_run=options["dry_run"],
                 progress=self._draw_bar if show_bar else None,
                 actor=Actor.system("medworks import-partners"),
+                columns=columns,
             )
+        except ColumnsError as exc:
+            message = exc.message
+            if exc.missing:
+                message += " " + _(
+                    "Say which column is which with --column FIELD=HEADER (missing: %(fields)s)."
+                ) % {"fields": ", ".join(exc.missing)}
+            raise CommandError(message, returncode=2) from None
         except DomainError as exc:
             raise CommandError(exc.message, returncode=2) from None
         finally:
@@ -84,6 +106,38 @@ class Command(BaseCommand):
         return getattr(self.stderr, "_out", self.stderr)
 
 
+def _parse_columns(values: list[str]) -> dict[str, str]:
+    """['postal_code=Zip / Postal'] -> {'postal_code': 'Zip / Postal'}; CommandError (2) if bad."""
+    columns: dict[str, str] = {}
+    for value in values:
+        name, sep, header = value.partition("=")
+        if not sep or not name.strip() or not header.strip():
+            raise CommandError(
+                _("--column %(value)s: write FIELD=HEADER, e.g. --column postal_code=Zip")
+                % {"value": repr(value)},
+                returncode=2,
+            )
+        field = field_named(name)
+        if field is None:
+            raise CommandError(
+                _("--column %(value)s: %(field)s is not a field; the fields are: %(fields)s.")
+                % {
+                    "value": repr(value),
+                    "field": repr(name.strip()),
+                    "fields": ", ".join(f for f, _header in COLUMNS),
+                },
+                returncode=2,
+            )
+        if field in columns:
+            raise CommandError(
+                _("--column %(value)s: %(field)s is given twice.")
+                % {"value": repr(value), "field": field},
+                returncode=2,
+            )
+        columns[field] = header.strip()
+    return columns
+
+
 def _is_tty(stream) -> bool:
     raw = getattr(stream, "_out", stream)  # Django's OutputWrapper keeps the real stream here
     try:
@@ -113,6 +167,7 @@ def _summary(report: ImportReport, *, filename: str) -> str:
         + _("offerings:  %(new)s new, %(changed)s changed")
         % {"new": report.offerings_created, "changed": report.offerings_updated},
     ]
+    lines += ["  " + read.describe() for read in report.columns_read]
     if report.new_services:
         lines.append(
             "  "
