@@ -67,9 +67,9 @@ def test_an_insurer_request_is_taken_sourced_offered_approved_and_booked(
         ("City", "patient_city"),
         ("Postal code", "patient_postal_code"),
     ]:
-        insurer.get_by_label(label).fill(data[key])
+        insurer.get_by_role("textbox", name=label).fill(data[key])
     insurer.get_by_label("Date of birth").fill("1980-04-12")
-    insurer.get_by_label("Services").select_option(label="X-ray")
+    insurer.get_by_label("X-ray").check()
     insurer.get_by_role("button", name="Send the request to MedWorks").click()
     expect(
         insurer.get_by_text(re.compile(r"Request MW-\d{4}-\d{6} sent to MedWorks"))
@@ -113,7 +113,9 @@ def test_an_insurer_request_is_taken_sourced_offered_approved_and_booked(
     expect(agent.get_by_test_id("case-status")).to_have_text("Booked")
     expect(agent.get_by_test_id("appointment")).to_contain_text("Yorkville X-ray")
     expect(agent.get_by_test_id("appointment")).to_contain_text("09:30")
-    expect(agent.get_by_role("button", name="Mark completed")).to_be_visible()
+    # Attended or missed is said only once the appointment time has come.
+    expect(agent.get_by_role("button", name="Mark completed")).to_have_count(0)
+    expect(agent.get_by_role("button", name="Reschedule")).to_be_visible()
     expect(agent.get_by_test_id("timeline")).to_contain_text("Approve a date")
     agent.get_by_role("link", name="Work queue").first.click()
     expect(agent.locator(f'tr[data-order-id="{order_id}"]')).to_contain_text("Booked")

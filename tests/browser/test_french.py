@@ -70,11 +70,11 @@ def test_a_french_speaking_insurer_submits_a_request_and_approves_a_date_in_fren
         ("City", "patient_city"),
         ("Postal code", "patient_postal_code"),
     ]:
-        page.get_by_label(fr(label)).fill(data[key])
+        page.get_by_role("textbox", name=fr(label)).fill(data[key])
     page.get_by_label(fr("Date of birth")).fill("1980-04-12")
     xray = factories.service("XRAY")
     assert xray.name_fr and xray.name_fr != xray.name_en
-    page.get_by_label(fr("Services")).select_option(label=xray.name_fr)
+    page.get_by_label(xray.name_fr).check()
     page.get_by_role("button", name=fr("Send the request to MedWorks")).click()
 
     sent = re.escape(fr("Request %(order)s sent to MedWorks.")).replace(

@@ -34,7 +34,7 @@ def test_an_insurer_is_told_of_a_bad_postal_code_as_they_type_then_submits(
     page.get_by_role("link", name="New booking request").first.click()
     page.get_by_label("Your case / claim reference").fill("CLM-1")
     page.get_by_label("Postal code").fill("Q1Q 1Q1")
-    page.get_by_label("City").click()  # leaving the field sends it for checking
+    page.get_by_role("textbox", name="City").click()  # leaving the field sends it for checking
     postal = page.locator("#f-patient_postal_code")
     expect(postal.locator(".error")).to_be_visible()
     _shot(page, "portal-request-new-error")
@@ -49,9 +49,9 @@ def test_an_insurer_is_told_of_a_bad_postal_code_as_they_type_then_submits(
         ("City", "patient_city"),
         ("Postal code", "patient_postal_code"),
     ]:
-        page.get_by_label(label).fill(data[key])
+        page.get_by_role("textbox", name=label).fill(data[key])
     page.get_by_label("Date of birth").fill("1980-04-12")
-    page.get_by_label("Services").select_option(label="X-ray")
+    page.get_by_label("X-ray").check()
     page.get_by_label("Contact email").click()
     expect(postal.locator(".error")).to_have_count(0)
     page.get_by_role("button", name="Send the request to MedWorks").click()

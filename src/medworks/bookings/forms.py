@@ -22,6 +22,33 @@ from medworks.network.models import Province, Service
 from .models import Language, ResultsDelivery, TimeWindow, Urgency
 
 
+class DateListWidget(forms.MultiWidget):
+    """Up to three of the browser's date pickers for one field of comma-separated ISO dates.
+
+    A door that sends the field itself (the API, email intake: "2026-12-03,2026-12-05") is
+    read as it is; the portal's pickers (`<name>_0`, `_1`, `_2`) are joined into that form."""
+
+    PICKERS = 3
+
+    def __init__(self, attrs=None):
+        super().__init__([forms.DateInput(attrs={"type": "date"})] * self.PICKERS, attrs)
+
+    def decompress(self, value):
+        if isinstance(value, list | tuple):
+            value = ",".join(str(v) for v in value)
+        parts = [p.strip() for p in (value or "").replace(";", ",").split(",") if p.strip()]
+        return (parts + [""] * self.PICKERS)[: self.PICKERS]
+
+    def value_from_datadict(self, data, files, name):
+        if name in data:
+            return data[name]
+        picked = super().value_from_datadict(data, files, name)
+        return ",".join(p.strip() for p in picked if p and p.strip())
+
+    def value_omitted_from_data(self, data, files, name):
+        return name not in data and super().value_omitted_from_data(data, files, name)
+
+
 class ServiceChoiceField(forms.ModelMultipleChoiceField):
     """Services by id, catalogue code or name (the API and emails use codes and names)."""
 
@@ -106,7 +133,7 @@ class BookingRequestForm(forms.Form):
     services = ServiceChoiceField(
         label=gettext_lazy("Services"),
         queryset=Service.objects.filter(is_active=True).order_by("name_en"),
-        widget=forms.SelectMultiple(attrs={"size": 6}),
+        widget=forms.CheckboxSelectMultiple,
     )
     symptoms = forms.CharField(
         label=gettext_lazy("Symptoms"), widget=forms.Textarea(attrs={"rows": 3}), required=False
@@ -119,7 +146,8 @@ class BookingRequestForm(forms.Form):
     preferred_dates = forms.CharField(
         label=gettext_lazy("Preferred dates"),
         required=False,
-        help_text=gettext_lazy("One or more dates, YYYY-MM-DD, separated by commas."),
+        widget=DateListWidget,
+        help_text=gettext_lazy("Up to three dates the patient prefers, earliest first."),
     )
     preferred_time_window = forms.ChoiceField(
         label=gettext_lazy("Preferred time window"),

@@ -18,6 +18,10 @@ from medworks.core.actor import Actor
 from .events import CASE_EVENTS
 
 
+# One appointment length when none is given, for the agent, the clinic and the API alike.
+DEFAULT_APPOINTMENT_MINUTES = 30
+
+
 class BookingStatus(models.TextChoices):
     RECEIVED = "received", _("Received")  # submitted; nobody has started on it
     SOURCING = "sourcing", _("Sourcing")  # an agent is finding a clinic
@@ -309,7 +313,7 @@ class SlotStatus(models.TextChoices):
 class OfferSlot(models.Model):
     offer = models.ForeignKey(AvailabilityOffer, on_delete=models.PROTECT, related_name="slots")
     starts_at = models.DateTimeField()
-    duration_minutes = models.PositiveIntegerField(default=60)
+    duration_minutes = models.PositiveIntegerField(default=DEFAULT_APPOINTMENT_MINUTES)
     practitioner = models.CharField(max_length=200, blank=True)
     expires_at = models.DateTimeField(help_text=_("The clinic holds the slot until then."))
     status = models.CharField(max_length=16, choices=SlotStatus.choices, default=SlotStatus.OPEN)
@@ -340,7 +344,7 @@ class Appointment(models.Model):
     slot = models.OneToOneField(OfferSlot, on_delete=models.PROTECT, related_name="appointment")
     location = models.ForeignKey("network.Location", on_delete=models.PROTECT, related_name="+")
     starts_at = models.DateTimeField()
-    duration_minutes = models.PositiveIntegerField(default=60)
+    duration_minutes = models.PositiveIntegerField(default=DEFAULT_APPOINTMENT_MINUTES)
     practitioner = models.CharField(max_length=200, blank=True)
     status = models.CharField(
         max_length=16, choices=AppointmentStatus.choices, default=AppointmentStatus.BOOKED

@@ -24,6 +24,7 @@ from . import emails
 from .forms import BookingRequestForm
 from .locks import lock_case, lock_slot
 from .models import (
+    DEFAULT_APPOINTMENT_MINUTES,
     Appointment,
     AppointmentStatus,
     AvailabilityOffer,
@@ -334,7 +335,7 @@ def _clean_slots(slots: Sequence[Mapping[str, Any]], *, zone: dt.tzinfo) -> list
                 problems.append(_("The clinic's hold has already expired."))
             elif expires_at > starts_at:
                 expires_at = starts_at
-        duration = int(slot.get("duration_minutes") or 60)
+        duration = int(slot.get("duration_minutes") or DEFAULT_APPOINTMENT_MINUTES)
         if not 5 <= duration <= 480:
             problems.append(_("The duration is between 5 and 480 minutes."))
         if problems:

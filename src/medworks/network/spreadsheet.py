@@ -407,7 +407,9 @@ def _read_header_row(values: list[object], hints: _Hints) -> _Header:
             given_missing.append(name)
         else:
             columns[name] = col
-            how[col] = (name, READ_GIVEN)
+            # Given as its own synonym says ("Partner" for partner): read by its synonym.
+            synonym = field_for_header(header) == name
+            how[col] = (name, None if synonym else READ_GIVEN)
     for col, text in cells:
         found = field_for_header(text)
         if col not in how and found is not None and found not in columns:
@@ -479,8 +481,8 @@ def _build_sheet(*, name: str, header: _Header, hints: _Hints, rows) -> Sheet:
     quoted = ", ".join(f"'{text}'" for text in header.headers)
     not_in_file = {
         field: [
-            _("Column '%(header)s' is not in the file; its columns are: %(headers)s.")
-            % {"header": text, "headers": quoted}
+            _("%(field)s: column '%(header)s' is not in the file; its columns are: %(headers)s.")
+            % {"field": FIELD_LABELS[field], "header": text, "headers": quoted}
         ]
         for field, text in hints.given.items()
         if field in header.given_missing

@@ -12,12 +12,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from medworks.bookings.models import DEFAULT_APPOINTMENT_MINUTES
 from medworks.bookings.services import MAX_SLOTS_PER_OFFER
 
 # Rows shown for entering dates; empty rows are ignored.
 SLOT_ROWS = 5
 # An appointment's length when none is given.
-DEFAULT_MINUTES = 30
+DEFAULT_MINUTES = DEFAULT_APPOINTMENT_MINUTES
 
 
 class SlotForm(forms.Form):

@@ -22,6 +22,7 @@ from medworks.documents.models import DocumentKind, GopStatus
 from medworks.documents.workflow import STATUS_STEPS
 from medworks.network.models import BillingArrangement, PartnerKind, Province, Service
 from medworks.network.selectors import service_list
+from medworks.network.spreadsheet import COLUMNS, FIELD_LABELS, REQUIRED_FIELDS
 from medworks.network.text import fold
 
 from ..forms import PriceField
@@ -423,6 +424,45 @@ class ImportForm(forms.Form):
         if Path(upload.name).suffix.lower() not in {".xlsx", ".csv"}:
             raise forms.ValidationError(gettext("Upload an .xlsx or .csv file."))
         return upload
+
+
+class ColumnMappingForm(forms.Form):
+    """Which of the file's columns is which field, when the import could not tell.
+
+    Shown inside the import form (prefix "column"), with the file's headers carried in hidden
+    `column-headers` inputs: the page keeps no upload between two posts, so the user chooses
+    the file again and the choices made here come with it. Every select is optional: whether
+    a needed column is still missing is the import's to say (`directory_import(columns=)`).
+    """
+
+    prefix = "column"
+
+    def __init__(self, data=None, *, headers: list[str], fields: list[str], initial=None):
+        super().__init__(data, initial=initial)
+        self.headers = list(headers)
+        choices = [("", gettext("— choose a column —")), *((h, h) for h in self.headers)]
+        for name in [name for name, _header in COLUMNS if name in fields]:  # layout order
+            needed = name in REQUIRED_FIELDS
+            self.fields[name] = forms.CharField(
+                label=FIELD_LABELS[name],
+                required=False,
+                widget=forms.Select(choices=choices),
+                help_text=_("Needed.") if needed else _("Optional."),
+            )
+
+    @staticmethod
+    def posted_fields(data) -> list[str]:
+        """The fields a posted mapping form showed (each select posts its name, even blank)."""
+        return [name for name, _header in COLUMNS if f"column-{name}" in data]
+
+    @staticmethod
+    def fields_to_ask(found: dict[str, str]) -> list[str]:
+        """The needed fields (what was read preselected) and the optional ones not found."""
+        return [name for name, _header in COLUMNS if name in REQUIRED_FIELDS or name not in found]
+
+    def columns(self) -> dict[str, str]:
+        """field -> header, the selects that name a column (for directory_import)."""
+        return {name: value for name, value in self.cleaned_data.items() if value}
 
 
 # What each party may upload (the domain decides again; these only shape the choice lists).
