@@ -17,7 +17,6 @@ from medworks.core.actor import Actor
 
 from .events import CASE_EVENTS
 
-
 # One appointment length when none is given, for the agent, the clinic and the API alike.
 DEFAULT_APPOINTMENT_MINUTES = 30
 
