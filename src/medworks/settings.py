@@ -323,6 +323,7 @@ MEDWORKS_EMAIL_MAX_ATTEMPTS = env_int("MEDWORKS_EMAIL_MAX_ATTEMPTS", 8)
 MEDWORKS_PERIODIC_JOBS = [
     "medworks.notifications.services.outbox_sweep",
     "medworks.bookings.services.appointment_reminders_queue",
+    "medworks.bookings.services.clinic_reminders_queue",
 ]
 MEDWORKS_PERIODIC_SECONDS = env_int("MEDWORKS_PERIODIC_SECONDS", 60)
 
@@ -346,6 +347,12 @@ MEDWORKS_MANAGEMENT_EMAIL = env_str("MEDWORKS_MANAGEMENT_EMAIL", "management@med
 MEDWORKS_FINANCE_EMAIL = env_str("MEDWORKS_FINANCE_EMAIL", "finance@medworks.example")
 # One-click approval links in emails expire after this many hours.
 MEDWORKS_OFFER_LINK_MAX_AGE_HOURS = env_int("MEDWORKS_OFFER_LINK_MAX_AGE_HOURS", 72)
+# The link a clinic is emailed to give dates works at most this long (and only while the case
+# waits for that clinic's dates); 14 days covers a clinic answering late, after its reminder.
+MEDWORKS_CLINIC_LINK_MAX_AGE_HOURS = env_int("MEDWORKS_CLINIC_LINK_MAX_AGE_HOURS", 14 * 24, minimum=1)
+# A clinic asked for dates that has given none after this long is reminded once (the worker),
+# and the work queue flags the case.
+MEDWORKS_CLINIC_REMINDER_HOURS = env_int("MEDWORKS_CLINIC_REMINDER_HOURS", 24, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "MedWorks Booking Desk <desk@medworks.example>")
 
 

@@ -98,6 +98,9 @@ class BookingRequestIn(Schema):
     patient_province: str = Field("", description="Two letters (ON); from the postal code if empty")
     patient_postal_code: str = Field(description="Canadian postal code, A1A 1A1")
     patient_language: str = Field("en", description="en or fr")
+    patient_needs_wheelchair_access: bool = Field(
+        False, description="The clinic must be wheelchair accessible"
+    )
     services: list[str | int] = Field(
         description="Catalogue codes (XRAY) or names (X-ray); see GET /api/v1/services",
         min_length=1,

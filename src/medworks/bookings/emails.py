@@ -1,8 +1,11 @@
 """Which email each booking event sends, to whom, in which language, with what.
 
-Only what the procedure needs goes in an email: the clinic gets the patient's name, date of
-birth and contact to see them; the insurer gets its reference and the appointment; the patient
-gets their own appointment. No symptoms travel by email except to the clinic.
+Only what the procedure needs goes in an email (RULES.md: an email to a shared inbox carries the
+minimum). A clinic's emails go to its bookings inbox, shared by its front desk: they carry the
+Order Id, the services, the time and the patient's name, and a link; the date of birth, the
+contact details, the symptoms and what is required are behind the link or in the clinic portal,
+where each read is recorded. The insurer gets its reference and the appointment; the patient
+gets their own appointment. No symptoms travel by email.
 """
 
 from __future__ import annotations
@@ -14,11 +17,11 @@ from django.db.models import prefetch_related_objects
 from django.urls import reverse
 from django.utils import timezone
 
-from medworks.accounts.models import User
+from medworks.accounts.models import RoleCode, User
 from medworks.notifications.calendar import ics_for_appointment
 from medworks.notifications.services import email_queue
 
-from .links import offer_link_url
+from .links import clinic_link_url, offer_link_url
 
 # Each audience's own page for a case; the page checks access (and logs the read) itself.
 CASE_PAGES = {
@@ -83,12 +86,106 @@ def clinic_language(location) -> str:
     return "fr" if "french" in languages and "english" not in languages else "en"
 
 
-def _team(case, template: str, **extra) -> None:
+def _team(case, template: str, *, also_owner: bool = False, **extra) -> None:
+    """The booking team's inbox; with `also_owner`, the case's owner too, in their language."""
+    context = {**_base(case), "case_url": case_url(case, audience="team"), **extra}
+    team = settings.MEDWORKS_BOOKING_TEAM_EMAIL
+    email_queue(to=[team], template=template, context=context, related=case)
+    owner = case.owner if also_owner and case.owner_id else None
+    if owner is not None and owner.email and owner.email.lower() != team.lower():
+        email_queue(
+            to=[owner.email],
+            template=template,
+            language=owner.preferred_language or "en",
+            context=context,
+            related=case,
+        )
+
+
+def clinic_address(location) -> str:
+    """Where a clinic is written to: its location's bookings inbox, else its partner's contact."""
+    return location.email or location.partner.contact_email
+
+
+def clinic_has_portal(location) -> bool:
+    """Whether the clinic has people in the portal: its partner's organisation is active and has
+    an active clinic user. Its emails then point to the portal rather than a signed link."""
+    organisation = location.partner.organisation
+    if organisation is None or not organisation.is_active:
+        return False
+    return User.objects.filter(
+        organisation=organisation, is_active=True, roles__code=RoleCode.CLINIC_USER
+    ).exists()
+
+
+def _clinic_ask_context(case) -> dict:
+    """What the clinic needs to answer a request for dates, and no more: the Order Id, the
+    services, the preferred dates and time window, the patient's name, and where to answer (the
+    portal's case page, or a signed link for a clinic without portal users)."""
+    location = case.location
+    portal = clinic_has_portal(location)
+    preferred = []
+    for day in case.preferred_dates or []:
+        try:
+            preferred.append(dt.date.fromisoformat(str(day)))
+        except ValueError:
+            continue
+    return {
+        **_base(case),
+        "location": location,
+        "patient_name": case.patient.full_name,
+        "preferred_dates": preferred,
+        "time_window": case.get_preferred_time_window_display(),
+        "portal": portal,
+        "dates_url": case_url(case, audience="clinic") if portal else clinic_link_url(case=case),
+        "link_days": max(1, settings.MEDWORKS_CLINIC_LINK_MAX_AGE_HOURS // 24),
+    }
+
+
+def clinic_asked(case) -> bool:
+    """A clinic chosen: ask it for dates, in its language. False when it has no address."""
+    to = clinic_address(case.location)
+    if not to:
+        return False
     email_queue(
-        to=[settings.MEDWORKS_BOOKING_TEAM_EMAIL],
-        template=template,
-        context={**_base(case), "case_url": case_url(case, audience="team"), **extra},
+        to=[to],
+        template="clinic_ask",
+        language=clinic_language(case.location),
+        context=_clinic_ask_context(case),
         related=case,
+    )
+    return True
+
+
+def clinic_asked_again(case) -> bool:
+    """The clinic gave no dates in time: remind it once (services.clinic_reminders_queue)."""
+    to = clinic_address(case.location)
+    if not to:
+        return False
+    email_queue(
+        to=[to],
+        template="clinic_ask_again",
+        language=clinic_language(case.location),
+        context=_clinic_ask_context(case),
+        related=case,
+    )
+    return True
+
+
+def clinic_declined(case, *, location, note: str) -> None:
+    """The clinic cannot offer dates: the case's owner and the team look for another."""
+    _team(case, "team_clinic_declined", also_owner=True, location=location, note=note)
+
+
+def clinic_request(case, *, kind: str, note: str) -> None:
+    """A clinic asks about a booked appointment (reschedule, or it cannot take place)."""
+    _team(
+        case,
+        "team_clinic_request",
+        also_owner=True,
+        kind=kind,
+        location=case.location,
+        note=note,
     )
 
 

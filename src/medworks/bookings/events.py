@@ -79,5 +79,17 @@ CASE_EVENTS.declare(
             insurer_sees_note=True,
         ),
         EventKind("reminder_queued", _("Day-before reminders queued")),
+        # The clinic's side (workflow.py). A clinic that cannot offer dates: the insurer hears
+        # that MedWorks looks for another clinic, not the clinic's reason (it may be about
+        # prices or the clinic's own staff). A clinic's request about a booked appointment is
+        # for the booking team: the insurer hears of it when staff reschedule or cancel.
+        EventKind(
+            "clinic_decline",
+            _("The clinic cannot offer dates"),
+            _("MedWorks is finding another clinic"),
+        ),
+        EventKind("clinic_reschedule_request", _("The clinic asks to reschedule")),
+        EventKind("clinic_cannot_take_place", _("The clinic says it cannot take place")),
+        EventKind("clinic_reminded", _("Clinic reminded: no dates yet")),
     ]
 )

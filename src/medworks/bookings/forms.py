@@ -126,6 +126,9 @@ class BookingRequestForm(forms.Form):
         label=gettext_lazy("Province"), choices=[("", "—"), *list(Province.choices)], required=False
     )
     patient_postal_code = forms.CharField(label=gettext_lazy("Postal code"), max_length=10)
+    patient_needs_wheelchair_access = forms.BooleanField(
+        label=gettext_lazy("Needs wheelchair access"), required=False
+    )
     patient_language = forms.ChoiceField(
         label=gettext_lazy("Preferred language"), choices=Language.choices, initial=Language.EN
     )

@@ -106,6 +106,8 @@ class Patient(models.Model):
     preferred_language = models.CharField(
         max_length=2, choices=Language.choices, default=Language.EN
     )
+    # Flags the clinics that meet it when choosing one (network.Location.wheelchair_accessible).
+    needs_wheelchair_access = models.BooleanField(default=False)
 
     def __str__(self) -> str:
         return f"Patient {self.pk}"  # never the name: __str__ ends up in logs

@@ -104,6 +104,7 @@ def booking_request_submit(
             province=cleaned["patient_province"],
             postal_code=cleaned["patient_postal_code"],
             preferred_language=cleaned["patient_language"],
+            needs_wheelchair_access=cleaned.get("patient_needs_wheelchair_access", False),
         )
         case = BookingRequest.objects.create(
             order_id=_next_order_id(timezone.localdate().year),

@@ -5,6 +5,7 @@
                    v  |                 |                  v
                escalated ---------------+      ready_for_billing -> closed
     any open state -> cancelled;  booked -> no_show;  booked | no_show -> awaiting_availability
+    awaiting_availability -> sourcing (the clinic cannot offer dates: clinic_decline)
 
 `transition()` is the one door (core.workflow.Workflow.fire): it locks the case row, checks the
 move is legal from the current state, that the actor's party may take it and every guard, sets
@@ -13,9 +14,23 @@ the status and writes the BookingEvent, all in the caller's transaction. Side ef
 
 Guards of higher apps are registered on BOOKING_WORKFLOW from their AppConfig.ready():
 documents adds "billing waits for the signed paperwork" to mark_ready_for_billing.
+
+The clinic's side (SOP case 1): a clinic never cancels the insurer's order (only staff and the
+insurer take "cancel"). While it is asked for dates it gives them ("offer_dates") or says it
+cannot ("clinic_decline", with its reason: the case goes back to sourcing); staff may record
+either for it after a phone call. For a booked appointment it may only *ask*: to reschedule, or
+report that the appointment cannot take place. Those are requests, not moves (CLINIC_REQUESTS
+below): the case stays booked, an event and an email tell the team, and the booking team
+decides (reschedule or cancel). A clinic reaches a case as a signed-in user of the partner's
+organisation, or through the signed link it was emailed (core.actor.Actor.for_clinic_link),
+which acts as the clinic only for its one case, while that case waits for dates at the
+location the link was sent to (`party_of`).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
@@ -27,7 +42,15 @@ from medworks.core.workflow import Move, Transition, Workflow
 from .models import OPEN_STATUSES, BookingEvent, BookingRequest, BookingStatus
 
 S = BookingStatus
-__all__ = ["BOOKING_WORKFLOW", "TRANSITIONS", "Party", "available_transitions", "transition"]
+__all__ = [
+    "BOOKING_WORKFLOW",
+    "CLINIC_REQUESTS",
+    "TRANSITIONS",
+    "Party",
+    "available_transitions",
+    "clinic_requests_available",
+    "transition",
+]
 
 
 def _has_location(case: BookingRequest, actor: Actor) -> str | None:
@@ -67,6 +90,7 @@ _STEP = {
     "mark_ready_for_billing": pgettext_lazy("booking step in a sentence", "ready for billing"),
     "close": pgettext_lazy("booking step in a sentence", "close"),
     "cancel": pgettext_lazy("booking step in a sentence", "cancel"),
+    "clinic_decline": pgettext_lazy("booking step in a sentence", "say the clinic cannot offer dates"),
 }
 _STAFF = frozenset({Party.STAFF})
 _TABLE = [
@@ -128,6 +152,20 @@ _TABLE = [
         phrase=_STEP["decline_dates"],
     ),
     Transition(
+        # The clinic cannot offer dates (its reason required): back to sourcing, the clinic
+        # noted as having declined (services.booking_request_clinic_decline). Staff record it
+        # for a clinic that phoned or replied by email.
+        "clinic_decline",
+        gettext_lazy("The clinic cannot offer dates"),
+        frozenset({S.AWAITING_AVAILABILITY}),
+        S.SOURCING,
+        frozenset({Party.CLINIC, Party.STAFF}),
+        needs_note=True,
+        guards=(_has_location,),
+        button=False,
+        phrase=_STEP["clinic_decline"],
+    ),
+    Transition(
         "complete",
         gettext_lazy("Mark completed"),
         frozenset({S.BOOKED}),
@@ -177,7 +215,9 @@ _TABLE = [
         gettext_lazy("Cancel"),
         frozenset(OPEN_STATUSES),
         S.CANCELLED,
-        frozenset({Party.STAFF, Party.INSURER, Party.CLINIC}),
+        # The insurer's order: the insurer or MedWorks stops it, never the clinic (it declines,
+        # or asks MedWorks to reschedule or cancel: CLINIC_REQUESTS).
+        frozenset({Party.STAFF, Party.INSURER}),
         needs_note=True,
         button=False,
         phrase=_STEP["cancel"],
@@ -189,6 +229,17 @@ def party_of(actor: Actor, case: BookingRequest) -> Party | None:
     """The party an actor acts as on this case, or None when it has no business with it."""
     if actor.kind == ActorKind.SYSTEM:
         return Party.SYSTEM
+    if actor.is_clinic_link:
+        # A clinic's link: its one case, while the case waits for dates at the location it was
+        # sent to. Once another clinic is chosen, or dates are given, it acts on nothing.
+        if (
+            actor.case_id == case.pk
+            and case.location_id is not None
+            and case.location_id == actor.location_id
+            and case.status == S.AWAITING_AVAILABILITY
+        ):
+            return Party.CLINIC
+        return None
     if actor.kind == ActorKind.SIGNED_LINK:
         # A signed link is sent to the insurer's contact for one case's offer.
         return Party.SIGNED_LINK if actor.organisation_id == case.insurer_id else None
@@ -273,6 +324,47 @@ def moves(case: BookingRequest, actor: Actor) -> list[Move]:
 def available_transitions(case: BookingRequest, actor: Actor) -> list[Transition]:
     """The moves this actor may take on this case now (pages show only these)."""
     return BOOKING_WORKFLOW.allowed(case, actor)
+
+
+@dataclass(frozen=True)
+class ClinicRequest:
+    """Something a clinic asks of MedWorks about a booked appointment. Not a move: the case
+    stays booked until staff decide (reschedule, or cancel); the request is a BookingEvent of
+    `kind` (staff-visible only: the insurer hears of it when staff act) and an email to the
+    case's owner and the team. It stands, shown on the case page and in the queue, while the
+    case stays in the state it was made in (`selectors.clinic_request_pending`)."""
+
+    kind: str  # the BookingEvent kind, declared in events.py
+    label: Any  # the button ("Ask MedWorks to reschedule")
+    sources: frozenset[str]
+    parties: frozenset[Party]
+
+
+CLINIC_REQUESTS: dict[str, ClinicRequest] = {
+    r.kind: r
+    for r in (
+        ClinicRequest(
+            "clinic_reschedule_request",
+            gettext_lazy("Ask MedWorks to reschedule"),
+            frozenset({S.BOOKED}),
+            frozenset({Party.CLINIC}),
+        ),
+        ClinicRequest(
+            "clinic_cannot_take_place",
+            gettext_lazy("The appointment cannot take place"),
+            frozenset({S.BOOKED}),
+            frozenset({Party.CLINIC}),
+        ),
+    )
+}
+
+
+def clinic_requests_available(case: BookingRequest, actor: Actor) -> list[ClinicRequest]:
+    """The requests this actor may make on this case now (the clinic page shows only these)."""
+    party = party_of(actor, case)
+    return [
+        r for r in CLINIC_REQUESTS.values() if case.status in r.sources and party in r.parties
+    ]
 
 
 def transition(

@@ -44,6 +44,10 @@ class Actor:
     organisation_id: int | None = None
     # A short name for the record: the API key's prefix, the link's purpose, the job's name.
     detail: str = ""
+    # A clinic's signed link names one case and the one location asked (SIGNED_LINK): the
+    # clinic it was sent to may have no portal organisation, so the link is scoped by these.
+    case_id: int | None = None
+    location_id: int | None = None
 
     @classmethod
     def for_user(cls, user) -> Actor:
@@ -58,6 +62,16 @@ class Actor:
     @classmethod
     def for_signed_link(cls, *, organisation_id: int, purpose: str) -> Actor:
         return cls(ActorKind.SIGNED_LINK, organisation_id=organisation_id, detail=purpose)
+
+    @classmethod
+    def for_clinic_link(cls, *, case_id: int, location_id: int, purpose: str) -> Actor:
+        """Whoever holds the link a clinic was emailed to give dates for one case: it acts as
+        that case's clinic while the case is with that location (bookings.workflow.party_of)."""
+        return cls(ActorKind.SIGNED_LINK, case_id=case_id, location_id=location_id, detail=purpose)
+
+    @property
+    def is_clinic_link(self) -> bool:
+        return self.kind == ActorKind.SIGNED_LINK and self.location_id is not None
 
     @classmethod
     def system(cls, job: str) -> Actor:

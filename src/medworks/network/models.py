@@ -105,6 +105,8 @@ class Location(models.Model):
     phone = models.CharField(max_length=40, blank=True)
     email = models.EmailField(blank=True)
     languages = models.CharField(max_length=100, blank=True, help_text=_("e.g. English, French"))
+    # None: not known. Shown beside the clinic when choosing one for a patient who needs it.
+    wheelchair_accessible = models.BooleanField(_("wheelchair accessible"), null=True, blank=True)
     notes = models.TextField(blank=True)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -61,6 +61,7 @@ LOCATION_FIELDS = frozenset(
         "phone",
         "email",
         "languages",
+        "wheelchair_accessible",
         "notes",
         "is_active",
     }

@@ -56,6 +56,7 @@ REQUEST_SECTIONS = [
             "patient_last_name",
             "patient_date_of_birth",
             "patient_language",
+            "patient_needs_wheelchair_access",
             "patient_phone",
             "patient_email",
             "patient_address",

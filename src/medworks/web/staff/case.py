@@ -131,6 +131,41 @@ def _timeline(case: BookingRequest) -> list[dict]:
     ]
 
 
+@dataclass(frozen=True)
+class ClinicFacts:
+    """What the agent weighs beside the drive time: how to reach the clinic, and whether it
+    meets the patient's language and wheelchair needs (None: the directory does not say)."""
+
+    phone: str
+    languages: str
+    wheelchair_accessible: bool | None
+    speaks_patient_language: bool | None
+    patient_needs_wheelchair: bool
+
+
+_LANGUAGE_WORDS = {"fr": ("french", "français", "francais"), "en": ("english", "anglais")}
+
+
+def clinic_facts(patient, location_ids: list[int]) -> dict[int, ClinicFacts]:
+    """One query for the ranked clinics' phone, languages and accessibility."""
+    from medworks.network.models import Location
+
+    words = _LANGUAGE_WORDS.get(patient.preferred_language, ())
+    facts = {}
+    for location in Location.objects.filter(pk__in=location_ids).only(
+        "phone", "languages", "wheelchair_accessible"
+    ):
+        listed = (location.languages or "").lower()
+        facts[location.pk] = ClinicFacts(
+            phone=location.phone,
+            languages=location.languages,
+            wheelchair_accessible=location.wheelchair_accessible,
+            speaks_patient_language=any(w in listed for w in words) if listed else None,
+            patient_needs_wheelchair=patient.needs_wheelchair_access,
+        )
+    return facts
+
+
 def _render_case(
     request: HttpRequest, case: BookingRequest, *, forms: dict | None = None, status: int = 200
 ) -> HttpResponse:
@@ -153,6 +188,8 @@ def _render_case(
     if result:
         place = result.origin.place
         origin = f"{result.origin.postal_code} ({place})" if place else result.origin.postal_code
+    facts = clinic_facts(case.patient, [m.location_id for m in result.matches]) if result else {}
+    match_rows = [(m, facts.get(m.location_id)) for m in result.matches] if result else []
     age = age_label(timezone.now() - case.status_changed_at)
     overdue = selectors.queue_age(case).overdue
     found_locations = []
@@ -183,6 +220,7 @@ def _render_case(
             if t.button and t.name in STEP_USE_CASES
         ],
         "matches": matches,
+        "match_rows": match_rows,
         "location_form": location_form,
         "found_locations": found_locations,
         "offers": offers,

@@ -322,6 +322,11 @@ class LocationForm(forms.Form):
         required=False,
         help_text=_("For example: English, French"),
     )
+    wheelchair_accessible = forms.NullBooleanField(
+        label=_("Wheelchair accessible"),
+        required=False,
+        widget=forms.NullBooleanSelect,
+    )
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
     notes = forms.CharField(
         label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
