@@ -18,13 +18,15 @@ $(BIN)/.installed: pyproject.toml requirements.lock
 install: $(BIN)/.installed
 
 demo: install
-	$(BIN)/medworks migrate --noinput
-	$(BIN)/medworks seed-demo
-	@echo "Emails are written to var/mail/ by the worker running beside the server."
-	@echo "Demo staff sign in with the password alone (MEDWORKS_STAFF_REQUIRE_2FA=0); anyone can"
-	@echo "turn two-step sign-in on from their profile."
-	@trap 'kill 0' INT TERM EXIT; $(BIN)/medworks worker --no-reload -v 0 & \
-	  MEDWORKS_STAFF_REQUIRE_2FA=0 $(BIN)/medworks runserver $(HOST):$(PORT)
+	$(BIN)/medworks migrate --noinput -v 0
+	@# The server and the worker start first; the demo data is loaded beside them and the
+	@# logins are printed last, once the server answers at the address emails link to.
+	@trap 'kill 0' INT TERM EXIT; \
+	  export MEDWORKS_BASE_URL=http://$(HOST):$(PORT) MEDWORKS_STAFF_REQUIRE_2FA=0; \
+	  $(BIN)/medworks worker --no-reload -v 0 & \
+	  $(BIN)/medworks runserver $(HOST):$(PORT) & \
+	  $(BIN)/medworks seed-demo --wait-for-server; \
+	  wait
 
 # Delivers queued emails (with retries) and sends day-before reminders; run beside the server.
 worker: install

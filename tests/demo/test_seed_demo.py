@@ -23,6 +23,10 @@ def test_the_demo_loads_300_located_clinics_and_a_login_for_every_role(db, capsy
         assert holder.username in out
         assert authenticate(username=holder.username, password=DEMO_PASSWORD) == holder
     assert DEMO_PASSWORD in out
+    # The logins are the last lines, after the address to open.
+    last = out.strip().splitlines()
+    assert last[-len(RoleCode) - 1].startswith("Open http://")
+    assert all(line.startswith("  ") for line in last[-len(RoleCode) :])
 
 
 def test_loading_the_demo_twice_changes_nothing(db):
@@ -60,3 +64,12 @@ def test_the_demo_has_booking_requests_in_several_states_made_once(db):
         BookingStatus.BOOKED,
     }
     assert BookingRequest.objects.count() == 7
+
+
+def test_the_demo_prints_the_address_it_serves_and_where_its_emails_go(db, capsys, settings):
+    settings.MEDWORKS_BASE_URL = "http://127.0.0.1:8123"
+    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    call_command("seed_demo")
+    out = capsys.readouterr().out
+    assert "Open http://127.0.0.1:8123/ and sign in" in out
+    assert f"Emails are written as files to {settings.EMAIL_FILE_PATH}" in out

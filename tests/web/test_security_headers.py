@@ -32,3 +32,10 @@ def test_no_template_has_inline_script_style_or_event_handlers():
         if re.search(r"\sstyle=\"|\son[a-z]+=\"", text):
             offenders.append(template.name)
     assert offenders == []
+
+
+def test_every_page_names_its_icon_and_favicon_ico_leads_to_it(client):
+    page = client.get("/login/").content.decode()
+    assert 'rel="icon"' in page and "favicon.svg" in page
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"].endswith("web/favicon.svg")

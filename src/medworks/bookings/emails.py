@@ -138,7 +138,9 @@ def _clinic_ask_context(case) -> dict:
         "time_window": case.get_preferred_time_window_display(),
         "portal": portal,
         "dates_url": case_url(case, audience="clinic") if portal else clinic_link_url(case=case),
-        "link_days": max(1, settings.MEDWORKS_CLINIC_LINK_MAX_AGE_HOURS // 24),
+        "link_expires_on": timezone.localdate(
+            timezone.now() + dt.timedelta(hours=settings.MEDWORKS_CLINIC_LINK_MAX_AGE_HOURS)
+        ),
     }
 
 
@@ -177,7 +179,7 @@ def clinic_declined(case, *, location, note: str) -> None:
     _team(case, "team_clinic_declined", also_owner=True, location=location, note=note)
 
 
-def clinic_request(case, *, kind: str, note: str) -> None:
+def clinic_request(case, *, kind: str, note: str, appointment=None) -> None:
     """A clinic asks about a booked appointment (reschedule, or it cannot take place)."""
     _team(
         case,
@@ -185,6 +187,7 @@ def clinic_request(case, *, kind: str, note: str) -> None:
         also_owner=True,
         kind=kind,
         location=case.location,
+        appointment=appointment,
         note=note,
     )
 

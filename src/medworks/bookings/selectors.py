@@ -14,7 +14,16 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+)
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -27,6 +36,8 @@ from medworks.network.models import Location, Service
 from medworks.notifications.formatting import zone_for
 
 from .events import CASE_EVENTS
+from .links import clinic_link_current
+from .workflow import CLINIC_REQUESTS
 from .models import (
     OPEN_STATUSES,
     AvailabilityOffer,
@@ -125,6 +136,7 @@ def work_queue(
     now = now or timezone.now()
     cases = (
         booking_requests_for(user=user)
+        .annotate(**queue_flags())
         .select_related("insurer", "owner", "patient")
         .only(
             "order_id",
@@ -167,6 +179,39 @@ def work_queue(
     if q:
         cases = cases.filter(Q(order_id__iexact=q) | Q(insurer_reference__iexact=q))
     return cases
+
+
+def _event_in_this_state(*kinds: str) -> Exists:
+    """An event of one of `kinds` written while the case has been in its current state (at or
+    after status_changed_at): leaving the state moves status_changed_at past it."""
+    return Exists(
+        BookingEvent.objects.filter(
+            request_id=OuterRef("pk"),
+            kind__in=kinds,
+            occurred_at__gte=OuterRef("status_changed_at"),
+        )
+    )
+
+
+def queue_flags() -> dict:
+    """What the queue flags beside a case's age, as annotations (subqueries of the queue's one
+    query, not a query per row):
+
+    - `clinic_reminded`: the clinic was reminded (clinic_reminders_queue) and has still given no
+      dates: the case still waits for them;
+    - `clinic_asks`: the clinic asked to reschedule, or said the appointment cannot take place,
+      and staff have not yet rescheduled or cancelled (the case is still booked).
+    """
+    return {
+        "clinic_reminded": ExpressionWrapper(
+            Q(_event_in_this_state("clinic_reminded"), status=BookingStatus.AWAITING_AVAILABILITY),
+            output_field=BooleanField(),
+        ),
+        "clinic_asks": ExpressionWrapper(
+            Q(_event_in_this_state(*CLINIC_REQUESTS), status=BookingStatus.BOOKED),
+            output_field=BooleanField(),
+        ),
+    }
 
 
 def escalation_queue(*, user, mine: bool = False) -> QuerySet[BookingRequest]:

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from medworks.accounts.models import Organisation, OrganisationKind
 from medworks.accounts.permissions import Capability, user_can
-from medworks.core.actor import Actor
+from medworks.core.actor import Actor, Party
 from medworks.core.errors import DomainError
 from medworks.network.models import Location, Offering
 
@@ -39,7 +39,7 @@ from .models import (
     SlotStatus,
 )
 from .selectors import clinic_zone
-from .workflow import transition
+from .workflow import CLINIC_REQUESTS, case_state_phrase, party_of, transition
 
 MAX_SLOTS_PER_OFFER = 10
 
@@ -278,7 +278,9 @@ def booking_request_provider_found(
 def booking_request_select_clinic(
     *, case: BookingRequest, location: Location, actor: Actor, note: str = ""
 ) -> BookingRequest:
-    """Choose the clinic location and ask it for dates."""
+    """Choose the clinic location and ask it for dates: its bookings inbox gets the request in
+    its language, with the minimum (emails.clinic_asked) and where to answer (the portal, or a
+    signed link when it has no portal users)."""
     wanted = set(case.services.values_list("id", flat=True))
     offered = set(
         Offering.objects.filter(
@@ -305,6 +307,36 @@ def booking_request_select_clinic(
             note=note,
             payload={"location_id": location.pk, "location": location.name},
         )
+        emails.clinic_asked(case)
+    return case
+
+
+def booking_request_clinic_decline(
+    *, case: BookingRequest, actor: Actor, note: str
+) -> BookingRequest:
+    """The clinic asked for dates cannot offer any (its reason required): the case goes back to
+    sourcing with no clinic chosen, the decline is on the timeline with the location (the staff
+    case page marks that clinic as having declined this case), and the case's owner and the
+    team are told. The clinic itself (portal or signed link) or staff for it may say so.
+
+    Billing's effect on "clinic_decline" supersedes the standing quote, which was for this
+    clinic (billing/apps.py)."""
+    with transaction.atomic():
+        locked = lock_case(case.pk)
+        location = locked.location
+        case = transition(
+            case=locked,
+            name="clinic_decline",
+            actor=actor,
+            note=note,
+            payload={
+                "location_id": location.pk if location else None,
+                "location": location.name if location else "",
+            },
+        )
+        case.location = None
+        case.save(update_fields=["location", "updated_at"])
+        emails.clinic_declined(case, location=location, note=note.strip())
     return case
 
 
@@ -507,6 +539,55 @@ def appointment_reschedule(*, case: BookingRequest, actor: Actor, note: str) -> 
     return case
 
 
+def appointment_clinic_request(
+    *, case: BookingRequest, actor: Actor, kind: str, note: str
+) -> BookingEvent:
+    """The clinic asks MedWorks about a booked appointment (`kind`: one of
+    workflow.CLINIC_REQUESTS: reschedule it, or it cannot take place), saying why. Not a move:
+    the case stays booked and the booking team decides (reschedule, or cancel with the
+    insurer). Recorded as a staff-only event, and the case's owner and the team are emailed."""
+    spec = CLINIC_REQUESTS.get(kind)
+    if spec is None:
+        raise DomainError(
+            "clinic_request_unknown", _("%(name)s is not a request.") % {"name": repr(kind)}
+        )
+    note = (note or "").strip()
+    with transaction.atomic():
+        locked = (
+            BookingRequest.objects.select_for_update(of=("self",))
+            .select_related("location__partner", "owner")
+            .get(pk=case.pk)
+        )
+        if party_of(actor, locked) not in spec.parties:
+            raise DomainError(
+                "transition_forbidden",
+                _("You may not ask this on this case."),
+            )
+        if locked.status not in spec.sources:
+            raise DomainError(
+                "transition_illegal",
+                _("Only a booked appointment can be changed: the case is %(state)s.")
+                % {"state": case_state_phrase(locked.status)},
+            )
+        if not note:
+            raise DomainError(
+                "note_required", _("Say why."), fields={"note": [_("Say why.")]}
+            )
+        appointment = _current_appointment(locked)
+        event = BookingEvent.objects.record(
+            request=locked,
+            actor=actor,
+            kind=kind,
+            note=note,
+            payload={
+                "party": Party.CLINIC.value,
+                "appointment_id": appointment.pk if appointment else None,
+            },
+        )
+        emails.clinic_request(locked, kind=kind, note=note, appointment=appointment)
+    return event
+
+
 CANCELLED_BY = {"insurer", "clinic", "patient", "medworks"}
 
 
@@ -596,3 +677,75 @@ def appointment_reminders_queue(*, now: dt.datetime | None = None, actor: Actor 
             )
         reminded += 1
     return reminded
+
+
+CLINIC_REMINDERS = Actor.system("clinic_reminders")
+
+
+def clinic_reminders_queue(*, now: dt.datetime | None = None, actor: Actor = CLINIC_REMINDERS) -> int:
+    """Remind, once, each clinic asked for dates that has given none after
+    MEDWORKS_CLINIC_REMINDER_HOURS (run periodically by `medworks worker`).
+
+    "Once" is per request for dates: a `clinic_reminded` event written while the case waits
+    (at or after its status_changed_at) is the mark; the work queue shows it as "clinic
+    reminded, no answer" (selectors.work_queue). A case that leaves awaiting_availability and
+    comes back (another clinic, a reschedule) starts a new wait, with its own reminder.
+
+    The candidates come from the (status, status_changed_at) index. Each is then locked in its
+    own transaction, with `skip_locked`, so two workers never wait on each other and a case
+    being changed right now is left to the next run; once locked, whether it was reminded is
+    read again by a new statement, which sees what a worker that held the lock before committed
+    (the snapshot of the locking SELECT may predate it). The event and the email commit
+    together: a failure leaves the case to be reminded next time, and two workers never remind
+    twice. (SQLite ignores FOR UPDATE, but serialises its writers.) Returns how many clinics
+    were reminded.
+    """
+    from django.conf import settings
+    from django.db.models import Exists, OuterRef
+
+    now = now or timezone.now()
+    waited = now - dt.timedelta(hours=settings.MEDWORKS_CLINIC_REMINDER_HOURS)
+    reminded_q = BookingEvent.objects.filter(
+        request_id=OuterRef("pk"),
+        kind="clinic_reminded",
+        occurred_at__gte=OuterRef("status_changed_at"),
+    )
+    due = list(
+        BookingRequest.objects.filter(
+            status=BookingStatus.AWAITING_AVAILABILITY,
+            status_changed_at__lt=waited,
+            location__isnull=False,
+        )
+        .filter(~Exists(reminded_q))
+        .order_by("status_changed_at", "pk")
+        .values_list("pk", flat=True)
+    )
+    count = 0
+    for pk in due:
+        with transaction.atomic():
+            case = (
+                BookingRequest.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("location__partner__organisation", "patient")
+                .filter(
+                    pk=pk,
+                    status=BookingStatus.AWAITING_AVAILABILITY,
+                    status_changed_at__lt=waited,
+                    location__isnull=False,
+                )
+                .first()
+            )
+            if case is None:
+                continue  # another worker has it, or it was answered meanwhile
+            if BookingEvent.objects.filter(
+                request=case, kind="clinic_reminded", occurred_at__gte=case.status_changed_at
+            ).exists():
+                continue  # reminded by another worker since this run listed it
+            sent = emails.clinic_asked_again(case)
+            BookingEvent.objects.record(
+                request=case,
+                actor=actor,
+                kind="clinic_reminded",
+                payload={"location_id": case.location_id, "emailed": sent},
+            )
+        count += 1
+    return count

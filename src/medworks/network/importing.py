@@ -669,7 +669,7 @@ def _remember_columns(*, sheet: Sheet, actor: Actor) -> None:
         for read in sheet.read_as
         if read.how == READ_GIVEN and field_for_header(read.header) is None
     ]
-    keys = {header_key(read.header)[:200]: read for read in given}
+    keys = {header_key(read.header)[:200]: read for read in given if header_key(read.header)}
     if not keys:
         return
     known = {m.header_key: m for m in ColumnMapping.objects.filter(header_key__in=list(keys))}
