@@ -14,12 +14,18 @@ class BillingConfig(AppConfig):
 
         from . import events
         from .guards import charges_confirmed_before_booking
-        from .quotes import quote_on_case_cancelled, quote_on_clinic_chosen
+        from .quotes import (
+            quote_on_case_cancelled,
+            quote_on_clinic_chosen,
+            quote_on_clinic_declined,
+        )
 
         events.declare()
         # A clinic chosen gets a quote there (no quote when it has no price for a service).
         BOOKING_WORKFLOW.register_effect("select_clinic", quote_on_clinic_chosen)
         # A case cancelled: its standing quote is superseded.
         BOOKING_WORKFLOW.register_effect("cancel", quote_on_case_cancelled)
+        # A clinic that cannot offer dates: the quote for it is superseded (back to sourcing).
+        BOOKING_WORKFLOW.register_effect("clinic_decline", quote_on_clinic_declined)
         # Where the charges must be confirmed first, no date is approved before they are.
         BOOKING_WORKFLOW.register_guard("approve_date", charges_confirmed_before_booking)

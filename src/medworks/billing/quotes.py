@@ -3,10 +3,11 @@ Keyword-only, one transaction each.
 
 The lifecycle is QUOTE_WORKFLOW (billing/workflow.py). `quote_prepare` writes a version in its
 initial state (awaiting the insurer's confirmation), superseding the standing one; the insurer
-confirms or disputes it (`quote_confirm`, `quote_dispute`). Two effects on the booking
+confirms or disputes it (`quote_confirm`, `quote_dispute`). Three effects on the booking
 workflow, registered from BillingConfig.ready(), keep the quote in step with the case: a
 clinic chosen prepares one (`quote_on_clinic_chosen`), a case cancelled supersedes it
-(`quote_on_case_cancelled`).
+(`quote_on_case_cancelled`), and so does a clinic that cannot offer dates
+(`quote_on_clinic_declined`).
 
 Who may: staff (or the system) prepare and supersede; the case's insurer (its user, its API
 key, its contact through a signed link) confirms or disputes, or staff record its answer for it
@@ -355,6 +356,16 @@ def quote_on_clinic_chosen(*, record: BookingRequest, actor: Actor, payload: dic
 
 
 _CANCELLATION = Actor.system("case_cancelled")
+_CLINIC_DECLINED = Actor.system("clinic_declined")
+
+
+def quote_on_clinic_declined(*, record: BookingRequest, actor: Actor, payload: dict) -> None:
+    """The clinic cannot offer dates ("clinic_decline"): the case goes back to sourcing without
+    a clinic, so the quote standing for that clinic is superseded (its clinic cost no longer
+    holds; choosing the next clinic prepares a new one). When the clinic itself declined (its
+    user or its signed link), the system supersedes it: the clinic does not prepare quotes."""
+    mover = actor if party_of(actor, record) in _PREPARERS else _CLINIC_DECLINED
+    quote_supersede(case=record, actor=mover, reason="clinic_declined")
 
 
 def quote_on_case_cancelled(*, record: BookingRequest, actor: Actor, payload: dict) -> None:

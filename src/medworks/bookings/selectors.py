@@ -469,23 +469,37 @@ def clinic_requests_awaiting(*, user) -> QuerySet[BookingRequest]:
     )
 
 
-def clinic_appointments_booked(*, user, origin: str = "", limit: int = 100) -> list:
-    """The booked appointments at the clinic user's locations, soonest first, with the patient.
+def clinic_appointments(
+    *,
+    user,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    statuses: tuple[str, ...] = ("booked",),
+    origin: str = "",
+    listed: str = "clinic",
+    limit: int = 500,
+) -> list:
+    """The appointments at the clinic user's locations starting in [start, end) (either may be
+    open), in `statuses`, soonest first, with the case, its patient and services.
 
-    Past ones stay until the clinic marks them completed or no-show. The page shows the patient
-    details the clinic needs, so each case read is logged exactly as `booking_request_get`
-    logs it (one access record per case shown), with one query for all of them. The paperwork
-    of all of them is added in a constant number of queries by
-    `documents.selectors.paperwork_prefetch` (documents builds on bookings, not the reverse).
+    The clinic home lists them day by day (its week) and, below, the past ones still waiting
+    for an outcome. The list names each patient, so each case shown is logged as read, exactly
+    as `booking_request_get` logs it (one access record per case shown); every read is one
+    query for all of them. The paperwork of all of them is added in a constant number of
+    queries by `documents.selectors.paperwork_prefetch` (documents builds on bookings, not the
+    reverse).
     """
-    from .models import Appointment, AppointmentStatus
+    from .models import Appointment
 
+    appointments = Appointment.objects.filter(
+        status__in=statuses, request__in=booking_requests_for(user=user)
+    )
+    if start is not None:
+        appointments = appointments.filter(starts_at__gte=start)
+    if end is not None:
+        appointments = appointments.filter(starts_at__lt=end)
     appointments = list(
-        Appointment.objects.filter(
-            status=AppointmentStatus.BOOKED,
-            request__in=booking_requests_for(user=user).filter(status=BookingStatus.BOOKED),
-        )
-        .select_related("request__patient", "location")
+        appointments.select_related("request__patient", "location")
         .prefetch_related(
             Prefetch(
                 "request__services",
@@ -502,9 +516,21 @@ def clinic_appointments_booked(*, user, origin: str = "", limit: int = 100) -> l
             action="booking_request.viewed",
             obj=case,
             summary=f"{case.order_id} viewed",
-            payload={"patient_id": case.patient_id, "origin": origin[:100], "list": "clinic"},
+            payload={"patient_id": case.patient_id, "origin": origin[:100], "list": listed},
         )
     return appointments
+
+
+def clinic_zone_for_user(*, user):
+    """The wall clock a clinic's days are counted in: its (first) location's zone, else the
+    site's. A clinic organisation's locations are in one province in practice."""
+    location = (
+        Location.objects.filter(partner__organisation_id=user.organisation_id, is_active=True)
+        .only("province")
+        .order_by("pk")
+        .first()
+    )
+    return zone_for(location) if location is not None else timezone.get_current_timezone()
 
 
 def booking_request_open_offer(*, case: BookingRequest) -> AvailabilityOffer | None:
@@ -554,6 +580,92 @@ def offer_link_target(*, kind: str, pk: int) -> OfferSlot | AvailabilityOffer:
     if found is None:
         raise NotFound("offer_link_target_missing", gettext("These dates no longer exist."))
     return found
+
+
+def clinic_link_target(*, case_id: int) -> BookingRequest:
+    """The case a clinic's signed link names, with what its page shows (no scoping by user:
+    the link is the credential, checked by the page with `links.clinic_link_current`)."""
+    case = (
+        BookingRequest.objects.select_related("patient", "location__partner")
+        .prefetch_related(
+            Prefetch(
+                "services",
+                queryset=Service.objects.only("code", "name_en", "name_fr").order_by("code"),
+            )
+        )
+        .filter(pk=case_id)
+        .first()
+    )
+    if case is None:
+        raise NotFound("clinic_link_target_missing", gettext("This request no longer exists."))
+    return case
+
+
+def clinic_link_case_read(
+    *, case: BookingRequest, actor, location_id: int, since: str, origin: str = ""
+) -> bool:
+    """Record that whoever holds the clinic's link read the case's patient data on its page
+    (only while the link stands: a stale link's page shows none). True when recorded."""
+    if not clinic_link_current(case, location_id=location_id, since=since):
+        return False
+    audit_record(
+        actor=actor,
+        action="booking_request.viewed",
+        obj=case,
+        summary=f"{case.order_id} viewed",
+        payload={
+            "patient_id": case.patient_id,
+            "origin": origin[:100],
+            "location_id": location_id,
+            "list": "clinic_link",
+        },
+    )
+    return True
+
+
+@dataclass(frozen=True)
+class ClinicDecline:
+    location_id: int
+    location: str
+    at: dt.datetime
+    note: str
+
+
+def clinic_declines(*, case: BookingRequest) -> dict[int, ClinicDecline]:
+    """The clinics that said they cannot offer dates for this case, by location id (the last
+    time each said so): the staff case page marks them in its list of clinics."""
+    declines: dict[int, ClinicDecline] = {}
+    for event in case.events.filter(kind="clinic_decline").order_by("occurred_at", "pk"):
+        location_id = (event.payload or {}).get("location_id")
+        if location_id:
+            declines[location_id] = ClinicDecline(
+                location_id, event.payload.get("location", ""), event.occurred_at, event.note
+            )
+    return declines
+
+
+def clinic_request_pending(*, case: BookingRequest) -> BookingEvent | None:
+    """The clinic's request about the booked appointment (reschedule, cannot take place) that
+    waits for the booking team: made since the case was booked; staff answer it by
+    rescheduling or cancelling, which moves the case on."""
+    if case.status != BookingStatus.BOOKED:
+        return None
+    return (
+        case.events.filter(kind__in=list(CLINIC_REQUESTS), occurred_at__gte=case.status_changed_at)
+        .order_by("-occurred_at", "-pk")
+        .first()
+    )
+
+
+def clinic_reminded(*, case: BookingRequest) -> BookingEvent | None:
+    """The reminder sent to the clinic for the dates the case waits for now, if any."""
+    if case.status != BookingStatus.AWAITING_AVAILABILITY:
+        return None
+    return (
+        case.events.filter(kind="clinic_reminded", occurred_at__gte=case.status_changed_at)
+        .order_by("-occurred_at", "-pk")
+        .first()
+    )
 
 
 def booking_request_reads(*, cases, limit: int = 1000) -> list:
