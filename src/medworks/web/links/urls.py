@@ -2,9 +2,10 @@
 
 from django.urls import path
 
-from . import quote, views
+from . import clinic, quote, views
 
 urlpatterns: list = [
     path("links/offer/<str:token>/", views.offer_link, name="offer_link"),
     path("links/quote/<str:token>/", quote.quote_link, name="quote_link"),
+    path("links/clinic/<str:token>/", clinic.clinic_link, name="clinic_link"),
 ]
