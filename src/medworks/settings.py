@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "medworks.bookings",
     "medworks.documents",
     "medworks.billing",
+    "medworks.mailbox",
     "medworks.demo",
 ]
 
@@ -108,6 +109,9 @@ MIDDLEWARE = [
     # The language: the language cookie (the header's switch), else Accept-Language, else
     # English; a signed-in user's own preference wins (web.language, after auth).
     "django.middleware.locale.LocaleMiddleware",
+    # Under /api/: an error page made outside the API (unknown address, method, 500) becomes
+    # the API's JSON error, in the language just chosen (api/errors.py).
+    "medworks.api.errors.ApiErrorsMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -236,6 +240,8 @@ MEDWORKS_SESSION_IDLE_MINUTES = env_int("MEDWORKS_SESSION_IDLE_MINUTES", 30, min
 MEDWORKS_SESSION_MAX_HOURS = env_int("MEDWORKS_SESSION_MAX_HOURS", 12, minimum=1)
 SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION
+# The API's JSON error under /api/, Django's 403 page elsewhere.
+CSRF_FAILURE_VIEW = "medworks.api.errors.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 if PRODUCTION:
@@ -326,6 +332,41 @@ MEDWORKS_PERIODIC_JOBS = [
     "medworks.bookings.services.clinic_reminders_queue",
 ]
 MEDWORKS_PERIODIC_SECONDS = env_int("MEDWORKS_PERIODIC_SECONDS", 60)
+
+# Inbound mail: the booking team's mailbox, read over IMAP (mailbox/README.md). Off while
+# MEDWORKS_IMAP_HOST is empty. TLS "ssl" (implicit, port 993) or "starttls" (port 143) verify
+# the server's certificate; "none" only for tests and a server on this machine.
+MEDWORKS_IMAP_HOST = env_str("MEDWORKS_IMAP_HOST", "").strip()
+MEDWORKS_IMAP_TLS = env_str("MEDWORKS_IMAP_TLS", "ssl").strip().lower()
+if MEDWORKS_IMAP_TLS not in {"ssl", "starttls", "none"}:
+    raise ImproperlyConfigured(
+        f"MEDWORKS_IMAP_TLS must be ssl, starttls or none, not {MEDWORKS_IMAP_TLS!r}"
+    )
+MEDWORKS_IMAP_PORT = env_int(
+    "MEDWORKS_IMAP_PORT", 993 if MEDWORKS_IMAP_TLS == "ssl" else 143, minimum=1
+)
+MEDWORKS_IMAP_USER = env_str("MEDWORKS_IMAP_USER", "")
+MEDWORKS_IMAP_PASSWORD = env_str("MEDWORKS_IMAP_PASSWORD", "")
+MEDWORKS_IMAP_MAILBOX = env_str("MEDWORKS_IMAP_MAILBOX", "INBOX").strip() or "INBOX"
+MEDWORKS_IMAP_POLL_SECONDS = env_int("MEDWORKS_IMAP_POLL_SECONDS", 60, minimum=5)
+if MEDWORKS_IMAP_HOST:
+    if not MEDWORKS_IMAP_USER:
+        raise ImproperlyConfigured("MEDWORKS_IMAP_USER must be set with MEDWORKS_IMAP_HOST")
+    if (
+        PRODUCTION
+        and MEDWORKS_IMAP_TLS == "none"
+        and MEDWORKS_IMAP_HOST not in {"localhost", "127.0.0.1", "::1"}
+    ):
+        raise ImproperlyConfigured(
+            "MEDWORKS_IMAP_TLS=none sends the mailbox password in clear: in production only "
+            "to a server on this machine (use ssl or starttls)"
+        )
+# Jobs `medworks worker` runs on a cadence of their own: (dotted path, seconds).
+MEDWORKS_SCHEDULED_JOBS = (
+    [("medworks.mailbox.services.mailbox_fetch_scheduled", MEDWORKS_IMAP_POLL_SECONDS)]
+    if MEDWORKS_IMAP_HOST
+    else []
+)
 
 # --- MedWorks -------------------------------------------------------------------------------
 # The designated service area: "usually within an hour of the address provided" (SOP case 2).

@@ -63,7 +63,10 @@ def test_the_demo_has_booking_requests_in_several_states_made_once(db):
         BookingStatus.DATES_OFFERED,
         BookingStatus.BOOKED,
     }
-    assert BookingRequest.objects.count() == 7
+    assert BookingRequest.objects.count() == 8
+    remote = BookingRequest.objects.get(insurer_reference="DEMO-1008")
+    assert remote.status == BookingStatus.ESCALATED
+    assert remote.events.get(kind="escalate").actor_kind == "system"
 
 
 def test_the_demo_prints_the_address_it_serves_and_where_its_emails_go(db, capsys, settings):

@@ -32,6 +32,12 @@ AUDIENCE = {
     "clinic_booking": "clinic",
     "clinic_reminder": "clinic",
     "clinic_cancelled": None,  # "please cancel this appointment": nothing to open
+    # The clinic portal's case page, or, for a clinic without portal users, its signed page
+    # (tests/bookings/test_clinic_side.py).
+    "clinic_ask": "clinic",
+    "clinic_ask_again": "clinic",
+    "team_clinic_declined": "team",
+    "team_clinic_request": "team",
     "patient_booked": None,
     "patient_reminder": None,
 }

@@ -25,7 +25,7 @@ def _messages(template):
 
 
 def test_every_template_emails_py_names_exists_in_english_and_french_with_a_subject_line():
-    assert len(TEMPLATE_NAMES) == 16, TEMPLATE_NAMES
+    assert len(TEMPLATE_NAMES) == 20, TEMPLATE_NAMES
     for name in TEMPLATE_NAMES:
         for language in ("en", "fr"):
             source = get_template(f"notifications/email/{name}.txt").template.source
@@ -97,9 +97,12 @@ def test_booking_confirms_to_clinic_insurer_and_patient_each_with_what_they_need
     assert clinic.to == ["front@harbour.example"]
     assert insurer.to == [case.insurer_contact_email]
     assert patient.to == ["patient@example.com"]
-    # The clinic sees the patient: name, date of birth, contact, what is required, symptoms.
-    assert "Jean Tremblay" in clinic.body and "1980-04-12" in clinic.body
-    assert "Pain in the left wrist" in clinic.body and "results to the patient" in clinic.body
+    # The clinic's shared inbox gets the minimum: the Order Id, the services, the time and the
+    # patient's name; the date of birth, contact and health details are behind its portal.
+    assert "Jean Tremblay" in clinic.body and case.order_id in clinic.body
+    assert "X-ray" in clinic.body and "results to the patient" in clinic.body
+    for private in ("1980-04-12", "416-555-0199", "patient@example.com", "wrist", "two views"):
+        assert private not in clinic.body.lower()
     # The insurer gets its appointment; the patient their own; neither gets the symptoms.
     assert "Tremblay" not in insurer.body and "wrist" not in insurer.body.lower()
     assert "Hello Jean," in patient.body and "wrist" not in patient.body.lower()

@@ -88,7 +88,7 @@ def test_the_clinic_portal_lists_only_the_clinics_own_locations_with_prices(clie
     factories.make_offering(location=other, service_code="MRI", price="900")
 
     client.force_login(clinic_user)
-    page = client.get(reverse("web:clinic_home")).content.decode()
+    page = client.get(reverse("web:clinic_prices")).content.decode()  # linked from the home
     assert "Harbour Clinic Halifax" in page
     assert "Physiotherapy" in page and "$95.50" in page
     assert "Someone Else" not in page
@@ -97,5 +97,5 @@ def test_the_clinic_portal_lists_only_the_clinics_own_locations_with_prices(clie
 
 def test_a_clinic_not_yet_linked_to_a_partner_sees_an_explanation(client, clinic_user):
     client.force_login(clinic_user)
-    page = client.get(reverse("web:clinic_home")).content.decode()
+    page = client.get(reverse("web:clinic_prices")).content.decode()
     assert "No locations are linked to your organisation yet" in page

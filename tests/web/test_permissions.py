@@ -32,6 +32,7 @@ KEY_MANAGERS = {"coordinator"}  # API_KEYS_MANAGE: the directory editors, not th
 ROUTES = [
     ("portal_home", None, "get", {"insurer_user"}),
     ("clinic_home", None, "get", {"clinic_user"}),
+    ("clinic_prices", None, "get", {"clinic_user"}),
     ("staff_home", None, "get", STAFF_READERS),
     ("partner_list", None, "get", STAFF_READERS),
     ("partner_create", None, "get", EDITORS),
@@ -81,6 +82,8 @@ POST_DATA = {
 # offer_link: the signed one-click email link, no login by design (tests/web/test_offer_links.py).
 # language_set is for anyone (the header switch); profile for anyone signed in (their own).
 PUBLIC = {"login", "logout", "home", "offer_link", "quote_link", "language_set", "profile"}
+# clinic_link: the clinic's signed link to give dates (tests/web/test_clinic_signed_link.py).
+PUBLIC |= {"clinic_link"}
 # Two-step sign-in: each person's own, for anyone signed in (tests/web/test_two_factor_pages.py).
 PUBLIC |= {
     "two_factor_verify",
@@ -103,7 +106,8 @@ PORTAL_BOOKING_ROUTES = {
     "clinic_request",
     "clinic_request_dates",
     "clinic_request_outcome",
-    "clinic_request_cancel",
+    "clinic_request_decline",
+    "clinic_request_ask",
     "clinic_request_calendar",
 }
 

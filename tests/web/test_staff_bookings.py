@@ -33,6 +33,11 @@ STAFF_BOOKING_ROUTES = {
     "staff_booking_new": ("get", False, WORKERS),
     "staff_booking_detail": ("get", True, STAFF_READERS),
     "staff_booking_source": ("get", True, STAFF_READERS),
+    # The booking inbox (tests/mailbox/test_inbox_pages.py): a reply filed on a case, the
+    # emails waiting for an agent, dismissing one.
+    "staff_booking_email": ("get", True, STAFF_READERS),
+    "staff_inbox": ("get", False, WORKERS),
+    "staff_inbox_dismiss": ("post", False, WORKERS),
     "staff_booking_take": ("post", True, WORKERS),
     "staff_booking_assign_me": ("post", True, WORKERS),
     "staff_booking_select_clinic": ("post", True, WORKERS),
@@ -40,6 +45,7 @@ STAFF_BOOKING_ROUTES = {
     "staff_booking_offer_dates": ("post", True, WORKERS),
     "staff_booking_approve": ("post", True, WORKERS),
     "staff_booking_decline": ("post", True, WORKERS),
+    "staff_booking_clinic_decline": ("post", True, WORKERS),  # tests/bookings/test_clinic_side.py
     "staff_booking_cancel": ("post", True, WORKERS),
     "staff_booking_step": ("post", True, WORKERS),
     "staff_quote_confirm": ("post", True, WORKERS),
@@ -67,6 +73,8 @@ def url(route: str, case=None, **kwargs) -> str:
         return reverse(f"web:{route}")
     if route == "staff_booking_step":
         kwargs.setdefault("name", "complete")
+    if route == "staff_booking_email":
+        kwargs.setdefault("email_id", 0)
     return reverse(f"web:{route}", kwargs={"order_id": case.order_id, **kwargs})
 
 

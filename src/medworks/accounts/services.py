@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from medworks.core.actor import Actor
 from medworks.core.audit import audit_record
+from medworks.core.cards import refuse_card_numbers
 from medworks.core.errors import DomainError, PermissionDenied
 
 from .models import ApiKey, Organisation, OrganisationKind, RoleCode, User, UserSession
@@ -43,27 +44,31 @@ def api_key_hash(secret: str) -> str:
 def api_key_create(*, organisation: Organisation, name: str, actor: Actor) -> tuple[ApiKey, str]:
     """A new key for an insurer's system. Returns the key and its secret, shown this once."""
     name = (name or "").strip()
+    refuse_card_numbers({"name": name})
     if organisation.kind != OrganisationKind.INSURER:
         raise DomainError(
             "api_key_organisation_invalid",
-            f"{organisation.name} is not an insurance partner: API keys are for insurers.",
-            fields={"organisation": ["Choose an insurance partner."]},
+            _("%(name)s is not an insurance partner: API keys are for insurers.")
+            % {"name": organisation.name},
+            fields={"organisation": [_("Choose an insurance partner.")]},
         )
     if not organisation.is_active:
         raise DomainError(
             "api_key_organisation_inactive",
-            f"{organisation.name} is not active.",
-            fields={"organisation": ["This insurer is not active."]},
+            _("%(name)s is not active.") % {"name": organisation.name},
+            fields={"organisation": [_("This insurer is not active.")]},
         )
     if not name:
         raise DomainError(
             "api_key_name_missing",
-            "Name the key (what system uses it).",
-            fields={"name": ["Required."]},
+            _("Name the key (what system uses it)."),
+            fields={"name": [_("Required.")]},
         )
     if len(name) > 100:
         raise DomainError(
-            "api_key_name_too_long", "At most 100 characters.", fields={"name": ["Too long."]}
+            "api_key_name_too_long",
+            _("At most 100 characters."),
+            fields={"name": [_("Too long.")]},
         )
     # token_urlsafe: 43 characters of [A-Za-z0-9_-], safe in a header without quoting.
     secret = secrets.token_urlsafe(32)

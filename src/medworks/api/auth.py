@@ -15,12 +15,15 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
+from ninja.utils import check_csrf
 
 from medworks.accounts.actors import actor_for
 from medworks.accounts.permissions import Capability, user_can
 from medworks.accounts.services import ApiClient, api_key_authenticate
 from medworks.core.actor import Actor
 from medworks.core.errors import DomainError, PermissionDenied
+
+from .errors import CSRF_FAILED
 
 
 class NotAuthenticated(DomainError):
@@ -53,7 +56,20 @@ class ApiKeyHeader(APIKeyHeader):
 
 
 class StaffSession(SessionAuth):
-    """A signed-in user's session cookie (unsafe methods need the CSRF token, as on pages)."""
+    """A signed-in user's session cookie (unsafe methods need the CSRF token, as on pages).
+
+    The token is checked only when there is a signed-in session to protect: a caller with
+    neither key nor session is told 401 (sign in), not a misleading CSRF refusal. A refused
+    token is the API's 403 `csrf_failed`, the same answer as Django's CSRF_FAILURE_VIEW.
+    """
+
+    def _get_key(self, request):
+        user = request.user
+        if not (user.is_authenticated and user.is_active):
+            return None
+        if not getattr(request, "_ninja_csrf_exempt", False) and check_csrf(request):
+            raise PermissionDenied("csrf_failed", str(CSRF_FAILED))
+        return request.COOKIES.get(self.param_name)
 
     def authenticate(self, request, key):
         user = request.user

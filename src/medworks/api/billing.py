@@ -24,6 +24,7 @@ from medworks.core.errors import NotFound
 
 from .auth import actor_of, require
 from .bookings import ERRORS, WRITE_ERRORS, _case, require_reader
+from .errors import responses
 
 router = Router(tags=["quotes"])
 # A quote whose state does not allow the answer is a conflict for a client, like a taken date.
@@ -123,7 +124,7 @@ def booking_request_quote(request, order_id: str):
 
 @router.post(
     "/booking-requests/{order_id}/quote/confirm",
-    response={200: QuoteOut, **WRITE_ERRORS},
+    response={200: QuoteOut, **responses(401, 403, 404, 409, 413, 500)},
     summary="Confirm the charges of the standing quote",
     description="A quote already answered or replaced by a new version is refused with 409.",
 )

@@ -15,13 +15,14 @@ import math
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Header, Query, Router, Schema, Status
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, StrictInt, StrictStr
 
 from medworks.accounts.permissions import Capability, user_can
 from medworks.accounts.services import ApiClient
 from medworks.bookings import selectors
 from medworks.bookings import workflow as booking_workflow
-from medworks.bookings.idempotency import booking_request_submit_once
+from medworks.bookings.forms import MAX_PREFERRED_DATES, MAX_SERVICES, BookingRequestForm
+from medworks.bookings.idempotency import MAX_KEY_LENGTH, booking_request_submit_once
 from medworks.bookings.models import (
     AppointmentStatus,
     BookingRequest,
@@ -40,6 +41,7 @@ from medworks.bookings.services import (
 from medworks.core.errors import DomainError, NotFound
 
 from .auth import actor_of, require
+from .errors import ErrorOut, responses
 
 router = Router(tags=["booking requests"])
 
@@ -78,42 +80,62 @@ EXAMPLE_REQUEST = {
 # --- schemas ----------------------------------------------------------------------------------
 
 
+def _limit(name: str) -> int | None:
+    """The form's max length of a field: the API documents the rule the form applies."""
+    return BookingRequestForm.base_fields[name].max_length
+
+
 class BookingRequestIn(Schema):
-    """The fields of the portal's request form (bookings.forms.BookingRequestForm)."""
+    """The fields of the portal's request form (bookings.forms.BookingRequestForm), with its
+    limits: the form checks them again, whatever the door."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_REQUEST]})
 
-    insurer_reference: str = Field(description="Your case / claim reference", max_length=100)
-    policy_number: str = ""
-    insurer_contact_name: str
-    insurer_contact_email: str
-    insurer_contact_phone: str = ""
-    patient_first_name: str
-    patient_last_name: str
-    patient_date_of_birth: str = Field(description="YYYY-MM-DD")
-    patient_phone: str = ""
-    patient_email: str = ""
-    patient_address: str
-    patient_city: str
-    patient_province: str = Field("", description="Two letters (ON); from the postal code if empty")
-    patient_postal_code: str = Field(description="Canadian postal code, A1A 1A1")
-    patient_language: str = Field("en", description="en or fr")
+    insurer_reference: str = Field(
+        description="Your case / claim reference", max_length=_limit("insurer_reference")
+    )
+    policy_number: str = Field("", max_length=_limit("policy_number"))
+    insurer_contact_name: str = Field(max_length=_limit("insurer_contact_name"))
+    insurer_contact_email: str = Field(max_length=_limit("insurer_contact_email"))
+    insurer_contact_phone: str = Field("", max_length=_limit("insurer_contact_phone"))
+    patient_first_name: str = Field(max_length=_limit("patient_first_name"))
+    patient_last_name: str = Field(max_length=_limit("patient_last_name"))
+    patient_date_of_birth: str = Field(description="YYYY-MM-DD", max_length=40)
+    patient_phone: str = Field("", max_length=_limit("patient_phone"))
+    patient_email: str = Field("", max_length=_limit("patient_email"))
+    patient_address: str = Field(max_length=_limit("patient_address"))
+    patient_city: str = Field(max_length=_limit("patient_city"))
+    patient_province: str = Field(
+        "", description="Two letters (ON); from the postal code if empty", max_length=2
+    )
+    patient_postal_code: str = Field(
+        description="Canadian postal code, A1A 1A1", max_length=_limit("patient_postal_code")
+    )
+    patient_language: str = Field("en", description="en or fr", max_length=2)
     patient_needs_wheelchair_access: bool = Field(
         False, description="The clinic must be wheelchair accessible"
     )
-    services: list[str | int] = Field(
+    # Strict: JSON's true is the int 1 to Python, and names no service.
+    services: list[StrictStr | StrictInt] = Field(
         description="Catalogue codes (XRAY) or names (X-ray); see GET /api/v1/services",
         min_length=1,
+        max_length=MAX_SERVICES,
     )
-    symptoms: str = ""
-    summary: str = Field("", description="What is required")
-    preferred_dates: list[str] = Field(default_factory=list, description="ISO dates, YYYY-MM-DD")
-    preferred_time_window: str = Field("any", description="any, morning, afternoon or evening")
-    scheduling_notes: str = ""
-    urgency: str = Field("routine", description="routine, soon or urgent")
+    symptoms: str = Field("", max_length=_limit("symptoms"))
+    summary: str = Field("", description="What is required", max_length=_limit("summary"))
+    preferred_dates: list[str] = Field(
+        default_factory=list,
+        description="ISO dates, YYYY-MM-DD, from today to two years ahead",
+        max_length=MAX_PREFERRED_DATES,
+    )
+    preferred_time_window: str = Field(
+        "any", description="any, morning, afternoon or evening", max_length=20
+    )
+    scheduling_notes: str = Field("", max_length=_limit("scheduling_notes"))
+    urgency: str = Field("routine", description="routine, soon or urgent", max_length=20)
     paperwork_required: bool = Field(False, description="Paperwork or a GOP comes with the case")
     results_delivery: str = Field(
-        "direct_to_patient", description="direct_to_patient or via_paperwork"
+        "direct_to_patient", description="direct_to_patient or via_paperwork", max_length=40
     )
     notify_patient: bool = Field(False, description="MedWorks may send the patient confirmations")
 
@@ -206,7 +228,7 @@ class ListQuery(Schema):
 
 class ApproveIn(Schema):
     model_config = ConfigDict(json_schema_extra={"examples": [{"slot_id": 41}]})
-    slot_id: int
+    slot_id: StrictInt = Field(ge=1, le=2**63 - 1)  # strict: true is no id
 
 
 class NoteIn(Schema):
@@ -216,14 +238,11 @@ class NoteIn(Schema):
     note: str = Field(min_length=1, max_length=2000)
 
 
-class ErrorOut(Schema):
-    detail: str
-    code: str
-    fields: dict[str, list[str]]
-
-
-ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
-WRITE_ERRORS = {**ERRORS, 409: ErrorOut, 422: ErrorOut}
+# Besides its success, what an operation can answer (every one in errors.ErrorOut's shape):
+# reading one case, and acting on one (a conflict with its state, an oversize or refused body).
+ERRORS = responses(401, 403, 404, 500)
+WRITE_ERRORS = responses(401, 403, 404, 409, 413, 422, 500)
+__all__ = ["ERRORS", "WRITE_ERRORS", "ErrorOut"]
 
 
 # --- rendering --------------------------------------------------------------------------------
@@ -354,7 +373,11 @@ def require_reader(request) -> None:
 
 @router.post(
     "/booking-requests",
-    response={201: BookingRequestOut, 200: BookingRequestOut, **WRITE_ERRORS},
+    response={
+        201: BookingRequestOut,
+        200: BookingRequestOut,
+        **responses(401, 403, 413, 422, 500),
+    },
     summary="Submit a booking request",
     description=(
         "Creates a case (201). Send an `Idempotency-Key` (any unique string up to 200 "
@@ -366,10 +389,13 @@ def require_reader(request) -> None:
 def booking_request_create(
     request,
     payload: BookingRequestIn,
-    idempotency_key: str | None = Header(
+    idempotency_key: str = Header(
         None,
         alias="Idempotency-Key",
         description="Makes retries safe: the same key and body return the same case",
+        min_length=1,
+        max_length=MAX_KEY_LENGTH,
+        pattern=r"\S",  # not blank
     ),
 ):
     require(request, Capability.BOOKING_SUBMIT)
@@ -392,7 +418,7 @@ def booking_request_create(
 
 @router.get(
     "/booking-requests",
-    response={200: BookingRequestPageOut, **ERRORS},
+    response={200: BookingRequestPageOut, **responses(401, 403, 422, 500)},
     summary="Your booking requests, newest first",
 )
 def booking_request_list(request, query: Query[ListQuery]):
@@ -405,7 +431,8 @@ def booking_request_list(request, query: Query[ListQuery]):
     count = cases.count()
     pages = max(1, math.ceil(count / PAGE_SIZE))
     start = (query.page - 1) * PAGE_SIZE
-    rows = cases.order_by("-created_at", "-pk")[start : start + PAGE_SIZE]
+    # A page past the last is empty; never an offset past what the database takes (a 500).
+    rows = cases.order_by("-created_at", "-pk")[start : start + PAGE_SIZE] if start < count else []
     return {
         "count": count,
         "page": query.page,

@@ -9,7 +9,7 @@ records who read it (origin "api"); listing does not show content, so it is not 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Literal
 
 from django.http import HttpResponse
 from django.urls import reverse
@@ -17,22 +17,33 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, StrictInt, StrictStr
 
 from medworks.accounts.permissions import Capability, user_can
 from medworks.core.errors import NotFound, PermissionDenied
 from medworks.documents import selectors
+from medworks.documents.files import TYPES
 from medworks.documents.gops import gop_amend, gop_issue
-from medworks.documents.models import Document, DocumentVersion, Gop
+from medworks.documents.models import (
+    STAFF_ONLY_KINDS,
+    Document,
+    DocumentKind,
+    DocumentVersion,
+    Gop,
+)
 from medworks.documents.services import document_open, document_upload
 
 from .auth import actor_of
-from .bookings import WRITE_ERRORS, ErrorOut
+from .bookings import ERRORS, WRITE_ERRORS
+from .errors import responses
 
 router = Router(tags=["documents and GOPs"])
 
-ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
-UPLOAD_ERRORS = {**WRITE_ERRORS, 413: ErrorOut}
+# A download's bytes are the document's own type (documents.files.TYPES), declared as a file.
+FILE_CONTENT = {
+    file_type.content_type: {"schema": {"type": "string", "format": "binary"}}
+    for file_type in TYPES
+}
 
 # How the API answers the documents domain's refusals (merged into v1.STATUS_BY_CODE).
 STATUS_BY_CODE = {
@@ -58,7 +69,11 @@ STATUS_BY_CODE = {
 
 
 # A record id the database can hold: a longer number is a 422, never an overflow (a 500).
-RecordId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+RECORD_ID_MAX = 2**63 - 1
+RecordId = Annotated[int, Field(ge=1, le=RECORD_ID_MAX)]
+# The kinds a document can be uploaded as (the desk's own, such as the order to finance, never
+# are); which of them a caller may upload is the domain's answer (403 otherwise).
+UploadKind = Literal[tuple(sorted(set(DocumentKind.values) - STAFF_ONLY_KINDS))]
 
 
 class VersionLinksOut(Schema):
@@ -117,22 +132,28 @@ class GopIn(Schema):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EXAMPLE_GOP]})
 
-    insurer_reference: str | None = None
-    patient_name: str | None = None
+    insurer_reference: str | None = Field(None, max_length=100)
+    patient_name: str | None = Field(None, max_length=200)
     patient_date_of_birth: dt.date | None = None
-    policy_number: str | None = None
-    provider: int | None = Field(None, description="The clinic location's id (the case's)")
-    authorised_services: list[str | int] | None = Field(
-        None, description="Catalogue codes (XRAY) or ids: services of the case"
+    policy_number: str | None = Field(None, max_length=100)
+    # Strict ids: JSON's true is the int 1 to Python, and names no record.
+    provider: Annotated[StrictInt, Field(ge=1, le=RECORD_ID_MAX)] | None = Field(
+        None, description="The clinic location's id (the case's)"
+    )
+    authorised_services: list[StrictStr | StrictInt] | None = Field(
+        None, description="Catalogue codes (XRAY) or ids: services of the case", max_length=10
     )
     valid_from: dt.date | None = None
     valid_to: dt.date | None = None
     max_amount: str | None = Field(
-        None, description='Dollars and cents as a string ("450.00"): money is never a float'
+        None,
+        description='Dollars and cents as a string ("450.00"), ASCII digits, at most two '
+        "decimals, no exponent: money is never a float",
+        max_length=20,
     )
-    currency: str | None = Field(None, description="CAD")
-    copay_exclusions: str | None = None
-    billing_instructions: str | None = None
+    currency: str | None = Field(None, description="CAD", max_length=3)
+    copay_exclusions: str | None = Field(None, max_length=2000)
+    billing_instructions: str | None = Field(None, max_length=2000)
 
 
 class GopOut(Schema):
@@ -153,6 +174,14 @@ class GopOut(Schema):
     billing_instructions: str
     document_id: int | None
     created_at: dt.datetime
+
+
+class NonEmptyFile(UploadedFile):
+    """An uploaded file, documented as one that has bytes: an empty file is refused (422)."""
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema, handler):
+        return {"type": "string", "format": "binary", "minLength": 1}
 
 
 # --- rendering --------------------------------------------------------------------------------
@@ -230,7 +259,7 @@ def _case(request, order_id: str):
 
 @router.post(
     "/booking-requests/{order_id}/documents",
-    response={201: UploadedOut, **UPLOAD_ERRORS},
+    response={201: UploadedOut, **WRITE_ERRORS},
     summary="Upload a document to a case (multipart), or a new version of one",
     description=(
         "Form fields: `kind` (insurers: gop, insurer_form, other), `title`, `file`; "
@@ -243,12 +272,13 @@ def _case(request, order_id: str):
 def document_create(
     request,
     order_id: str,
-    file: File[UploadedFile],
-    kind: Form[str],
+    file: File[NonEmptyFile],
+    kind: Form[UploadKind],
     title: Form[str] = "",
-    document_id: Form[int | None] = None,
+    # Optional, and not nullable: multipart has no null, a new document leaves the field out.
+    document_id: int = Form(None, ge=1, le=RECORD_ID_MAX),
     signed_by: Form[str] = "",
-    signed_on: Form[dt.date | None] = None,
+    signed_on: Form[dt.date] = None,
     attested: Form[bool] = False,
 ):
     case = _case(request, order_id)
@@ -291,9 +321,15 @@ def document_list(request, order_id: str):
 
 @router.get(
     "/documents/{version_id}/download",
-    response={200: bytes, **ERRORS},
+    # None: no JSON body to document; openapi_extra says the 200 is a file, of which types.
+    response={200: None, **responses(401, 403, 404, 422, 500)},
     url_name="document_download",
     summary="Download one version of a document (its bytes); the read is recorded",
+    openapi_extra={
+        "responses": {
+            200: {"description": "The version's bytes, as uploaded", "content": FILE_CONTENT}
+        }
+    },
 )
 def document_download(request, version_id: RecordId):
     _require_party(request)

@@ -16,6 +16,7 @@ from medworks.network.matching import MAX_LIMIT, match_clinics
 from medworks.network.selectors import service_list
 
 from .auth import require
+from .errors import responses
 
 router = Router(tags=["network"])
 
@@ -90,7 +91,7 @@ class MatchQuery(Schema):
 
 @router.get(
     "/services",
-    response=list[ServiceOut],
+    response={200: list[ServiceOut], **responses(401, 403, 500)},
     summary="The active service catalogue",
     description=(
         "Codes and names only (no clinic or price). Staff, and insurers (API key or portal "
@@ -105,7 +106,7 @@ def services(request):
 
 @router.get(
     "/matches",
-    response=MatchResultOut,
+    response={200: MatchResultOut, **responses(401, 403, 422, 500)},
     summary="Clinics nearest a postal code for a service, by approximate drive time",
 )
 def matches(request, query: Query[MatchQuery]):

@@ -28,7 +28,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from medworks.core.errors import DomainError
-from medworks.core.money import to_money
+from medworks.core.money import is_plain_decimal, to_money
 
 from .models import DEFAULT_MARKUP_PERCENT, TaxableBase, TaxName, TaxTreatment
 from .selectors import (
@@ -90,6 +90,8 @@ def _decimal(value: Any, *, field: str) -> Decimal:
         number = Decimal(value.strip() if isinstance(value, str) else value)
     except InvalidOperation:
         number = None
+    if isinstance(value, str) and not is_plain_decimal(value):
+        number = None  # "1e3", "١٢", "1_000": Decimal reads them, the desk does not
     if number is None or not number.is_finite():
         raise DomainError(
             f"{field}_invalid",

@@ -22,8 +22,9 @@ from medworks.accounts.models import Organisation, OrganisationKind
 from medworks.accounts.permissions import Capability, user_can
 from medworks.core.actor import Actor
 from medworks.core.audit import audit_record
+from medworks.core.cards import refuse_card_numbers
 from medworks.core.errors import DomainError, PermissionDenied
-from medworks.core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS, to_money
+from medworks.core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS, is_plain_decimal, to_money
 from medworks.network.models import Service
 
 from .models import (
@@ -99,6 +100,8 @@ def _number(value: Any, *, field: str, places: int, below: Decimal, example: str
         number = Decimal(value.strip() if isinstance(value, str) else value)
     except (InvalidOperation, TypeError, ValueError):
         number = None
+    if isinstance(value, str) and not is_plain_decimal(value):
+        number = None  # "1e3", "١٢", "1_000": Decimal reads them, the desk does not
     if (
         number is None
         or isinstance(value, bool)
@@ -187,6 +190,7 @@ def tax_rate_create(
 ) -> TaxRate:
     """Add a rate to the table (finance only, audited)."""
     _require_finance(actor)
+    refuse_card_numbers({"source": source})
     code = province_code(province)
     if tax_name not in TaxName.values:
         raise DomainError(
@@ -227,6 +231,7 @@ def tax_rate_create(
 def tax_rate_update(*, actor: Actor, tax_rate: TaxRate, data: Mapping[str, Any]) -> TaxRate:
     """Change a rate's value, period or source (finance only, audited with old and new)."""
     _require_finance(actor)
+    refuse_card_numbers(data, ["source"])
     unknown = set(data) - TAX_RATE_FIELDS
     if unknown:
         raise ValueError(f"not a tax rate field: {', '.join(sorted(unknown))}")

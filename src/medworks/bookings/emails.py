@@ -137,7 +137,8 @@ def _clinic_ask_context(case) -> dict:
         "preferred_dates": preferred,
         "time_window": case.get_preferred_time_window_display(),
         "portal": portal,
-        "dates_url": case_url(case, audience="clinic") if portal else clinic_link_url(case=case),
+        # The clinic's own page for the case: its portal's, or (no portal users) the signed page.
+        "case_url": case_url(case, audience="clinic") if portal else clinic_link_url(case=case),
         "link_expires_on": timezone.localdate(
             timezone.now() + dt.timedelta(hours=settings.MEDWORKS_CLINIC_LINK_MAX_AGE_HOURS)
         ),

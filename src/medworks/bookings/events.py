@@ -91,5 +91,7 @@ CASE_EVENTS.declare(
         EventKind("clinic_reschedule_request", _("The clinic asks to reschedule")),
         EventKind("clinic_cannot_take_place", _("The clinic says it cannot take place")),
         EventKind("clinic_reminded", _("Clinic reminded: no dates yet")),
+        # The request's original message held a card number, kept masked (bookings/source.py).
+        EventKind("source_card_masked", _("Card number masked in the original message")),
     ]
 )

@@ -16,10 +16,20 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from medworks.core.cards import reject_card_number
+from medworks.core.ids import looks_like_id, parse_id
 from medworks.network import geo
 from medworks.network.models import Province, Service
 
 from .models import Language, ResultsDelivery, TimeWindow, Urgency
+
+# Limits on one request, whatever the door: a request is for a few services on a few dates.
+MAX_SERVICES = 10
+MAX_PREFERRED_DATES = 10
+# A preferred date is at most this far ahead; a date of birth at most this far back.
+MAX_DAYS_AHEAD = 2 * 366
+MAX_AGE_YEARS = 125
+# The longest free text of a request (symptoms, what is required).
+MAX_TEXT = 4000
 
 
 class DateListWidget(forms.MultiWidget):
@@ -60,14 +70,22 @@ class ServiceChoiceField(forms.ModelMultipleChoiceField):
             raise forms.ValidationError(_("Choose at least one service."), code="required")
         if isinstance(value, str):
             value = [value]
+        if len(value) > MAX_SERVICES:
+            raise forms.ValidationError(
+                _("At most %(count)s services per request.") % {"count": MAX_SERVICES},
+                code="too_many",
+            )
         resolved = []
         for item in value:
             if isinstance(item, Service):
                 resolved.append(item)
                 continue
+            if isinstance(item, bool):  # JSON's true is the int 1: never read as an id
+                raise forms.ValidationError(_("Name a service by its code."), code="invalid")
             text = str(item).strip()
-            if text.isdigit():
-                found = Service.objects.filter(pk=int(text), is_active=True).first()
+            if looks_like_id(text):
+                number = parse_id(text)
+                found = number and Service.objects.filter(pk=number, is_active=True).first()
                 if found is None:
                     raise forms.ValidationError(
                         _("Unknown service %(service)s.") % {"service": text}
@@ -86,6 +104,33 @@ def _one_line(value) -> None:
     would break an email header (an Order's reference is in the subject)."""
     if isinstance(value, str) and any(ord(c) < 32 or ord(c) == 127 for c in value):
         raise forms.ValidationError(_("Keep this on one line."), code="control_character")
+
+
+def forget_values(form: forms.BaseForm, names) -> None:
+    """Leave the fields `names` of a bound form empty when it is shown again: a value refused
+    because it holds a card number is not sent back to the browser in the page."""
+    names = [name for name in names if name in form.fields]
+    if not names or not form.is_bound:
+        return
+    data = form.data.copy()
+    for name in names:
+        widget = form.fields[name].widget
+        keys = [form.add_prefix(name)]
+        if isinstance(widget, forms.MultiWidget):
+            keys += [f"{keys[0]}{suffix}" for suffix in widget.widgets_names]
+        for key in keys:
+            if key in data:
+                data[key] = ""
+    form.data = data
+
+
+def card_number_fields(form: forms.BaseForm) -> list[str]:
+    """The fields of a validated form refused for holding a card number."""
+    return [
+        name
+        for name, errors in form.errors.as_data().items()
+        if any(error.code == "card_number" for error in errors)
+    ]
 
 
 def _refusing_card_numbers(clean):
@@ -139,16 +184,21 @@ class BookingRequestForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
     symptoms = forms.CharField(
-        label=gettext_lazy("Symptoms"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+        label=gettext_lazy("Symptoms"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=MAX_TEXT,
     )
     summary = forms.CharField(
         label=gettext_lazy("What is required"),
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
+        max_length=MAX_TEXT,
     )
     preferred_dates = forms.CharField(
         label=gettext_lazy("Preferred dates"),
         required=False,
+        max_length=MAX_PREFERRED_DATES * 12,
         widget=DateListWidget,
         help_text=gettext_lazy("Up to three dates the patient prefers, earliest first."),
     )
@@ -189,7 +239,9 @@ class BookingRequestForm(forms.Form):
         today = timezone.localdate()
         if dob > today:
             raise forms.ValidationError(_("The date of birth is in the future."))
-        if dob < today.replace(year=today.year - 125):
+        # The same day 125 years ago (a 29 February: the 28th, not an error page).
+        oldest = dt.date(today.year - MAX_AGE_YEARS, today.month, min(today.day, 28))
+        if dob < oldest:
             raise forms.ValidationError(_("The date of birth is more than 125 years ago."))
         return dob
 
@@ -208,10 +260,15 @@ class BookingRequestForm(forms.Form):
             items = [str(x) for x in raw]
         else:
             items = [part for part in (raw or "").replace(";", ",").split(",")]
+        items = [item.strip() for item in items if item.strip()]
+        if len(items) > MAX_PREFERRED_DATES:
+            raise forms.ValidationError(
+                _("At most %(count)s preferred dates.") % {"count": MAX_PREFERRED_DATES},
+                code="too_many",
+            )
+        latest = timezone.localdate() + dt.timedelta(days=MAX_DAYS_AHEAD)
         dates = []
-        for item in (i.strip() for i in items):
-            if not item:
-                continue
+        for item in items:
             try:
                 day = dt.date.fromisoformat(item)
             except ValueError:
@@ -220,6 +277,10 @@ class BookingRequestForm(forms.Form):
                 ) from None
             if day < timezone.localdate():
                 raise forms.ValidationError(_("%(date)s is in the past.") % {"date": item})
+            if day > latest:
+                raise forms.ValidationError(
+                    _("%(date)s is more than two years ahead.") % {"date": item}
+                )
             dates.append(day.isoformat())
         return sorted(set(dates))
 
@@ -240,4 +301,5 @@ class BookingRequestForm(forms.Form):
                     _("%(code)s is not a %(province)s postal code.")
                     % {"code": code, "province": Province(province).label},
                 )
+        forget_values(self, card_number_fields(self))
         return cleaned

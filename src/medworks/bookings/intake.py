@@ -16,6 +16,7 @@ prefill can "Save as .eml" from Outlook (or paste the text, which is read the sa
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from email import policy
@@ -23,6 +24,7 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import getaddresses
 from html.parser import HTMLParser
+from typing import Any
 
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -55,6 +57,39 @@ _POLICY = re.compile(
     r"\s*(?P<value>(?=[A-Z\-/]*\d)[A-Z0-9][A-Z0-9\-/]{2,40})",
     re.IGNORECASE,
 )
+# "DOB 1980-04-12", "Date of birth: 12 April 1980", "Date de naissance : 3 septembre 1975".
+_DOB = re.compile(
+    r"\b(?:D\.?O\.?B\.?|date\s+of\s+birth|birth\s*date|date\s+de\s+naissance"
+    r"|n[ée]e?(?:\(e\))?\s+le|born(?:\s+on)?)\s*[:\-]?\s*(?P<value>[^\n]{6,40})",
+    re.IGNORECASE,
+)
+_ADDRESS_LINE = re.compile(
+    r"^\s*(?:(?:home|street|mailing|patient(?:'s)?)\s+)?(?:address|adresse)"
+    r"(?:\s+(?:du|de\s+la)\s+patient(?:e)?)?\s*[:\-]\s*(?P<value>.+?)\s*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_CITY_LINE = re.compile(r"^\s*(?:city|ville)\s*[:\-]\s*(?P<value>.+?)\s*$", re.I | re.M)
+_SERVICE_LINE = re.compile(
+    r"^\s*(?:(?:requested\s+|type\s+of\s+)?services?(?:\s+(?:requested|needed|required"
+    r"|demand[ée]s?))?|exam(?:ination)?s?|examens?|prestations?)\s*[:\-]\s*(?P<value>.+?)\s*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_MONTHS = {
+    **{m: i for i, m in enumerate(
+        ["january", "february", "march", "april", "may", "june", "july", "august",
+         "september", "october", "november", "december"], start=1)},
+    **{m: i for i, m in enumerate(
+        ["janvier", "fevrier", "mars", "avril", "mai", "juin", "juillet", "aout",
+         "septembre", "octobre", "novembre", "decembre"], start=1)},
+}  # fmt: skip
+_PROVINCE_AT_END = re.compile(
+    r"[\s,]*\(?\b(?:AB|BC|MB|NB|NL|NS|NT|NU|ON|PE|QC|SK|YT|P\.?Q\.?|Ontario|Qu[ée]bec|Alberta"
+    r"|British Columbia|Colombie-Britannique|Manitoba|Saskatchewan|New Brunswick"
+    r"|Nouveau-Brunswick|Nova Scotia|Nouvelle-[ÉE]cosse|Prince Edward Island"
+    r"|[ÎI]le-du-Prince-[ÉE]douard|Newfoundland(?: and Labrador)?|Terre-Neuve(?:-et-Labrador)?"
+    r"|Yukon|Nunavut|Northwest Territories|Territoires du Nord-Ouest)\b\.?\)?\s*$",
+    re.IGNORECASE,
+)
 MAX_PARSE_BYTES = 10 * 1024 * 1024
 
 
@@ -72,14 +107,18 @@ class IntakeGuess:
     postal_code: str = ""
     insurer_reference: str = ""
     policy_number: str = ""
+    date_of_birth: str = ""  # ISO, only when written unambiguously
+    address: str = ""  # the street line, without city, province and postal code
+    city: str = ""
+    services: list[str] = field(default_factory=list)  # catalogue ids, as form values
     body: str = ""  # the text read, card numbers masked
     notes: list[str] = field(default_factory=list)
     # Card numbers seen in the message (last four digits only): the agent is warned.
     card_numbers: list[CardMatch] = field(default_factory=list)
 
-    def initial(self) -> dict[str, str]:
+    def initial(self) -> dict[str, Any]:
         """The intake form's initial values (only those found)."""
-        values = {
+        values: dict[str, Any] = {
             "insurer_contact_name": self.contact_name,
             "insurer_contact_email": self.contact_email,
             "patient_first_name": self.patient_first_name,
@@ -87,6 +126,10 @@ class IntakeGuess:
             "patient_postal_code": self.postal_code,
             "insurer_reference": self.insurer_reference,
             "policy_number": self.policy_number,
+            "patient_date_of_birth": self.date_of_birth,
+            "patient_address": self.address,
+            "patient_city": self.city,
+            "services": list(self.services),
         }
         if self.insurer is not None:
             values["insurer"] = str(self.insurer.pk)
@@ -208,7 +251,101 @@ def guess_from_text(text: str, guess: IntakeGuess | None = None) -> IntakeGuess:
         guess.insurer_reference = match["value"].rstrip("-/.")
     if match := _POLICY.search(text):
         guess.policy_number = match["value"].rstrip("-/.")
+    _guess_details(text, guess)
     return guess
+
+
+def _date_of(value: str) -> str:
+    """An ISO date from "1980-04-12", "12 April 1980", "12 avril 1980" or "April 12, 1980";
+    "" for anything else (04/12/1980 is a different day in Quebec and in Ontario)."""
+    from medworks.network.text import fold
+
+    value = value.strip()
+    year = month = day = 0
+    if match := re.match(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})\b", value):
+        year, month, day = int(match[1]), int(match[2]), int(match[3])
+    elif match := re.match(r"(\d{1,2})(?:er)?\s+([^\W\d_]+)\.?,?\s+(\d{4})\b", value):
+        day, month, year = int(match[1]), _month(fold(match[2])), int(match[3])
+    elif match := re.match(r"([^\W\d_]+)\.?\s+(\d{1,2}),?\s+(\d{4})\b", value):
+        month, day, year = _month(fold(match[1])), int(match[2]), int(match[3])
+    try:
+        return dt.date(year, month, day).isoformat()
+    except ValueError:
+        return ""
+
+
+def _month(name: str) -> int:
+    if name in _MONTHS:
+        return _MONTHS[name]
+    found = {n for word, n in _MONTHS.items() if len(name) >= 3 and word.startswith(name)}
+    return found.pop() if len(found) == 1 else 0
+
+
+def _services_of(value: str, guess: IntakeGuess) -> list[str]:
+    """Catalogue services named on a "Service:" line: by code or name, or the one catalogue
+    name the words hold ("Wrist X-ray" is an X-ray). Names not found are left to the agent."""
+    from medworks.core.errors import DomainError
+    from medworks.network.models import Service
+    from medworks.network.selectors import service_resolve
+    from medworks.network.text import fold
+
+    try:  # the whole line may be one name ("Drug and alcohol test")
+        return [str(service_resolve(name_or_code=value.strip(" .")).pk)]
+    except DomainError:
+        pass
+    catalogue = [
+        (s.pk, {fold(s.code), fold(s.name_en), fold(s.name_fr)} - {""})
+        for s in Service.objects.filter(is_active=True)
+    ]
+    found: list[str] = []
+    items = re.split(r"\s*(?:[,;/+&]|\band\b|\bet\b)\s*", value)
+    for item in (i.strip(" .") for i in items):
+        if not item:
+            continue
+        try:
+            service = service_resolve(name_or_code=item)
+        except DomainError:
+            words = f" {fold(item)} "
+            matches = {}
+            for pk, names in catalogue:
+                held = [len(n) for n in names if f" {n} " in words]
+                if held:
+                    matches[pk] = max(held)
+            if not matches:
+                continue
+            best = max(matches.values())
+            picked = [pk for pk, length in matches.items() if length == best]
+            if len(picked) != 1:
+                continue
+            pk = picked[0]
+        else:
+            pk = service.pk
+        if str(pk) not in found:
+            found.append(str(pk))
+    if not found:
+        guess.notes.append(
+            _("No catalogue service was recognised in “%(service)s”: choose the services.")
+            % {"service": value[:80]}
+        )
+    return found
+
+
+def _guess_details(text: str, guess: IntakeGuess) -> None:
+    """Date of birth, street address and city, and services, where the message labels them."""
+    if match := _DOB.search(text):
+        guess.date_of_birth = _date_of(match["value"])
+    if match := _ADDRESS_LINE.search(text):
+        parts = [p.strip(" .") for p in POSTAL_CODE.sub(" ", match["value"]).split(",")]
+        parts = [p for p in parts if p]
+        if parts and any(ch.isdigit() for ch in parts[0]) and len(parts[0]) <= 255:
+            guess.address = re.sub(r"\s+", " ", parts[0])
+            if len(parts) > 1:
+                city = _PROVINCE_AT_END.sub("", re.sub(r"\s*\([^)]*\)", "", parts[1]))
+                guess.city = re.sub(r"\s+", " ", city).strip(" ,.")[:100]
+    if match := _CITY_LINE.search(text):
+        guess.city = _PROVINCE_AT_END.sub("", match["value"]).strip(" ,.")[:100]
+    if match := _SERVICE_LINE.search(text):
+        guess.services = _services_of(match["value"], guess)
 
 
 def guess_from_eml(raw: bytes) -> IntakeGuess:

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from medworks.core.actor import Actor
+from medworks.core.cards import refuse_card_numbers
 
 from .events import CASE_EVENTS
 
@@ -222,7 +223,9 @@ class BookingEventManager(models.Manager):
         payload: dict | None = None,
     ) -> BookingEvent:
         """Write one event on the case's timeline, naming who acted (a user, or which API key,
-        signed link or job)."""
+        signed link or job). A note holding a card number is refused (RULES.md, cards), as
+        every workflow step's note is: events that are no step (a clinic's request) too."""
+        refuse_card_numbers({"note": note})
         return self.create(
             request=request,
             kind=kind,

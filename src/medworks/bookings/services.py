@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from medworks.accounts.models import Organisation, OrganisationKind
 from medworks.accounts.permissions import Capability, user_can
 from medworks.core.actor import Actor, Party
+from medworks.core.cards import card_number_errors, redact
 from medworks.core.errors import DomainError
 from medworks.network.models import Location, Offering
 
@@ -39,9 +40,12 @@ from .models import (
     SlotStatus,
 )
 from .selectors import clinic_zone
+from .source import source_card_flag, source_masked
 from .workflow import CLINIC_REQUESTS, case_state_phrase, party_of, transition
 
 MAX_SLOTS_PER_OFFER = 10
+# How far ahead a clinic may offer a date.
+MAX_AHEAD = dt.timedelta(days=2 * 366)
 
 
 def _form_errors(form) -> dict[str, list[str]]:
@@ -91,6 +95,9 @@ def booking_request_submit(
     if insurer.kind != OrganisationKind.INSURER:
         raise DomainError("insurer_invalid", _("Requests are made for an insurance partner."))
     cleaned = booking_request_clean(data=data)
+    # The original message is kept with card numbers masked, its name one printable line.
+    source_content, source_cards = source_masked(source_content, filename=source_filename)
+    source_filename = "".join(c for c in redact(source_filename) if c.isprintable())
     with transaction.atomic():
         patient = Patient.objects.create(
             insurer=insurer,
@@ -139,6 +146,8 @@ def booking_request_submit(
             to_status=case.status,
             payload={"channel": channel},
         )
+        if source_cards:
+            source_card_flag(case=case, actor=actor, matches=source_cards)
         emails.request_received(case)
     return case
 
@@ -358,11 +367,15 @@ def _clean_slots(slots: Sequence[Mapping[str, Any]], *, zone: dt.tzinfo) -> list
         expires_at = _in_zone(slot.get("expires_at"), zone) or (
             starts_at - dt.timedelta(hours=24) if isinstance(starts_at, dt.datetime) else None
         )
-        problems = []
+        problems = card_number_errors({"practitioner": slot.get("practitioner")}).get(
+            "practitioner", []
+        )
         if not isinstance(starts_at, dt.datetime) or timezone.is_naive(starts_at):
             problems.append(_("Give the date and time of the appointment."))
         elif starts_at <= now:
             problems.append(_("The appointment is in the past."))
+        elif starts_at > now + MAX_AHEAD:
+            problems.append(_("The appointment is more than two years ahead."))
         if isinstance(expires_at, dt.datetime) and isinstance(starts_at, dt.datetime):
             if expires_at <= now:
                 problems.append(_("The clinic's hold has already expired."))

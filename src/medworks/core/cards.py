@@ -27,11 +27,16 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from itertools import accumulate, pairwise
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+
+from .errors import DomainError
 
 MIN_DIGITS = 13
 MAX_DIGITS = 19
@@ -45,6 +50,8 @@ _DIGITS = re.compile(r"[0-9]+")
 # letters nor digits ([\W_] is whatever \w does not match, and the underscore).
 _CHAIN = re.compile(rf"[0-9]+(?:[\W_]{{1,{MAX_SEPARATOR}}}[0-9]+)*")
 
+# The code of every refusal of a card number: a form field's, a DomainError's, the API's.
+CARD_NUMBER_CODE = "card_number"
 CARD_NUMBER_MESSAGE = _(
     "Card numbers are never typed here: remove it. "
     "Card details are entered only on the secure card page."
@@ -223,10 +230,106 @@ def redact(text: str) -> str:
     return "".join(parts)
 
 
+def redact_in_place(text: str) -> tuple[str, list[CardMatch]]:
+    """The text with every digit of each card number but its last four replaced by "*", and
+    the matches. Unlike redact(), every character stays where it was (separators too), so a
+    text decoded from bytes one byte a character (latin-1) or two (UTF-16) encodes back to
+    bytes of the same length: a binary file's structure is kept."""
+    matches = find_card_numbers(text)
+    if not matches:
+        return text, []
+    chars = list(text)
+    for match in matches:
+        positions = [
+            i for i in range(match.start, match.end) if _normalise_char(chars[i]).isdigit()
+        ]
+        for i in positions[: max(len(positions) - len(match.last4), 0)]:
+            chars[i] = "*"
+    return "".join(chars), matches
+
+
+def redact_bytes(raw: bytes) -> tuple[bytes, list[CardMatch]]:
+    """Raw bytes (a stored email, a file) with every card number masked in place, read as
+    8-bit text (ASCII digits whatever the encoding around them), as UTF-8 (full-width and
+    other Unicode digits) and as UTF-16 at both alignments (Outlook's .msg). What it cannot
+    read (a base64 or quoted-printable body) the caller decodes first."""
+    found: list[CardMatch] = []
+    text, matches = redact_in_place(raw.decode("latin-1"))
+    found += matches
+    raw = text.encode("latin-1")
+    if not raw.isascii():
+        text, matches = redact_in_place(raw.decode("utf-8", errors="surrogateescape"))
+        found += matches
+        raw = text.encode("utf-8", errors="surrogateescape")
+    if b"\x00" in raw:
+        for offset in (0, 1):
+            body = raw[offset:]
+            body = body[: len(body) - len(body) % 2]
+            text, matches = redact_in_place(body.decode("utf-16-le", errors="surrogatepass"))
+            if matches:
+                found += matches
+                raw = (
+                    raw[:offset]
+                    + text.encode("utf-16-le", errors="surrogatepass")
+                    + raw[offset + len(body) :]
+                )
+    return raw, found
+
+
 def reject_card_number(value) -> None:
     """Field validator: a card number is refused where it is typed, so it is never stored."""
     if value is None:
         return
     values = value if isinstance(value, list | tuple) else [value]
     if any(contains_card_number(str(item)) for item in values):
-        raise ValidationError(CARD_NUMBER_MESSAGE, code="card_number")
+        raise ValidationError(CARD_NUMBER_MESSAGE, code=CARD_NUMBER_CODE)
+
+
+# --- the one refusal every service gives -------------------------------------------------------
+
+
+class CardNumberRefused(DomainError):
+    """A card number typed where none belongs. Field errors name each field holding one; a
+    form shows them on those fields, the API answers 422 (input the caller can correct)."""
+
+    status = 422
+
+
+def _holds_card_number(value: Any) -> bool:
+    if value is None or isinstance(value, bool):
+        return False
+    if isinstance(value, str):
+        return contains_card_number(value)
+    if isinstance(value, int | Decimal):  # a number sent where text was expected
+        return contains_card_number(str(value))
+    if isinstance(value, float):  # a spreadsheet's numeric cell
+        whole = value.is_integer() and contains_card_number(f"{value:.0f}")
+        return whole or contains_card_number(repr(value))
+    if isinstance(value, bytes | bytearray | memoryview):
+        return contains_card_number(bytes(value).decode("latin-1"))
+    if isinstance(value, Mapping):
+        return any(_holds_card_number(k) or _holds_card_number(v) for k, v in value.items())
+    if isinstance(value, list | tuple | set | frozenset):
+        return any(_holds_card_number(item) for item in value)
+    return False  # a model, a date, a file: not typed text
+
+
+def card_number_errors(
+    data: Mapping[str, Any], fields: Iterable[str] | None = None
+) -> dict[str, list[str]]:
+    """{field: [the refusal]} for each field of `data` (or of `fields` only) holding a card
+    number: text, numbers, and lists or mappings of them (the API sends lists)."""
+    names = data.keys() if fields is None else [name for name in fields if name in data]
+    return {
+        str(name): [str(CARD_NUMBER_MESSAGE)] for name in names if _holds_card_number(data[name])
+    }
+
+
+def refuse_card_numbers(data: Mapping[str, Any], fields: Iterable[str] | None = None) -> None:
+    """Raise CardNumberRefused (code "card_number") with an error on each field of `data`
+    holding a card number. Every use case that takes what a person typed calls this before
+    reading the values any further, so a card number is never stored, shown or emailed, and
+    no other refusal quotes it."""
+    errors = card_number_errors(data, fields)
+    if errors:
+        raise CardNumberRefused(CARD_NUMBER_CODE, str(CARD_NUMBER_MESSAGE), fields=errors)

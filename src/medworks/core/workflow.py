@@ -5,9 +5,10 @@ to which state, which parties may take it, whether a note is required, its guard
 is derived from an actor on a record, and how an event row is written. `Workflow.fire()` is the
 record's one door:
 
-    lock the row -> the move exists -> the actor's party may take it -> legal from the current
-    state -> every guard passes (its own, then those other apps registered) -> a note if needed
-    -> set the state -> write the event row            (all in the caller's transaction)
+    the move exists -> its note holds no card number -> lock the row -> the actor's party may
+    take it -> legal from the current state -> every guard passes (its own, then those other
+    apps registered) -> a note if needed -> set the state -> write the event row
+                                                        (all in the caller's transaction)
 
 A refusal is a DomainError naming the current state. `moves(record, actor)` lists the steps the
 actor's party may take from the current state, each with the reason it is refused now, if any;
@@ -32,6 +33,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .actor import Actor, Party
+from .cards import refuse_card_numbers
 from .errors import DomainError
 
 # A guard reads the (locked) record and the actor; it returns why the move is refused now, or None.
@@ -219,6 +221,9 @@ class Workflow:
             )
         if not isinstance(actor, Actor):
             raise TypeError("a transition is taken by an Actor")
+        # Every record's every step: a note is typed text, so it never holds a card number
+        # (RULES.md, cards); refused before anything reads it.
+        refuse_card_numbers({"note": note})
         with transaction.atomic():
             if self.lock_first is not None:
                 self.lock_first(record)

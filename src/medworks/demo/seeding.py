@@ -101,6 +101,8 @@ DEMO_REQUESTS = [
     ("DEMO-1005", "Emma", "Côté", "M5V 3L9", "Toronto", ["XRAY"], "routine", "awaiting", 10),
     ("DEMO-1006", "Lucas", "Martin", "M4W 1A5", "Toronto", ["XRAY"], "soon", "offered", 60),
     ("DEMO-1007", "Chloé", "Tremblay", "M5V 3L9", "Toronto", ["XRAY"], "routine", "booked", 4),
+    # No road to Iqaluit: taking it, the desk escalates it to management by itself.
+    ("DEMO-1008", "Aputi", "Kilabuk", "X0A 0H0", "Iqaluit", ["XRAY"], "soon", "taken", 28),
 ]
 
 
@@ -138,6 +140,8 @@ def demo_booking_requests(*, insurer: Organisation) -> int:
                 "patient_address": "100 Demo Street",
                 "patient_city": city,
                 "patient_postal_code": postal,
+                # X is Nunavut or the Northwest Territories: the postal code alone cannot say.
+                "patient_province": "NU" if postal.startswith("X0A") else "",
                 "patient_language": "en",
                 "services": codes,
                 "symptoms": "Pain after a fall.",

@@ -20,8 +20,10 @@ from django.utils.translation import gettext as _
 from medworks.bookings.models import BookingRequest
 from medworks.bookings.workflow import party_of
 from medworks.core.actor import Actor, Party
+from medworks.core.cards import refuse_card_numbers
 from medworks.core.errors import DomainError, PermissionDenied
-from medworks.core.money import CURRENCY, MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS, to_money
+from medworks.core.ids import looks_like_id, parse_id
+from medworks.core.money import CURRENCY, MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS, parse_money
 from medworks.network.models import Location, Service
 
 from . import emails
@@ -48,7 +50,15 @@ GOP_FIELDS = frozenset(
         "billing_instructions",
     }
 )
-_TEXT_LIMITS = {"insurer_reference": 100, "patient_name": 200, "policy_number": 100}
+_TEXT_LIMITS = {
+    "insurer_reference": 100,
+    "patient_name": 200,
+    "policy_number": 100,
+    "copay_exclusions": 2000,
+    "billing_instructions": 2000,
+}
+# Dates a guarantee can hold: no day before 1900 nor after 2100 (a typo, not a term).
+_EARLIEST, _LATEST = dt.date(1900, 1, 1), dt.date(2100, 12, 31)
 
 
 def _as_date(value, field: str, errors: dict) -> dt.date | None:
@@ -58,14 +68,21 @@ def _as_date(value, field: str, errors: dict) -> dt.date | None:
         errors[field] = [_("Give a date, not a date and time.")]
         return None
     if isinstance(value, dt.date):
-        return value
+        return _in_range(value, field, errors)
     try:
         parsed = parse_date(str(value))
     except ValueError:
         parsed = None
     if parsed is None:
         errors[field] = [_("Give a date as YYYY-MM-DD.")]
-    return parsed
+    return _in_range(parsed, field, errors)
+
+
+def _in_range(day: dt.date | None, field: str, errors: dict) -> dt.date | None:
+    if day is not None and not _EARLIEST <= day <= _LATEST:
+        errors[field] = [_("Give a date between 1900 and 2100.")]
+        return None
+    return day
 
 
 def _as_amount(value, errors: dict) -> Decimal | None:
@@ -75,7 +92,8 @@ def _as_amount(value, errors: dict) -> Decimal | None:
         errors["max_amount"] = [_('Give the amount as text or a decimal, e.g. "1500.00".')]
         return None
     try:
-        amount = to_money(value)
+        # The documented format only: no exponent, no other digits, at most two decimals.
+        amount = parse_money(value)
     except (ValueError, TypeError, InvalidOperation):
         errors["max_amount"] = [_("Give an amount in dollars and cents, e.g. 1500.00.")]
         return None
@@ -92,7 +110,9 @@ def _as_amount(value, errors: dict) -> Decimal | None:
 
 def _gop_terms(*, case: BookingRequest, data: Mapping[str, Any], base: dict) -> tuple[dict, list]:
     """Validated GOP terms: `base` (defaults, or the amended version's terms) overlaid with
-    `data`. Returns (fields, services). Raises DomainError("gop_invalid") with field errors."""
+    `data`. Returns (fields, services). Raises DomainError("gop_invalid") with field errors;
+    a card number in any of them first (CardNumberRefused, "card_number"): none is kept."""
+    refuse_card_numbers(data)
     errors: dict[str, list[str]] = {}
     unknown = set(data) - GOP_FIELDS
     for key in sorted(unknown):
@@ -129,8 +149,9 @@ def _gop_terms(*, case: BookingRequest, data: Mapping[str, Any], base: dict) -> 
     provider = data["provider"] if "provider" in data else base.get("provider")
     if isinstance(provider, Location) or provider is None:
         pass
-    elif isinstance(provider, int) or (isinstance(provider, str) and provider.strip().isdigit()):
-        provider = Location.objects.filter(pk=int(provider)).first()
+    elif looks_like_id(provider):  # never a boolean, nor an id past what the database holds
+        number = parse_id(provider)
+        provider = Location.objects.filter(pk=number).first() if number else None
         if provider is None:
             errors["provider"] = [_("No such clinic location.")]
     elif provider == "":
@@ -155,8 +176,10 @@ def _gop_terms(*, case: BookingRequest, data: Mapping[str, Any], base: dict) -> 
     for item in wanted or []:
         if isinstance(item, Service):
             found = case_services.get(item.pk)
-        elif isinstance(item, int) or (isinstance(item, str) and item.strip().isdigit()):
-            found = case_services.get(int(item))
+        elif isinstance(item, bool):
+            found = None
+        elif looks_like_id(item):
+            found = case_services.get(parse_id(item))
         else:
             found = by_code.get(str(item).strip().upper())
         if found is None:

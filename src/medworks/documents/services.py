@@ -40,6 +40,7 @@ from medworks.bookings.models import BookingEvent, BookingRequest, BookingStatus
 from medworks.bookings.workflow import party_of
 from medworks.core.actor import Actor, Party
 from medworks.core.audit import audit_record
+from medworks.core.cards import refuse_card_numbers
 from medworks.core.errors import DomainError, NotFound, PermissionDenied
 
 from . import emails
@@ -284,6 +285,8 @@ def _upload(
     notify,
     desk: bool = False,
 ) -> DocumentVersion:
+    # What the uploader typed: a title, the physician's name, the file's name (RULES.md, cards).
+    refuse_card_numbers({"title": title, "signed_by": signed_by, "file": filename})
     if kind not in K.values:
         raise DomainError(
             "document_kind_invalid",

@@ -48,6 +48,7 @@ from django.utils.translation import gettext_lazy
 
 from medworks.core.actor import Actor
 from medworks.core.audit import audit_record
+from medworks.core.cards import card_number_errors
 
 from . import geo
 from .models import (
@@ -398,6 +399,10 @@ def _province_mismatch(postal_code: str, allowed: frozenset[str], province: str)
 
 def _parse_row(row: SheetRow, *, catalogue: _Catalogue, geocode: _Geocoder) -> _Row | list[str]:
     cells = row.cells
+    if held := card_number_errors(cells):  # refused first: no other message may quote it
+        return [
+            _("%(column)s holds a card number: remove it") % {"column": column} for column in held
+        ]
     errors: list[str] = []
 
     def text(name: str) -> str:

@@ -20,6 +20,12 @@ from django.utils.translation import gettext as _
 from medworks.accounts.models import OrganisationKind
 from medworks.core.actor import Actor
 from medworks.core.audit import audit_record
+from medworks.core.cards import (
+    CARD_NUMBER_CODE,
+    CardNumberRefused,
+    card_number_errors,
+    refuse_card_numbers,
+)
 from medworks.core.errors import DomainError
 from medworks.core.money import to_money
 
@@ -137,6 +143,7 @@ def _apply(obj: Any, cleaned: Mapping[str, Any]) -> dict[str, list[Any]]:
 def _clean_partner(data: Mapping[str, Any], *, current: AffiliatePartner | None) -> dict[str, Any]:
     """Validate partner input (any subset of PARTNER_FIELDS); raise with field errors."""
     _check_fields(data, PARTNER_FIELDS)
+    refuse_card_numbers(data)
     errors: dict[str, list[str]] = {}
     cleaned = _clean_common(data, errors)
     if current is None and not cleaned.get("name"):
@@ -255,6 +262,7 @@ def _clean_location(
 ) -> tuple[dict[str, Any], geo.GeoPoint | None]:
     """Validate location input; geocode the postal code when it is new or has changed."""
     _check_fields(data, LOCATION_FIELDS)
+    refuse_card_numbers(data)
     errors: dict[str, list[str]] = {}
     cleaned = _clean_common(data, errors)
 
@@ -385,6 +393,7 @@ def location_update(*, location: Location, data: Mapping[str, Any], actor: Actor
 def _clean_price(price: Decimal | int | str | None) -> Decimal | None:
     if price is None or price == "":
         return None
+    refuse_card_numbers({"price": price})
     try:
         value = to_money(price)
     except (TypeError, ValueError) as exc:
@@ -534,7 +543,11 @@ def provider_record(
     Every field error of the partner and the location is raised together, before anything is
     written."""
     partner_data = {"kind": PartnerKind.INDIVIDUAL, **partner_data, "is_affiliate": False}
-    errors: dict[str, list[str]] = {}
+    # A card number anywhere is the one refusal given: no other message may quote it.
+    errors = card_number_errors(partner_data) | card_number_errors(location_data)
+    errors |= card_number_errors({f"price_{s.pk}": price for s, price in prices.items()})
+    if errors:
+        raise CardNumberRefused(CARD_NUMBER_CODE, next(iter(errors.values()))[0], fields=errors)
     for clean in (
         lambda: _clean_partner(partner_data, current=None),
         lambda: _clean_location(location_data, current=None),

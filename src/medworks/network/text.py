@@ -12,9 +12,16 @@ from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
 
+from medworks.core.cards import redact
 from medworks.core.money import to_money
 
 from .models import Province
+
+
+def _shown(raw: object) -> str:
+    """A value quoted in a refusal, a card number in it masked: a message may be shown,
+    logged or put in an import report (RULES.md, cards)."""
+    return repr(redact(clean_text(raw)))
 
 
 def fold(text: str) -> str:
@@ -83,7 +90,7 @@ def parse_province(raw: object) -> str:
     if code is None:
         raise ValueError(
             _("unknown province %(value)s: use a code such as ON or a name")
-            % {"value": repr(clean_text(raw))}
+            % {"value": _shown(raw)}
         )
     return code
 
@@ -105,11 +112,11 @@ def parse_yes_no(raw: object, *, default: bool | None = None) -> bool:
         return True
     if key in _NO:
         return False
-    raise ValueError(_("%(value)s is not yes or no") % {"value": repr(clean_text(raw))})
+    raise ValueError(_("%(value)s is not yes or no") % {"value": _shown(raw)})
 
 
 def _not_an_amount(raw: object) -> str:
-    return _("price %(value)s is not an amount such as 125.00") % {"value": repr(clean_text(raw))}
+    return _("price %(value)s is not an amount such as 125.00") % {"value": _shown(raw)}
 
 
 _PRICE_JUNK = re.compile(r"(?i)cad|ca\$|\$|\s|\u00a0")
@@ -119,6 +126,7 @@ def parse_price(raw: object) -> Decimal | None:
     """'$1,250.00', '95', 95, '1 250,00 $' -> Decimal; blank -> None (price not known yet)."""
     if raw is None:
         return None
+    typed = isinstance(raw, str)
     if isinstance(raw, float):
         # openpyxl hands numeric cells over as float; the cell's shortest repr is what was typed.
         raw = repr(raw)
@@ -128,19 +136,25 @@ def parse_price(raw: object) -> Decimal | None:
         text = _PRICE_JUNK.sub("", str(raw))
         if text == "":
             return None
-        if re.fullmatch(r"\d{1,3}(\.\d{3})*,\d{1,2}", text) or re.fullmatch(r"\d+,\d{1,2}", text):
+        # ASCII digits only (\d would take any script's, and Decimal reads them).
+        if re.fullmatch(r"\d{1,3}(\.\d{3})*,\d{1,2}", text, re.ASCII) or re.fullmatch(
+            r"\d+,\d{1,2}", text, re.ASCII
+        ):
             # French-Canadian notation: 1 250,00 or 95,50
             text = text.replace(".", "").replace(",", ".")
-        elif re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d+)?", text):
+        elif re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d+)?", text, re.ASCII):
             text = text.replace(",", "")
-        if not re.fullmatch(r"\d+(\.\d+)?", text):
+        if not re.fullmatch(r"\d+(\.\d+)?", text, re.ASCII):
+            raise ValueError(_not_an_amount(raw))
+        if typed and "." in text and len(text.rpartition(".")[2]) > 2:
+            # Typed text is an amount to the cent; a spreadsheet's number cell is rounded.
             raise ValueError(_not_an_amount(raw))
         try:
             value = Decimal(text)
         except InvalidOperation:
             raise ValueError(_not_an_amount(raw)) from None
     if value < 0:
-        raise ValueError(_("price %(value)s is negative") % {"value": repr(clean_text(raw))})
+        raise ValueError(_("price %(value)s is negative") % {"value": _shown(raw)})
     if value >= Decimal("10000000000"):
-        raise ValueError(_("price %(value)s is too large") % {"value": repr(clean_text(raw))})
+        raise ValueError(_("price %(value)s is too large") % {"value": _shown(raw)})
     return to_money(value)

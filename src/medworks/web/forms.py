@@ -9,12 +9,15 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from medworks.bookings.forms import forget_values
+from medworks.core.cards import CARD_NUMBER_CODE
 from medworks.core.errors import DomainError
 from medworks.network.text import parse_price
 
 
 def add_domain_errors(form: forms.Form, error: DomainError) -> None:
-    """Show a service's refusal on the form: per field where it names one, else at the top."""
+    """Show a service's refusal on the form: per field where it names one, else at the top.
+    A field refused for holding a card number is shown again empty (the page never holds it)."""
     placed = False
     for field, messages in error.fields.items():
         for message in messages:
@@ -22,6 +25,8 @@ def add_domain_errors(form: forms.Form, error: DomainError) -> None:
             placed = True
     if not placed:
         form.add_error(None, error.message)
+    if error.code == CARD_NUMBER_CODE:
+        forget_values(form, error.fields)
 
 
 class PriceField(forms.CharField):

@@ -1,9 +1,8 @@
 """Security headers on every page: a strict Content-Security-Policy and a Permissions-Policy.
 
-Every script and stylesheet is served by the app itself (htmx is vendored) and no template has
-inline script, inline style or event-handler attributes, so the policy allows nothing but the
-app's own origin. The API's interactive docs page (Django Ninja's Swagger UI) loads its assets
-from a CDN and is left out of the policy: it shows no data and needs a key to call anything.
+Every script and stylesheet is served by the app itself (htmx and the API docs' Swagger UI are
+vendored) and no template has inline script, inline style or event-handler attributes, so the
+policy allows nothing but the app's own origin, on every page, the API docs page included.
 """
 
 from __future__ import annotations
@@ -27,7 +26,6 @@ CONTENT_SECURITY_POLICY = "; ".join(
 PERMISSIONS_POLICY = (
     "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
 )
-_UNPOLICED = ("/api/v1/docs",)
 
 
 class SecurityHeadersMiddleware:
@@ -36,8 +34,7 @@ class SecurityHeadersMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if not request.path.startswith(_UNPOLICED):
-            response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         response.headers.setdefault("Referrer-Policy", "same-origin")
         return response

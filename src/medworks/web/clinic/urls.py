@@ -8,10 +8,12 @@ _CASE = "clinic/requests/<str:order_id>/"
 
 urlpatterns: list = [
     path("clinic/", views.clinic_home, name="clinic_home"),
+    path("clinic/prices/", views.clinic_prices, name="clinic_prices"),
     path(_CASE, views.clinic_request, name="clinic_request"),
     path(_CASE + "dates/", views.clinic_request_dates, name="clinic_request_dates"),
     path(_CASE + "outcome/", views.clinic_request_outcome, name="clinic_request_outcome"),
-    path(_CASE + "cancel/", views.clinic_request_cancel, name="clinic_request_cancel"),
+    path(_CASE + "decline/", views.clinic_request_decline, name="clinic_request_decline"),
+    path(_CASE + "ask/", views.clinic_request_ask, name="clinic_request_ask"),
     path(_CASE + "appointment.ics", views.clinic_request_calendar, name="clinic_request_calendar"),
     path(
         _CASE + "documents/<id:version_id>/",

@@ -44,8 +44,10 @@ TEMPLATE = "web/links/clinic.html"
 
 def _page(request: HttpRequest, context: dict, status: int = 200) -> HttpResponse:
     response = render(request, TEMPLATE, context, status=status)
-    # The token is in the URL: keep it out of Referer headers sent to other sites.
-    response["Referrer-Policy"] = "no-referrer"
+    # The token is in the URL: keep it out of Referer headers sent to other sites. Not
+    # "no-referrer": under it a browser sends the page's own POST with "Origin: null", which
+    # Django's CSRF check refuses; "same-origin" sends nothing to other sites all the same.
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 

@@ -30,6 +30,7 @@ from medworks.bookings.models import (
 )
 from medworks.bookings.workflow import TRANSITIONS
 from medworks.core.errors import DomainError
+from medworks.mailbox.selectors import inbound_emails_filed_on
 
 from ..access import actor_of, require_capability
 from ..actions import case_or_404, place_slot_errors, run_action, run_form_action
@@ -40,6 +41,7 @@ from .escalations import escalation_panel
 from .forms import (
     ApproveSlotForm,
     CancelForm,
+    ClinicDeclineForm,
     DeclineForm,
     EscalateForm,
     LocationSearchForm,
@@ -113,6 +115,8 @@ def _who(event) -> str:
         return event.actor.get_full_name() or event.actor.username
     if event.actor_kind == "api_client":
         return _("Insurer's system (API key %(prefix)s)") % {"prefix": event.actor_detail}
+    if event.actor_kind == "signed_link" and event.payload.get("party") == "clinic":
+        return _("Clinic, by email link")
     if event.actor_kind == "signed_link" or event.payload.get("party") == "signed_link":
         return _("Insurer, by email link")
     return _("System")
@@ -192,6 +196,8 @@ def _render_case(
     match_rows = [(m, facts.get(m.location_id)) for m in result.matches] if result else []
     age = age_label(timezone.now() - case.status_changed_at)
     overdue = selectors.queue_age(case).overdue
+    # The clinics that said they cannot offer dates for this case, marked where they are listed.
+    declines = selectors.clinic_declines(case=case) if choosing else {}
     found_locations = []
     if choosing and case.status == BookingStatus.ESCALATED and location_form.is_valid():
         found_locations = selectors.location_search(
@@ -214,6 +220,13 @@ def _render_case(
         "can_offer": works and "offer_dates" in listed and case.location_id,
         "can_decide": works and "approve_date" in names and open_offer is not None,
         "can_cancel": works and "cancel" in names,
+        "can_record_decline": works and "clinic_decline" in names,
+        "declines": list(declines.values()),
+        # What the clinic asked about the booked appointment, until staff reschedule or cancel;
+        # and the reminder it was sent while it has given no dates.
+        "pending_request": selectors.clinic_request_pending(case=case),
+        "clinic_reminded": selectors.clinic_reminded(case=case),
+        "clinic_decline_form": forms.get("clinic_decline") or ClinicDeclineForm(),
         "buttons": [
             StepButton(t.name, t.label, t.needs_note, STEP_NOTE_LABELS.get(t.name, t.label))
             for t in transitions
@@ -226,6 +239,7 @@ def _render_case(
         "offers": offers,
         "open_offer": open_offer,
         "appointments": selectors.booking_request_appointments(case=case),
+        "emails": inbound_emails_filed_on(case=case),  # replies filed on it (booking inbox)
         "timeline": _timeline(case),
         "escalate_form": forms.get("escalate") or EscalateForm(),
         "slot_formset": forms.get("slots") or SlotFormSet(prefix="slots"),
@@ -429,3 +443,23 @@ def case_cancel(request: HttpRequest, order_id: str) -> HttpResponse:
     ):
         return _back(case)
     return _render_case(request, case, forms={"cancel": form}, status=400)
+
+
+@require_POST
+@require_capability(Capability.BOOKING_WORK)
+def case_clinic_decline(request: HttpRequest, order_id: str) -> HttpResponse:
+    """Staff record, for the clinic, that it cannot offer dates (it phoned or replied by email):
+    the same use case as the clinic's own, so the case goes back to sourcing with the clinic
+    noted as having declined."""
+    case = case_or_404(request, order_id, purpose="worked")
+    form = ClinicDeclineForm(request.POST)
+    if run_form_action(
+        request,
+        form,
+        lambda data: services.booking_request_clinic_decline(
+            case=case, actor=actor_of(request), note=data["note"]
+        ),
+        success=_("The clinic cannot offer dates: the case is back in sourcing."),
+    ):
+        return _back(case)
+    return _render_case(request, case, forms={"clinic_decline": form}, status=400)

@@ -146,6 +146,16 @@ class DeclineForm(forms.Form):
     )
 
 
+class ClinicDeclineForm(forms.Form):
+    """Staff record for the clinic that it cannot offer dates (its reason)."""
+
+    note = forms.CharField(
+        label=_("Why the clinic cannot offer dates"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
 # Who may cancel a case, as the cancel form names them (MedWorks stays MedWorks).
 CANCELLED_BY_LABELS = {
     "clinic": _("Clinic"),

@@ -58,6 +58,10 @@ class DecimalText(forms.DecimalField):
     def to_python(self, value):
         if isinstance(value, str):
             value = _SPACES_AND_SIGN.sub("", value)
+            # ASCII digits, a decimal mark and a minus only: Decimal would also read "1e3",
+            # "1_000" and other scripts' digits, none of which is how an amount is written.
+            if value.strip("0123456789.,-"):
+                raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         return super().to_python(value)
 
 

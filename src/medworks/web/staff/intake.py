@@ -10,6 +10,7 @@ import binascii
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -20,6 +21,10 @@ from medworks.bookings.models import (
     Channel,
 )
 from medworks.core.errors import DomainError
+from medworks.mailbox import selectors as inbox_selectors
+from medworks.mailbox import services as inbox_services
+from medworks.mailbox.reading import SOURCE_FILENAME
+from medworks.mailbox.reasons import reasons_text
 
 from ..access import actor_of, require_capability
 from ..actions import case_or_404
@@ -27,6 +32,7 @@ from ..forms import add_domain_errors
 from .forms import (
     EmailSourceForm,
 )
+from .inbox import waiting_email_of
 
 PASTED_NAME = "pasted-email.txt"
 
@@ -41,8 +47,11 @@ def case_source(request: HttpRequest, order_id: str) -> HttpResponse:
     if not content:
         raise Http404("This request has no original message")
     response = HttpResponse(bytes(content), content_type="application/octet-stream")
-    name = (case.source_filename or "original-message").replace('"', "")
-    response["Content-Disposition"] = f'attachment; filename="{case.order_id}-{name}"'
+    name = case.source_filename or "original-message"
+    # Quoted or percent-encoded as the name needs: no character of it can break the header.
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=f"{case.order_id}-{name}"
+    )
     return response
 
 
@@ -71,18 +80,26 @@ def booking_intake(request: HttpRequest) -> HttpResponse:
 
     The uploaded message travels from the first step to the second in a hidden field (it is
     the agent's own upload, sent back to the same agent), so nothing is stored before the
-    agent confirms.
+    agent confirms. Opened from the inbox (`inbound`), the message is the stored one, named by
+    its id: its bytes never travel through the page.
     """
     from medworks.bookings.forms import BookingRequestForm
 
     notes: list[str] = []
     name, raw = "", b""
+    inbound = waiting_email_of(request)
     if request.method != "POST":
         source_form, request_form = EmailSourceForm(), BookingRequestForm()
+        if inbound is not None:
+            name, raw = SOURCE_FILENAME, inbox_selectors.raw_of(inbound)
+            source_form, request_form, notes = _prefill(request, name, raw)
+            notes = reasons_text(inbound.reasons) + notes
     else:
         source_form = EmailSourceForm(request.POST, request.FILES)
         source_ok = source_form.is_valid()
         name, raw = _source_of(source_form)
+        if inbound is not None:
+            name, raw = SOURCE_FILENAME, inbox_selectors.raw_of(inbound)
         if "read" in request.POST:
             source_form, request_form, notes = _prefill(request, name, raw)
         else:
@@ -94,14 +111,22 @@ def booking_intake(request: HttpRequest) -> HttpResponse:
                 data = request.POST.dict()
                 data["services"] = request.POST.getlist("services")
                 try:
-                    case = services.booking_request_submit(
-                        insurer=source_form.cleaned_data["insurer"],
-                        data=data,
-                        actor=actor_of(request),
-                        channel=Channel.EMAIL,
-                        source_filename=name,
-                        source_content=raw,
-                    )
+                    if inbound is not None:  # the message is marked as having made it
+                        case = inbox_services.inbound_email_case_create(
+                            inbound_email=inbound,
+                            insurer=source_form.cleaned_data["insurer"],
+                            data=data,
+                            actor=actor_of(request),
+                        )
+                    else:
+                        case = services.booking_request_submit(
+                            insurer=source_form.cleaned_data["insurer"],
+                            data=data,
+                            actor=actor_of(request),
+                            channel=Channel.EMAIL,
+                            source_filename=name,
+                            source_content=raw,
+                        )
                 except DomainError as exc:
                     add_domain_errors(request_form, exc)
                 else:
@@ -109,7 +134,7 @@ def booking_intake(request: HttpRequest) -> HttpResponse:
                         request, _("%(order)s created from the email.") % {"order": case.order_id}
                     )
                     return redirect("web:staff_booking_detail", order_id=case.order_id)
-    carried = raw and name != PASTED_NAME
+    carried = raw and name != PASTED_NAME and inbound is None
     return render(
         request,
         "web/staff/bookings/intake.html",
@@ -119,6 +144,7 @@ def booking_intake(request: HttpRequest) -> HttpResponse:
             "notes": notes,
             "carried_name": name if carried else "",
             "carried_b64": base64.b64encode(raw).decode("ascii") if carried else "",
+            "inbound": inbound,
         },
         status=400 if source_form.errors or request_form.errors else 200,
     )

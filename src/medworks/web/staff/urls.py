@@ -10,6 +10,7 @@ from . import (
     documents,
     escalations,
     find,
+    inbox,
     insurer_settings,
     intake,
     orders,
@@ -62,6 +63,10 @@ urlpatterns: list = [
     path("staff/bookings/search/", queue.case_search, name="staff_booking_search"),
     path(_CASE, case.case_detail, name="staff_booking_detail"),
     path(_CASE + "source/", intake.case_source, name="staff_booking_source"),
+    path(_CASE + "emails/<id:email_id>/", inbox.case_email, name="staff_booking_email"),
+    # The booking inbox: emails waiting for an agent (the email's id is posted to dismiss).
+    path("staff/inbox/", inbox.inbox_list, name="staff_inbox"),
+    path("staff/inbox/dismiss/", inbox.inbox_dismiss, name="staff_inbox_dismiss"),
     path(_CASE + "take/", case.case_take, name="staff_booking_take"),
     path(_CASE + "assign-me/", case.case_assign_me, name="staff_booking_assign_me"),
     path(_CASE + "clinic/", case.case_select_clinic, name="staff_booking_select_clinic"),
@@ -74,6 +79,9 @@ urlpatterns: list = [
     path(_CASE + "dates/", case.case_offer_dates, name="staff_booking_offer_dates"),
     path(_CASE + "approve/", case.case_approve_slot, name="staff_booking_approve"),
     path(_CASE + "decline/", case.case_decline_dates, name="staff_booking_decline"),
+    path(
+        _CASE + "clinic-declines/", case.case_clinic_decline, name="staff_booking_clinic_decline"
+    ),
     path(_CASE + "cancel/", case.case_cancel, name="staff_booking_cancel"),
     path(_CASE + "step/<slug:name>/", case.case_step, name="staff_booking_step"),
     # The quote: the insurer's answer, recorded by staff

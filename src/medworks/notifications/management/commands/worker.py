@@ -1,5 +1,6 @@
 """`medworks worker`: deliver background tasks (django-tasks database backend) and run the
-periodic jobs (the outbox sweep, day-before reminders) beside them.
+periodic jobs (the outbox sweep, day-before reminders) beside them, and the jobs with a cadence
+of their own (MEDWORKS_SCHEDULED_JOBS: the booking inbox's mail fetch, when configured).
 
 Every option of django-tasks' `db_worker` works here (`--batch`, `--max-tasks`, `--queue-name`,
 `--interval`...). Run one or several workers: tasks are claimed with row locks, and every
@@ -19,10 +20,11 @@ from django_tasks_db.management.commands import db_worker
 logger = logging.getLogger("medworks.worker")
 
 
-def run_periodic_jobs() -> dict[str, int | None]:
-    """Run each job of MEDWORKS_PERIODIC_JOBS once; one job failing does not stop the others."""
+def run_periodic_jobs(paths: list[str] | None = None) -> dict[str, int | None]:
+    """Run each job of MEDWORKS_PERIODIC_JOBS (or of `paths`) once; one job failing does not
+    stop the others."""
     results: dict[str, int | None] = {}
-    for path in settings.MEDWORKS_PERIODIC_JOBS:
+    for path in settings.MEDWORKS_PERIODIC_JOBS if paths is None else paths:
         try:
             results[path] = import_string(path)()
         except Exception as exc:
@@ -35,9 +37,10 @@ def run_periodic_jobs() -> dict[str, int | None]:
 class PeriodicJobs(threading.Thread):
     """Runs the periodic jobs every `seconds` until stopped (a daemon: dies with the worker)."""
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, paths: list[str] | None = None) -> None:
         super().__init__(name="medworks-periodic", daemon=True)
         self.seconds = seconds
+        self.paths = paths
         self.stopped = threading.Event()
 
     def run(self) -> None:
@@ -45,7 +48,7 @@ class PeriodicJobs(threading.Thread):
             # This thread has its own database connection: drop it if the server closed it
             # or it outlived CONN_MAX_AGE, as a request would.
             close_old_connections()
-            results = run_periodic_jobs()
+            results = run_periodic_jobs(self.paths)
             close_old_connections()
             logger.debug("periodic jobs: %s", results)
             self.stopped.wait(self.seconds)
@@ -72,9 +75,15 @@ class Command(db_worker.Command):
 
     def handle(self, *args, periodic_seconds: float, no_periodic: bool, **options) -> None:
         if not no_periodic:
+            # Jobs with a cadence of their own (MEDWORKS_SCHEDULED_JOBS: the mail fetch, every
+            # MEDWORKS_IMAP_POLL_SECONDS when a mailbox is configured), each in its own thread.
+            scheduled = list(settings.MEDWORKS_SCHEDULED_JOBS)
             if options["batch"]:
                 # One pass first, so what the jobs enqueue is delivered by this same batch.
                 run_periodic_jobs()
+                run_periodic_jobs([path for path, _seconds in scheduled])
             else:
                 PeriodicJobs(periodic_seconds).start()
+                for path, seconds in scheduled:
+                    PeriodicJobs(seconds, [path]).start()
         super().handle(*args, **options)

@@ -1,0 +1,38 @@
+"""Reading a JSON body: Ninja's parser, with text that can be stored.
+
+JSON can carry what no text column holds: a lone surrogate ("\\ud800", half of a UTF-16 pair),
+which Python keeps in a str and the database driver then cannot encode (a 500 on save, or on
+rendering the answer). Django reads form and multipart bodies the same way, replacing what is
+not text with U+FFFD; this parser does that for JSON, so every door hands the services text.
+NaN and Infinity, which Python's json reads and JSON does not have, are refused (422).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from ninja.parser import Parser
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def text_only(value: Any) -> Any:
+    """`value` (parsed JSON) with every lone surrogate in its strings and keys replaced."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [text_only(item) for item in value]
+    if isinstance(value, dict):
+        return {text_only(key): text_only(item) for key, item in value.items()}
+    return value
+
+
+def _not_json(constant: str):
+    raise ValueError(f"{constant} is not JSON")  # NaN, Infinity: Python's, not JSON's
+
+
+class TextJsonParser(Parser):
+    def parse_body(self, request):
+        return text_only(json.loads(request.body, parse_constant=_not_json))

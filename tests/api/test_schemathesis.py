@@ -1,0 +1,88 @@
+"""The API against its own OpenAPI schema, fuzzed by Schemathesis as an insurer's system.
+
+The schema is read from the app (/api/v1/openapi.json through the WSGI application, no
+server), and every operation is called with generated requests, a bounded number of each
+(Hypothesis: 15 examples, derandomized, so a run is the same on every machine), with Maple
+Assist's real API key, on a real case of Maple Assist with dates offered and a document.
+
+Each answer must be no 5xx, of a documented status and content type, and match its schema.
+Schemathesis' own "schema-valid request rejected" check is replaced by a sharper one: a request
+the schema calls valid may be refused by a rule the schema cannot state (an unknown postal
+code, a file that is no PDF, an Idempotency-Key used before: 422 with that rule's code), never
+by the API's own validation (`invalid_input`, `json_invalid`, `form_invalid`), which would
+mean the schema says less than the code checks.
+"""
+
+from __future__ import annotations
+
+import pytest
+import schemathesis
+from django.core.files.uploadedfile import SimpleUploadedFile
+from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
+
+from medworks.documents.services import document_upload
+from medworks.wsgi import application
+from tests.documents import samples
+from tests.factories import act
+
+pytestmark = pytest.mark.django_db
+
+schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
+
+VALIDATION_CODES = {"invalid_input", "json_invalid", "form_invalid"}
+
+
+@schemathesis.check
+def schema_valid_input_passes_validation(ctx, response, case):
+    meta = case.meta
+    if meta is None or not meta.generation.mode.is_positive or response.status_code != 422:
+        return None
+    code = response.json().get("code")
+    if code in VALIDATION_CODES:
+        raise AssertionError(
+            f"A request valid by the schema failed the API's own validation ({code}): "
+            f"{response.text}"
+        )
+    return None
+
+
+@pytest.fixture
+def world(settings, tmp_path, insurer_key, insurer_user, offered_case):
+    """Maple Assist's key, its case with dates offered, and a form on that case."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "documents": {
+            "BACKEND": "medworks.documents.storage.EncryptedFileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "documents")},
+        },
+    }
+    version = document_upload(
+        case=offered_case.case,
+        kind="insurer_form",
+        file=SimpleUploadedFile("form.pdf", samples.pdf()),
+        filename="form.pdf",
+        actor=act(insurer_user),
+    )
+    return {"key": insurer_key.secret, "case": offered_case.case, "version": version}
+
+
+@schema.parametrize()
+@settings(
+    max_examples=15,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+def test_the_api_answers_as_its_schema_says(case, world):
+    # The case's own ids: a made-up Order Id is only ever 404 (tests/api/test_error_shape.py).
+    if "order_id" in (case.path_parameters or {}):
+        case.path_parameters["order_id"] = world["case"].order_id
+    if "version_id" in (case.path_parameters or {}):
+        case.path_parameters["version_id"] = world["version"].pk
+    case.call_and_validate(
+        headers={"Authorization": f"Bearer {world['key']}"},
+        excluded_checks=[positive_data_acceptance],
+        additional_checks=[schema_valid_input_passes_validation],
+    )
