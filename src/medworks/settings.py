@@ -330,6 +330,7 @@ MEDWORKS_PERIODIC_JOBS = [
     "medworks.notifications.services.outbox_sweep",
     "medworks.bookings.services.appointment_reminders_queue",
     "medworks.bookings.services.clinic_reminders_queue",
+    "medworks.billing.invoices.invoices_mark_overdue",
 ]
 MEDWORKS_PERIODIC_SECONDS = env_int("MEDWORKS_PERIODIC_SECONDS", 60)
 
@@ -386,11 +387,83 @@ MEDWORKS_BOOKING_TEAM_EMAIL = env_str("MEDWORKS_BOOKING_TEAM_EMAIL", "bookings@m
 MEDWORKS_MANAGEMENT_EMAIL = env_str("MEDWORKS_MANAGEMENT_EMAIL", "management@medworks.example")
 # Finance's inbox: the order of a pre-paid booking goes there with its PDF (SOP case 2 step 3).
 MEDWORKS_FINANCE_EMAIL = env_str("MEDWORKS_FINANCE_EMAIL", "finance@medworks.example")
+
+
+# --- Invoices to insurers and the ledger (billing/README.md) --------------------------------
+def env_registration(name: str, default: str, pattern: str, example: str) -> str:
+    """A tax registration number as the invoice prints it; empty is allowed (an invoice that
+    needs it is then refused), a malformed one stops start-up."""
+    import re
+
+    value = " ".join(env_str(name, default).split())
+    if value and not re.fullmatch(pattern, value):
+        raise ImproperlyConfigured(f"{name} must look like {example!r}, not {value!r}")
+    return value
+
+
+def env_ledger_accounts(name: str, default: dict[str, str]) -> dict[str, str]:
+    """The ledger's account codes by role, as JSON ({"cash": "1010"}) or "cash=1010,...",
+    merged over the defaults. Unknown roles, empty or repeated codes are refused."""
+    import json
+
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return dict(default)
+    try:
+        if raw.startswith("{"):
+            given = json.loads(raw)
+            if not isinstance(given, dict):
+                raise ValueError
+        else:
+            given = dict(part.split("=", 1) for part in raw.split(",") if part.strip())
+        parsed = {str(k).strip(): str(v).strip() for k, v in given.items()}
+    except (ValueError, TypeError):
+        raise ImproperlyConfigured(f"{name} must be JSON or role=code,..., not {raw!r}") from None
+    merged = {**default, **parsed}
+    codes = list(merged.values())
+    if set(parsed) - set(default) or not all(codes) or len(set(codes)) != len(codes):
+        raise ImproperlyConfigured(
+            f"{name}: roles are {', '.join(sorted(default))}, each with its own non-empty code"
+        )
+    return merged
+
+
+# The seller on every invoice (RULES.md: from $100 the GST/HST registration number, BN + RT;
+# Quebec invoices the QST number too). The defaults are the demo's: set them in production.
+MEDWORKS_LEGAL_NAME = env_str("MEDWORKS_LEGAL_NAME", "MedWorks Health Services Inc.").strip()
+# Lines separated by "|": "100 King Street West, Suite 5600 | Toronto ON  M5X 1C9".
+MEDWORKS_ADDRESS = env_str(
+    "MEDWORKS_ADDRESS", "100 King Street West, Suite 5600 | Toronto ON  M5X 1C9"
+).strip()
+MEDWORKS_GST_HST_NUMBER = env_registration(
+    "MEDWORKS_GST_HST_NUMBER", "123456789 RT0001", r"[0-9]{9} ?RT ?[0-9]{4}", "123456789 RT0001"
+)
+MEDWORKS_QST_NUMBER = env_registration(
+    "MEDWORKS_QST_NUMBER", "1234567890 TQ0001", r"[0-9]{10} ?TQ ?[0-9]{4}", "1234567890 TQ0001"
+)
+# Days an insurer has to pay an invoice (the due date is the issue date plus these).
+MEDWORKS_INVOICE_TERMS_DAYS = env_int("MEDWORKS_INVOICE_TERMS_DAYS", 30, minimum=0)
+# The chart of accounts the ledger posts to, by role (the accountant's codes).
+MEDWORKS_LEDGER_ACCOUNTS = env_ledger_accounts(
+    "MEDWORKS_LEDGER_ACCOUNTS",
+    {
+        "cash": "1000",
+        "receivable": "1200",
+        "payable": "2000",
+        "gst_hst_payable": "2200",
+        "qst_payable": "2210",
+        "pst_payable": "2220",
+        "revenue": "4000",
+        "cost_of_services": "5000",
+    },
+)
 # One-click approval links in emails expire after this many hours.
 MEDWORKS_OFFER_LINK_MAX_AGE_HOURS = env_int("MEDWORKS_OFFER_LINK_MAX_AGE_HOURS", 72)
 # The link a clinic is emailed to give dates works at most this long (and only while the case
 # waits for that clinic's dates); 14 days covers a clinic answering late, after its reminder.
-MEDWORKS_CLINIC_LINK_MAX_AGE_HOURS = env_int("MEDWORKS_CLINIC_LINK_MAX_AGE_HOURS", 14 * 24, minimum=1)
+MEDWORKS_CLINIC_LINK_MAX_AGE_HOURS = env_int(
+    "MEDWORKS_CLINIC_LINK_MAX_AGE_HOURS", 14 * 24, minimum=1
+)
 # A clinic asked for dates that has given none after this long is reminded once (the worker),
 # and the work queue flags the case.
 MEDWORKS_CLINIC_REMINDER_HOURS = env_int("MEDWORKS_CLINIC_REMINDER_HOURS", 24, minimum=1)

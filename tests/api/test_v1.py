@@ -138,10 +138,10 @@ def test_a_revoked_insurer_key_cannot_read_the_catalogue(client, insurer_key, co
 @pytest.mark.parametrize(
     ("params", "status", "code", "field"),
     [
-        ({"postal_code": "W1A 1A1", "service": "XRAY"}, 400, "postal_code_invalid", "postal_code"),
-        ({"postal_code": "Y9Z 9Z9", "service": "XRAY"}, 400, "postal_code_unknown", "postal_code"),
-        ({"postal_code": "M5V 3L9", "service": "Yoga"}, 400, "service_unknown", "service"),
-        ({"postal_code": "M5V 3L9", "service": ""}, 400, "service_missing", "service"),
+        ({"postal_code": "W1A 1A1", "service": "XRAY"}, 422, "postal_code_invalid", "postal_code"),
+        ({"postal_code": "Y9Z 9Z9", "service": "XRAY"}, 422, "postal_code_unknown", "postal_code"),
+        ({"postal_code": "M5V 3L9", "service": "Yoga"}, 422, "service_unknown", "service"),
+        ({"postal_code": "M5V 3L9", "service": ""}, 422, "service_missing", "service"),
         ({"postal_code": "M5V 3L9"}, 422, "invalid_input", "service"),
         (
             {"postal_code": "M5V 3L9", "service": "XRAY", "max_minutes": "soon"},

@@ -31,8 +31,11 @@ def test_a_date_of_birth_is_read_only_when_written_unambiguously(line, iso):
     [
         ("Address: 300 Front Street West, Toronto, ON M5V 3L9", "300 Front Street West", "Toronto"),
         ("Address: 300 Front St W, Toronto ON M5V 3L9", "300 Front St W", "Toronto"),
-        ("Adresse : 1200 rue Sainte-Catherine O, Montréal (Québec) H3B 1K9",
-         "1200 rue Sainte-Catherine O", "Montréal"),  # fmt: skip
+        (
+            "Adresse : 1200 rue Sainte-Catherine O, Montréal (Québec) H3B 1K9",
+            "1200 rue Sainte-Catherine O",
+            "Montréal",
+        ),
         ("Address: see the attached form", "", ""),
     ],
 )

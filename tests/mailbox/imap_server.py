@@ -105,9 +105,7 @@ def _certificates(folder: Path) -> tuple[Path, Path, Path]:
     ca_file.write_bytes(ca.public_bytes(pem))
     cert_file.write_bytes(cert.public_bytes(pem))
     key_file.write_bytes(
-        key.private_bytes(
-            pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
+        key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
     key_file.chmod(0o600)
     return ca_file, cert_file, key_file
@@ -250,7 +248,7 @@ def dovecot_server():
         port, ssl_port = _free_port(), _free_port()
         conf = folder / "dovecot.conf"
         conf.write_text(_config(folder, port=port, ssl_port=ssl_port, cert=cert, key=key))
-        process = subprocess.Popen(  # noqa: S603 (our own test server)
+        process = subprocess.Popen(  # our own test server
             [DOVECOT, "-c", str(conf), "-F"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -184,8 +184,9 @@ def test_a_reply_filed_on_a_case_is_downloadable_from_its_page(client, finance_u
 
 
 def test_an_email_filed_on_another_case_is_not_found_from_this_one(client, booking_agent, maple):
-    case, other = factories.make_booking_request(insurer=maple), factories.make_booking_request(
-        insurer=maple
+    case, other = (
+        factories.make_booking_request(insurer=maple),
+        factories.make_booking_request(insurer=maple),
     )
     inbound = receive("", message("reply.eml").replace(b"MW-2026-000001", case.order_id.encode()))
     client.force_login(booking_agent)

@@ -62,12 +62,15 @@ def _settings(**env) -> str:
 
 def test_the_imap_settings_default_to_tls_and_refuse_what_would_leak_the_password():
     assert _settings() == "ssl 993 []"
-    assert _settings(
-        MEDWORKS_IMAP_HOST="imap.example.com",
-        MEDWORKS_IMAP_USER="bookings",
-        MEDWORKS_IMAP_TLS="starttls",
-        MEDWORKS_IMAP_POLL_SECONDS="120",
-    ) == f"starttls 143 [('{FETCH_JOB}', 120)]"
+    assert (
+        _settings(
+            MEDWORKS_IMAP_HOST="imap.example.com",
+            MEDWORKS_IMAP_USER="bookings",
+            MEDWORKS_IMAP_TLS="starttls",
+            MEDWORKS_IMAP_POLL_SECONDS="120",
+        )
+        == f"starttls 143 [('{FETCH_JOB}', 120)]"
+    )
     assert "MEDWORKS_IMAP_TLS must be ssl, starttls or none" in _settings(MEDWORKS_IMAP_TLS="tls")
     assert "sends the mailbox password in clear" in _settings(
         MEDWORKS_ENV="production",

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from django.urls import reverse
 
+from medworks.web.security import CONTENT_SECURITY_POLICY
+
 TEMPLATES = Path(__file__).resolve().parents[2] / "src" / "medworks" / "web" / "templates"
 
 
@@ -39,3 +41,14 @@ def test_every_page_names_its_icon_and_favicon_ico_leads_to_it(client):
     assert 'rel="icon"' in page and "favicon.svg" in page
     response = client.get("/favicon.ico")
     assert response.status_code == 301 and response["Location"].endswith("web/favicon.svg")
+
+
+def test_the_api_docs_page_has_the_same_policy_and_loads_only_the_apps_own_files(client):
+    response = client.get("/api/v1/docs")
+    assert response.status_code == 200
+    assert response["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+    page = response.content.decode()
+    assert re.search(r"<script(?![^>]*\bsrc=)", page) is None  # no inline script
+    assert re.search(r"<style\b|\sstyle=\"|\son[a-z]+=\"", page) is None
+    sources = re.findall(r"(?:src|href)=\"([^\"]+)\"", page)
+    assert sources and all(source.startswith("/static/api/swagger/") for source in sources)

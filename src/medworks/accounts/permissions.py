@@ -25,6 +25,7 @@ class Capability(StrEnum):
     INSURER_PORTAL = "insurer_portal"
     CLINIC_PORTAL = "clinic_portal"
     TAX_SETTINGS_EDIT = "tax_settings_edit"  # change the tax rate table and insurers' pricing
+    INVOICING = "invoicing"  # draft and issue invoices and credit notes, record payments received
     ESCALATION_HANDLE = "escalation_handle"  # own escalated cases, record the provider found
     TWO_FACTOR_RESET = "two_factor_reset"  # remove a person's second factor (a lost phone)
 
@@ -75,6 +76,8 @@ GRANTS: dict[Capability, frozenset[str]] = {
     Capability.INSURER_PORTAL: frozenset({_R.INSURER_USER}),
     Capability.CLINIC_PORTAL: frozenset({_R.CLINIC_USER}),
     Capability.TAX_SETTINGS_EDIT: frozenset({_R.FINANCE}),
+    # Finance bills the insurers (SOP case 3) and records what they pay.
+    Capability.INVOICING: frozenset({_R.FINANCE}),
     Capability.ESCALATION_HANDLE: frozenset(_MANAGEMENT),
     # Senior people only: a reset lets the next sign-in with the password alone enrol a new app.
     Capability.TWO_FACTOR_RESET: frozenset({_R.SENIOR_MANAGER, _R.DIRECTOR_OF_OPERATIONS}),

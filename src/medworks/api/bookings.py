@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from typing import Annotated
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Header, Query, Router, Schema, Status
-from pydantic import ConfigDict, Field, StrictInt, StrictStr
+from pydantic import ConfigDict, Field, WithJsonSchema, field_validator
 
 from medworks.accounts.permissions import Capability, user_can
 from medworks.accounts.services import ApiClient
@@ -42,6 +43,7 @@ from medworks.core.errors import DomainError, NotFound
 
 from .auth import actor_of, require
 from .errors import ErrorOut, responses
+from .parser import no_booleans
 
 router = Router(tags=["booking requests"])
 
@@ -115,8 +117,7 @@ class BookingRequestIn(Schema):
     patient_needs_wheelchair_access: bool = Field(
         False, description="The clinic must be wheelchair accessible"
     )
-    # Strict: JSON's true is the int 1 to Python, and names no service.
-    services: list[StrictStr | StrictInt] = Field(
+    services: list[str | int] = Field(
         description="Catalogue codes (XRAY) or names (X-ray); see GET /api/v1/services",
         min_length=1,
         max_length=MAX_SERVICES,
@@ -138,6 +139,8 @@ class BookingRequestIn(Schema):
         "direct_to_patient", description="direct_to_patient or via_paperwork", max_length=40
     )
     notify_patient: bool = Field(False, description="MedWorks may send the patient confirmations")
+
+    _services_no_booleans = field_validator("services", mode="before")(no_booleans)
 
 
 class LinksOut(Schema):
@@ -228,7 +231,9 @@ class ListQuery(Schema):
 
 class ApproveIn(Schema):
     model_config = ConfigDict(json_schema_extra={"examples": [{"slot_id": 41}]})
-    slot_id: StrictInt = Field(ge=1, le=2**63 - 1)  # strict: true is no id
+    slot_id: int = Field(ge=1, le=2**63 - 1)
+
+    _no_booleans = field_validator("slot_id", mode="before")(no_booleans)
 
 
 class NoteIn(Schema):
@@ -368,6 +373,16 @@ def require_reader(request) -> None:
     require(request, Capability.INSURER_PORTAL)
 
 
+# The key's rule as the schema says it, checked by the domain (422 `idempotency_key_invalid`,
+# its own code): 1 to 200 characters, not blank.
+IdempotencyKey = Annotated[
+    str | None,
+    WithJsonSchema(
+        {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": r"\S"}
+    ),
+]
+
+
 # --- endpoints --------------------------------------------------------------------------------
 
 
@@ -389,13 +404,10 @@ def require_reader(request) -> None:
 def booking_request_create(
     request,
     payload: BookingRequestIn,
-    idempotency_key: str = Header(
+    idempotency_key: IdempotencyKey = Header(  # noqa: B008 (Ninja's way to declare a header)
         None,
         alias="Idempotency-Key",
         description="Makes retries safe: the same key and body return the same case",
-        min_length=1,
-        max_length=MAX_KEY_LENGTH,
-        pattern=r"\S",  # not blank
     ),
 ):
     require(request, Capability.BOOKING_SUBMIT)

@@ -17,7 +17,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
-from pydantic import ConfigDict, Field, StrictInt, StrictStr
+from pydantic import ConfigDict, Field, field_validator
 
 from medworks.accounts.permissions import Capability, user_can
 from medworks.core.errors import NotFound, PermissionDenied
@@ -36,6 +36,7 @@ from medworks.documents.services import document_open, document_upload
 from .auth import actor_of
 from .bookings import ERRORS, WRITE_ERRORS
 from .errors import responses
+from .parser import no_booleans
 
 router = Router(tags=["documents and GOPs"])
 
@@ -136,11 +137,8 @@ class GopIn(Schema):
     patient_name: str | None = Field(None, max_length=200)
     patient_date_of_birth: dt.date | None = None
     policy_number: str | None = Field(None, max_length=100)
-    # Strict ids: JSON's true is the int 1 to Python, and names no record.
-    provider: Annotated[StrictInt, Field(ge=1, le=RECORD_ID_MAX)] | None = Field(
-        None, description="The clinic location's id (the case's)"
-    )
-    authorised_services: list[StrictStr | StrictInt] | None = Field(
+    provider: RecordId | None = Field(None, description="The clinic location's id (the case's)")
+    authorised_services: list[str | int] | None = Field(
         None, description="Catalogue codes (XRAY) or ids: services of the case", max_length=10
     )
     valid_from: dt.date | None = None
@@ -154,6 +152,9 @@ class GopIn(Schema):
     currency: str | None = Field(None, description="CAD", max_length=3)
     copay_exclusions: str | None = Field(None, max_length=2000)
     billing_instructions: str | None = Field(None, max_length=2000)
+
+    # JSON's true is the int 1 to Python, and names no record.
+    _no_booleans = field_validator("provider", "authorised_services", mode="before")(no_booleans)
 
 
 class GopOut(Schema):

@@ -34,9 +34,7 @@ class ErrorOut(Schema):
 
     detail: str = Field(description="What went wrong, in the caller's language")
     code: str = Field(description="A stable code to act on", examples=["not_found"])
-    fields: dict[str, list[str]] = Field(
-        description="What to fix, by field (422); empty otherwise"
-    )
+    fields: dict[str, list[str]] = Field(description="What to fix, by field (422); empty otherwise")
 
 
 def responses(*statuses: int) -> dict[int, type[ErrorOut]]:

@@ -13,7 +13,9 @@ import json
 import re
 from typing import Any
 
+from django.utils.translation import gettext
 from ninja.parser import Parser
+from pydantic_core import PydanticCustomError
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -36,3 +38,14 @@ def _not_json(constant: str):
 class TextJsonParser(Parser):
     def parse_body(self, request):
         return text_only(json.loads(request.body, parse_constant=_not_json))
+
+
+def no_booleans(value: Any) -> Any:
+    """A field validator (mode="before") for ids and codes: JSON's true and false are 1 and 0
+    to Python, and would name record 1; they are refused, on the field (422)."""
+    items = value if isinstance(value, list) else [value]
+    if any(isinstance(item, bool) for item in items):
+        raise PydanticCustomError(
+            "boolean_not_id", gettext("Give an id or a code, not true or false.")
+        )
+    return value

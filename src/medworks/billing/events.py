@@ -28,8 +28,24 @@ QUOTE_EVENTS = [
     EventKind("quote_superseded", _("Quote superseded")),
 ]
 ORDER_EVENTS = [EventKind("order_sent", _("Order sent to finance"))]  # staff only
+# An issued invoice's steps, on the timeline of each case it bills (billing/workflow.py). The
+# insurer is told it was invoiced, paid, or that a credit note cancelled the invoice; being
+# late is told to it by finance (reminders come next), not by the timeline.
+INVOICE_EVENTS = [
+    EventKind("invoice_issued", _("Invoice issued to the insurer"), _("Invoice issued")),
+    EventKind("invoice_partly_paid", _("Part payment received"), _("Part payment received")),
+    EventKind("invoice_paid", _("Invoice paid"), _("Invoice paid")),
+    EventKind("invoice_overdue", _("Invoice overdue")),
+    EventKind(
+        "invoice_voided",
+        _("Invoice voided by a credit note"),
+        _("Invoice cancelled by a credit note"),
+    ),
+    EventKind("credit_note_issued", _("Credit note issued"), _("Credit note issued")),
+]
 
 
 def declare() -> None:
     CASE_EVENTS.declare(QUOTE_EVENTS)
     CASE_EVENTS.declare(ORDER_EVENTS)
+    CASE_EVENTS.declare(INVOICE_EVENTS)

@@ -382,3 +382,474 @@ class QuoteTax(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} of quote {self.quote_id}"
+
+
+# --- Invoices to insurers, payments received, the ledger -------------------------------------
+# See billing/README.md, "Invoices, payments and the ledger". An invoice is a record with
+# states on core's machine (INVOICE_WORKFLOW); it is written as a draft by `billing.invoices`,
+# gets its number when issued, and is never edited once issued (save() refuses it): a
+# correction is a credit note and a new invoice. Money moves are ledger rows, and balances are
+# computed from them (`billing.receivables`), never stored.
+
+
+class InvoiceKind(models.TextChoices):
+    INVOICE = "invoice", _("Invoice")  # MedWorks bills an insurer
+    CREDIT_NOTE = "credit_note", _("Credit note")  # reverses an issued invoice exactly
+
+
+class InvoiceStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")  # born here: no number, not sent, nothing posted
+    ISSUED = "issued", _("Issued")  # numbered, posted to the ledger, its PDF stored
+    PARTLY_PAID = "partly_paid", _("Partly paid")  # a payment covered part of it
+    PAID = "paid", _("Paid")  # its balance is nil
+    OVERDUE = "overdue", _("Overdue")  # past its due date with a balance left
+    VOIDED = "voided", _("Voided")  # reversed by a credit note (or a draft discarded)
+
+
+# An invoice in one of these has a balance the insurer is to pay.
+INVOICE_OPEN_STATUSES = frozenset(
+    {InvoiceStatus.ISSUED, InvoiceStatus.PARTLY_PAID, InvoiceStatus.OVERDUE}
+)
+# A case on an invoice in one of these is invoiced (no second invoice for it).
+INVOICE_LIVE_STATUSES = frozenset(set(InvoiceStatus) - {InvoiceStatus.VOIDED})
+# Once issued only these change (through the workflow's door); everything else is frozen.
+INVOICE_FIELDS_MOVING_AFTER_ISSUE = frozenset({"status", "status_changed_at"})
+
+
+class NoBulkChangeQuerySet(models.QuerySet):
+    """No bulk update, no delete: these rows change one at a time through their door (an
+    invoice's status, through INVOICE_WORKFLOW), or never (the ledger, lines, payments)."""
+
+    def update(self, **kwargs):
+        raise TypeError(f"{self.model.__name__} rows are never updated")
+
+    def delete(self):
+        raise TypeError(f"{self.model.__name__} rows are never deleted")
+
+
+class InvoiceSequence(models.Model):
+    """The next number of one series ("INV-2026", "CN-2026", "RCT-2026"). Taken at issue time
+    inside the issuing transaction, with the row locked: a rolled-back issue gives its number
+    back, so a series has no gap (`billing.invoices.number_take`)."""
+
+    series = models.CharField(max_length=16, unique=True)
+    next_number = models.PositiveIntegerField(default=1)
+
+    def __str__(self) -> str:
+        return f"{self.series}: next {self.next_number}"
+
+
+class Invoice(models.Model):
+    """An invoice or a credit note to an insurer: its lines, tax lines and totals, and once
+    issued its number, dates and the seller's and buyer's particulars as printed."""
+
+    kind = models.CharField(
+        _("kind"), max_length=16, choices=InvoiceKind.choices, default=InvoiceKind.INVOICE
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=InvoiceStatus.choices,
+        default=InvoiceStatus.DRAFT,
+        db_index=True,
+    )
+    status_changed_at = models.DateTimeField(_("status changed at"), default=timezone.now)
+    insurer = models.ForeignKey(
+        "accounts.Organisation",
+        on_delete=models.PROTECT,
+        related_name="invoices",
+        limit_choices_to={"kind": "insurer"},
+        verbose_name=_("insurer"),
+    )
+    # The credit note's invoice: the one it reverses.
+    credits = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="credit_notes",
+        verbose_name=_("credits invoice"),
+    )
+    reason = models.TextField(_("reason"), blank=True)  # why a credit note was issued
+    # A monthly statement: the first day of the month it covers (None: one case's invoice).
+    statement_month = models.DateField(_("statement month"), null=True, blank=True)
+    # Numbered at issue: "INV-2026" and 1 print as INV-2026-000001. None while a draft.
+    series = models.CharField(_("series"), max_length=16, blank=True)
+    number = models.PositiveIntegerField(_("number"), null=True, blank=True)
+    display_number = models.CharField(_("invoice number"), max_length=32, blank=True)
+    issue_date = models.DateField(_("invoice date"), null=True, blank=True)
+    terms_days = models.PositiveSmallIntegerField(_("payment terms (days)"))
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    # RULES.md: the earlier of the invoice date and the payment date. Payments come after the
+    # invoice here, so it is the invoice date; the rates were checked at it.
+    tax_point = models.DateField(_("tax point"), null=True, blank=True)
+    place_of_supply = models.CharField(_("place of supply"), max_length=2, choices=Province.choices)
+    language = models.CharField(
+        _("language"), max_length=2, choices=[("en", "English"), ("fr", "Français")]
+    )
+    # What the invoice prints, as it was on the day it was issued.
+    buyer_name = models.CharField(_("bill to"), max_length=200, blank=True)
+    buyer_address = models.TextField(_("buyer's address"), blank=True)
+    seller_name = models.CharField(_("seller"), max_length=200, blank=True)
+    seller_address = models.TextField(_("seller's address"), blank=True)
+    seller_gst_hst_number = models.CharField(_("GST/HST registration number"), max_length=20, blank=True)
+    seller_qst_number = models.CharField(_("QST registration number"), max_length=20, blank=True)
+    currency = models.CharField(_("currency"), max_length=3, default=CURRENCY, editable=False)
+    subtotal = _money(_("subtotal"))  # the sum of the lines
+    tax_total = _money(_("tax"))  # the sum of the tax lines
+    total = _money(_("total"))  # subtotal + tax
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("issued by"),
+    )
+    issued_at = models.DateTimeField(_("issued at"), null=True, blank=True)
+
+    objects = NoBulkChangeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["series", "number"],
+                condition=Q(number__isnull=False),
+                name="invoice_number_unique_in_series",
+            ),
+            # Numbered exactly when issued: a draft has no number, an issued one has one.
+            models.CheckConstraint(
+                condition=(Q(number__isnull=True) & Q(issued_at__isnull=True))
+                | (Q(number__isnull=False) & Q(issued_at__isnull=False)),
+                name="invoice_numbered_when_issued",
+            ),
+            models.CheckConstraint(
+                condition=(Q(kind="credit_note") & Q(credits__isnull=False))
+                | (Q(kind="invoice") & Q(credits__isnull=True)),
+                name="invoice_credit_note_credits_an_invoice",
+            ),
+            models.CheckConstraint(
+                condition=Q(subtotal__gte=0) & Q(tax_total__gte=0),
+                name="invoice_amounts_not_negative",
+            ),
+            # total = subtotal + tax, to within a tenth of a cent: SQLite compares decimals
+            # as floats, PostgreSQL exactly (amounts are cents, so it means equal there).
+            models.CheckConstraint(
+                condition=Q(total__gte=models.F("subtotal") + models.F("tax_total") - Decimal("0.001"))
+                & Q(total__lte=models.F("subtotal") + models.F("tax_total") + Decimal("0.001")),
+                name="invoice_total_is_subtotal_plus_tax",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_number or f"Draft invoice {self.pk}"
+
+    def save(self, *args, **kwargs):
+        """Once issued, only the status moves (through INVOICE_WORKFLOW): anything else is a
+        programming error, never a correction (a correction is a credit note)."""
+        if self.pk is not None and not self._state.adding:
+            fields = kwargs.get("update_fields")
+            moving_only = fields is not None and set(fields) <= INVOICE_FIELDS_MOVING_AFTER_ISSUE
+            if not moving_only and (
+                type(self).objects.filter(pk=self.pk, number__isnull=False).exists()
+            ):
+                raise TypeError("an issued invoice is never edited: issue a credit note")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("invoices are never deleted: void one with a credit note")
+
+    @property
+    def is_credit_note(self) -> bool:
+        return self.kind == InvoiceKind.CREDIT_NOTE
+
+
+class WrittenOnce(models.Model):
+    """A row written once with its invoice and never changed (its lines, taxes, PDF)."""
+
+    objects = NoBulkChangeQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise TypeError(f"{type(self).__name__} rows are written once")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError(f"{type(self).__name__} rows are never deleted")
+
+
+class InvoiceLine(WrittenOnce):
+    """One line: a service of a case at its quoted price (clinic cost + MedWorks fee), or on a
+    monthly statement one case at its quoted price before tax."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="lines")
+    position = models.PositiveSmallIntegerField(default=0)
+    case = models.ForeignKey(
+        "bookings.BookingRequest",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="invoice_lines",
+        verbose_name=_("case"),
+    )
+    # The confirmed quote the amount comes from (checked again when the invoice is issued).
+    quote = models.ForeignKey(
+        Quote, null=True, blank=True, on_delete=models.PROTECT, related_name="invoice_lines"
+    )
+    service = models.ForeignKey(
+        "network.Service",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("service"),
+    )
+    description = models.TextField(_("description"))
+    amount = _money(_("amount"))  # before tax
+
+    class Meta:
+        ordering = ["invoice_id", "position", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="invoice_line_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Line {self.position} of invoice {self.invoice_id}"
+
+
+class InvoiceTax(WrittenOnce):
+    """One tax line (one HST line; GST then QST in Quebec), as on the quote."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="taxes")
+    position = models.PositiveSmallIntegerField(default=0)
+    name = models.CharField(_("tax"), max_length=3, choices=TaxName.choices)
+    rate = models.DecimalField(
+        _("rate"), max_digits=RATE_MAX_DIGITS, decimal_places=RATE_DECIMAL_PLACES
+    )
+    amount = _money(_("amount"))
+
+    class Meta:
+        ordering = ["invoice_id", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "name"], name="invoice_tax_one_per_name"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="invoice_tax_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} of invoice {self.invoice_id}"
+
+
+class InvoicePdf(WrittenOnce):
+    """The PDF of an issued invoice or credit note, as sent, sealed with the documents' key
+    (AES-256-GCM, documents.storage.seal) in the database: written in the issuing transaction,
+    so a rolled-back issue leaves no file behind, and a statement spanning many cases has one
+    home. `sha256` is of the PDF itself."""
+
+    invoice = models.OneToOneField(Invoice, on_delete=models.PROTECT, related_name="pdf")
+    sealed = models.BinaryField(editable=False)
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveIntegerField()
+    filename = models.CharField(max_length=100)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class PaymentMethod(models.TextChoices):
+    CARD = "card", _("Card charge")  # the insurer's corporate card was charged
+    EFT = "eft", _("Electronic funds transfer")
+    CHEQUE = "cheque", _("Cheque")
+
+
+class PaymentReceived(WrittenOnce):
+    """Money received from an insurer: when, how much, how and its reference (the cheque's
+    number, the EFT's trace, the card charge's authorisation; never a card number). Numbered
+    in the receipts' series ("RCT-2026-000001"). What it paid is in its allocations and the
+    ledger; what is left over is the insurer's credit."""
+
+    insurer = models.ForeignKey(
+        "accounts.Organisation",
+        on_delete=models.PROTECT,
+        related_name="payments_received",
+        limit_choices_to={"kind": "insurer"},
+        verbose_name=_("insurer"),
+    )
+    display_number = models.CharField(_("receipt number"), max_length=32, unique=True)
+    received_on = models.DateField(_("received on"))
+    amount = _money(_("amount"))
+    currency = models.CharField(_("currency"), max_length=3, default=CURRENCY, editable=False)
+    method = models.CharField(_("method"), max_length=8, choices=PaymentMethod.choices)
+    reference = models.CharField(_("reference"), max_length=100)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-received_on", "-id"]
+        verbose_name = _("payment received")
+        verbose_name_plural = _("payments received")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_received_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_number
+
+
+class PaymentAllocation(WrittenOnce):
+    """Part of a payment applied to one invoice (the remittance: which invoices it paid).
+    Written with the ledger rows that move the amounts, in the same transaction; balances are
+    read from the ledger only."""
+
+    payment = models.ForeignKey(
+        PaymentReceived, on_delete=models.PROTECT, related_name="allocations"
+    )
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="allocations")
+    amount = _money(_("amount"))
+    applied_on = models.DateField(_("applied on"))  # the payment's date, or the day a credit was used
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["payment_id", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_allocation_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} of {self.payment_id} to invoice {self.invoice_id}"
+
+
+class LedgerAccount(models.TextChoices):
+    """The roles of the accounts the ledger posts to; their codes are finance's settings
+    (MEDWORKS_LEDGER_ACCOUNTS) and each row keeps the code it was posted to."""
+
+    CASH = "cash", _("Bank")  # money received (card settlements, EFT, cheques)
+    RECEIVABLE = "receivable", _("Accounts receivable")  # what insurers owe
+    PAYABLE = "payable", _("Accounts payable")  # what MedWorks owes providers (next)
+    GST_HST_PAYABLE = "gst_hst_payable", _("GST/HST payable")
+    QST_PAYABLE = "qst_payable", _("QST payable")
+    PST_PAYABLE = "pst_payable", _("PST payable")
+    REVENUE = "revenue", _("Revenue from services")
+    COST_OF_SERVICES = "cost_of_services", _("Cost of services")  # providers' invoices (next)
+
+
+# Which account a tax line is posted to.
+TAX_ACCOUNT = {
+    TaxName.GST: LedgerAccount.GST_HST_PAYABLE,
+    TaxName.HST: LedgerAccount.GST_HST_PAYABLE,
+    TaxName.QST: LedgerAccount.QST_PAYABLE,
+    TaxName.PST: LedgerAccount.PST_PAYABLE,
+}
+
+
+class JournalKind(models.TextChoices):
+    INVOICE_ISSUED = "invoice_issued", _("Invoice issued")
+    CREDIT_NOTE_ISSUED = "credit_note_issued", _("Credit note issued")
+    PAYMENT_RECEIVED = "payment_received", _("Payment received")
+    CREDIT_APPLIED = "credit_applied", _("Insurer's credit applied")
+
+
+class Journal(WrittenOnce):
+    """One money movement: its date, what it was, its reference (the invoice's, credit note's
+    or receipt's number), who posted it; its rows balance (`billing.ledger.ledger_post`)."""
+
+    kind = models.CharField(_("kind"), max_length=24, choices=JournalKind.choices)
+    date = models.DateField(_("date"), db_index=True)  # the accounting date
+    reference = models.CharField(_("reference"), max_length=32)
+    memo = models.CharField(_("memo"), max_length=255, blank=True)
+    insurer = models.ForeignKey(
+        "accounts.Organisation", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    invoice = models.ForeignKey(
+        Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="journals"
+    )
+    payment = models.ForeignKey(
+        PaymentReceived, null=True, blank=True, on_delete=models.PROTECT, related_name="journals"
+    )
+    posted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_kind = models.CharField(max_length=16, blank=True)
+    actor_detail = models.CharField(max_length=64, blank=True)
+    posted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["date", "id"]
+
+    def __str__(self) -> str:
+        return f"Journal {self.pk} {self.kind} {self.reference}"
+
+
+class LedgerEntry(WrittenOnce):
+    """One side of a journal: an account debited or credited. Append-only: never updated or
+    deleted; a mistake is reversed by another journal (a credit note)."""
+
+    journal = models.ForeignKey(Journal, on_delete=models.PROTECT, related_name="entries")
+    position = models.PositiveSmallIntegerField(default=0)
+    account = models.CharField(_("account"), max_length=24, choices=LedgerAccount.choices)
+    account_code = models.CharField(_("account code"), max_length=16)  # as posted
+    debit = _money(_("debit"), default=Decimal("0.00"))
+    credit = _money(_("credit"), default=Decimal("0.00"))
+    insurer = models.ForeignKey(
+        "accounts.Organisation", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # The invoice whose balance the row is part of (a credit note's rows name the invoice it
+    # reverses); on the receivable account, None is the insurer's unapplied credit.
+    invoice = models.ForeignKey(
+        Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entries"
+    )
+    payment = models.ForeignKey(
+        PaymentReceived,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="ledger_entries",
+    )
+    case = models.ForeignKey(
+        "bookings.BookingRequest",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="ledger_entries",
+    )
+    tax_name = models.CharField(_("tax"), max_length=3, choices=TaxName.choices, blank=True)
+
+    class Meta:
+        ordering = ["journal_id", "position", "id"]
+        verbose_name_plural = _("ledger entries")
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(debit__gt=0) & Q(credit=0)) | (Q(credit__gt=0) & Q(debit=0)),
+                name="ledger_entry_one_side",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["account", "insurer"], name="ledger_account_insurer"),
+            models.Index(fields=["account", "invoice"], name="ledger_account_invoice"),
+        ]
+
+    def __str__(self) -> str:
+        side = f"Dr {self.debit}" if self.debit else f"Cr {self.credit}"
+        return f"{self.account_code} {side} (journal {self.journal_id})"

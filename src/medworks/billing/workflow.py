@@ -17,20 +17,40 @@ Every move goes through `QUOTE_WORKFLOW.fire()`, which locks the case first (the
 order: the case, then its parts), then the quote. Confirming records who, when and which amount
 on the quote (`confirmed_by`, `confirmed_by_party`, `confirmed_by_detail`, `confirmed_at`,
 `confirmed_total`) and in the event's payload.
+
+The invoice lifecycle (INVOICE_WORKFLOW, below; billing/README.md draws it):
+
+    (born) draft --issue--> issued --pay_part--> partly_paid --pay_full--> paid
+           draft --discard--> voided            issued | overdue --pay_full--> paid
+           issued | partly_paid --mark_overdue (system)--> overdue
+           issued | overdue --void (a credit note for the whole amount, nothing paid)--> voided
+
+A credit note is an Invoice of kind credit_note: draft --issue--> issued, and no other step.
 """
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from medworks.accounts.permissions import Capability, actor_can
 from medworks.bookings.locks import lock_case
-from medworks.bookings.models import BookingEvent
+from medworks.bookings.models import BookingEvent, BookingRequest
 from medworks.bookings.workflow import party_of as case_party_of
-from medworks.core.actor import Actor, Party
+from medworks.core.actor import Actor, ActorKind, Party
 from medworks.core.audit import audit_record
 from medworks.core.workflow import Transition, Workflow
 
-from .models import Quote, QuoteStatus
+from .models import (
+    Invoice,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceStatus,
+    PaymentAllocation,
+    Quote,
+    QuoteStatus,
+)
+from .receivables import invoice_balance
 
 Q = QuoteStatus
 _INSURER_SIDE = frozenset({Party.INSURER, Party.SIGNED_LINK})
@@ -180,4 +200,215 @@ QUOTE_WORKFLOW = Workflow(
     illegal_code="quote_status_illegal",
     lock_first=lambda quote: lock_case(quote.case_id),
     select_related=("case__location__partner",),
+)
+
+
+# --- Invoices and credit notes ---------------------------------------------------------------
+
+INV = InvoiceStatus
+_FINANCE = frozenset({Party.STAFF})
+_FINANCE_OR_SYSTEM = frozenset({Party.STAFF, Party.SYSTEM})
+
+
+def _not_a_credit_note(invoice: Invoice, actor: Actor) -> str | None:
+    if invoice.kind == InvoiceKind.CREDIT_NOTE:
+        return _("a credit note is neither paid nor late.")
+    return None
+
+
+def _settled(invoice: Invoice, actor: Actor) -> str | None:
+    balance = invoice_balance(invoice)
+    if balance != 0:
+        return _("%(balance)s is left to pay on it.") % {"balance": balance}
+    return None
+
+
+def _partly_settled(invoice: Invoice, actor: Actor) -> str | None:
+    balance = invoice_balance(invoice)
+    if balance <= 0 or balance >= invoice.total:
+        return _("a part payment leaves part of the total to pay.")
+    return None
+
+
+def _something_owed(invoice: Invoice, actor: Actor) -> str | None:
+    return None if invoice_balance(invoice) > 0 else _("nothing is left to pay on it.")
+
+
+def _nothing_paid(invoice: Invoice, actor: Actor) -> str | None:
+    if PaymentAllocation.objects.filter(invoice=invoice).exists():
+        return _(
+            "part of it is paid: a paid invoice is not voided (refunds are not handled yet)."
+        )
+    return None
+
+
+INVOICE_TRANSITIONS = [
+    Transition("issue", gettext_lazy("Issue"), frozenset({INV.DRAFT}), INV.ISSUED, _FINANCE),
+    Transition(
+        "discard",
+        gettext_lazy("Discard the draft"),
+        frozenset({INV.DRAFT}),
+        INV.VOIDED,
+        _FINANCE,
+        needs_note=True,
+        button=False,
+    ),
+    Transition(
+        "pay_part",
+        gettext_lazy("Record a part payment"),
+        frozenset({INV.ISSUED}),
+        INV.PARTLY_PAID,
+        _FINANCE_OR_SYSTEM,
+        guards=(_not_a_credit_note, _partly_settled),
+        button=False,
+    ),
+    Transition(
+        "pay_full",
+        gettext_lazy("Record the payment in full"),
+        frozenset({INV.ISSUED, INV.PARTLY_PAID, INV.OVERDUE}),
+        INV.PAID,
+        _FINANCE_OR_SYSTEM,
+        guards=(_not_a_credit_note, _settled),
+        button=False,
+    ),
+    Transition(
+        "mark_overdue",
+        gettext_lazy("Mark overdue"),
+        frozenset({INV.ISSUED, INV.PARTLY_PAID}),
+        INV.OVERDUE,
+        frozenset({Party.SYSTEM}),
+        guards=(_not_a_credit_note, _something_owed),
+        button=False,
+    ),
+    Transition(
+        "void",
+        gettext_lazy("Void with a credit note"),
+        frozenset({INV.ISSUED, INV.OVERDUE}),
+        INV.VOIDED,
+        _FINANCE,
+        guards=(_not_a_credit_note, _nothing_paid),
+        button=False,
+    ),
+]
+# The case timeline's kind for each move of an issued document (billing/events.py declares
+# them); a draft's steps are told in the audit trail only.
+INVOICE_EVENT_OF = {
+    "issue": "invoice_issued",
+    "pay_part": "invoice_partly_paid",
+    "pay_full": "invoice_paid",
+    "mark_overdue": "invoice_overdue",
+    "void": "invoice_voided",
+}
+
+
+def invoice_party_of(actor: Actor, invoice: Invoice) -> Party | None:
+    """Finance (INVOICING) acts as staff, the scheduled work as the system; the invoice's
+    insurer (a user or its key) may read it and takes no step; anyone else has no business."""
+    if actor.kind == ActorKind.SYSTEM:
+        return Party.SYSTEM
+    if actor.kind == ActorKind.SIGNED_LINK:
+        return None
+    if actor_can(actor, Capability.INVOICING):
+        return Party.STAFF
+    if actor.principal.organisation_id == invoice.insurer_id and (
+        actor_can(actor, Capability.INSURER_PORTAL) or actor_can(actor, Capability.BOOKING_SUBMIT)
+    ):
+        return Party.INSURER
+    return None
+
+
+def invoice_event_write(
+    *,
+    invoice: Invoice,
+    kind: str,
+    actor: Actor,
+    action: str,
+    previous: str = "",
+    note: str = "",
+    extra: dict | None = None,
+) -> None:
+    """The audit row of an invoice's step and, for an issued document (`kind`), one event on
+    the timeline of each case it bills."""
+    payload = {
+        "invoice_id": invoice.pk,
+        "number": invoice.display_number,
+        "kind": invoice.kind,
+        "from": previous,
+        "to": invoice.status,
+        "total": f"{invoice.total:.2f}",
+        **(extra or {}),
+    }
+    if kind:
+        case_ids = (
+            InvoiceLine.objects.filter(invoice=invoice, case__isnull=False)
+            .values_list("case_id", flat=True)
+            .distinct()
+            .order_by("case_id")
+        )
+        for case in BookingRequest.objects.filter(pk__in=list(case_ids)).order_by("pk"):
+            BookingEvent.objects.record(request=case, actor=actor, kind=kind, payload=payload)
+    audit_record(
+        actor=actor,
+        action=action,
+        obj=invoice,
+        summary=f"{invoice} {previous + ' -> ' if previous else ''}{invoice.status}",
+        payload={**payload, "note": note} if note else payload,
+    )
+
+
+def _invoice_event(*, record, transition, actor, party, previous, note, payload) -> None:
+    kind = INVOICE_EVENT_OF.get(transition.name, "")
+    if record.kind == InvoiceKind.CREDIT_NOTE:
+        kind = "credit_note_issued" if transition.name == "issue" else ""
+    noun = "credit_note" if record.kind == InvoiceKind.CREDIT_NOTE else "invoice"
+    action = {"issue": "issued", "discard": "discarded", "pay_part": "partly_paid"}.get(
+        transition.name, record.status
+    )
+    invoice_event_write(
+        invoice=record,
+        kind=kind,
+        actor=actor,
+        action=f"{noun}.{action}",
+        previous=previous,
+        note=note,
+        extra={"party": party.value, **payload},
+    )
+
+
+_INVOICE_ILLEGAL = {
+    "issue": gettext_lazy("%(invoice)s cannot be issued: it is %(state)s."),
+    "discard": gettext_lazy("%(invoice)s cannot be discarded: it is %(state)s, not a draft."),
+    "pay_part": gettext_lazy("%(invoice)s cannot take a part payment: it is %(state)s."),
+    "pay_full": gettext_lazy("%(invoice)s cannot be paid: it is %(state)s."),
+    "mark_overdue": gettext_lazy("%(invoice)s cannot become overdue: it is %(state)s."),
+    "void": gettext_lazy("%(invoice)s cannot be voided: it is %(state)s."),
+}
+
+
+def invoice_label(invoice: Invoice) -> str:
+    """How a sentence names the invoice: its number, or "The draft invoice" before issue."""
+    if invoice.display_number:
+        if invoice.kind == InvoiceKind.CREDIT_NOTE:
+            return _("Credit note %(number)s") % {"number": invoice.display_number}
+        return _("Invoice %(number)s") % {"number": invoice.display_number}
+    return _("Draft invoice %(id)s") % {"id": invoice.pk}
+
+
+def _invoice_illegal(invoice: Invoice, spec: Transition) -> str:
+    return str(_INVOICE_ILLEGAL[spec.name]) % {
+        "invoice": invoice_label(invoice),
+        "state": invoice.get_status_display().lower(),
+    }
+
+
+INVOICE_WORKFLOW = Workflow(
+    name="invoice",
+    noun=gettext_lazy("invoice"),
+    model=Invoice,
+    transitions=INVOICE_TRANSITIONS,
+    party_of=invoice_party_of,
+    write_event=_invoice_event,
+    illegal_message=_invoice_illegal,
+    illegal_code="invoice_status_illegal",
+    select_related=("insurer",),
 )

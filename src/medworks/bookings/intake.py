@@ -8,6 +8,12 @@ A card number in the message (RULES.md, cards) is never proposed: the fields are
 text with every card number masked, a sender name or address holding one is left out, and the
 guess says so (`card_numbers`, and a note for the agent naming only the last four digits).
 
+The booking inbox (mailbox/) reads every fetched message with this same reader, and makes a
+case of it on its own only when what it proposes passes the request form. So the labelled
+details are read too (date of birth, street and city, services against the catalogue), each
+only where the message labels it and only when unambiguous: Canadians write "04/12/1980" for
+April and for December alike, so only ISO dates and dates with a month name are read.
+
 Outlook .msg files are kept as the case's source but not parsed. The one maintained parser,
 extract-msg, is GPL-3.0 and brings a chain of RTF/OLE dependencies; for a prefill the agent
 can type in a minute, neither its licence nor that surface is worth it. Agents who want the
@@ -257,7 +263,7 @@ def guess_from_text(text: str, guess: IntakeGuess | None = None) -> IntakeGuess:
 
 def _date_of(value: str) -> str:
     """An ISO date from "1980-04-12", "12 April 1980", "12 avril 1980" or "April 12, 1980";
-    "" for anything else (04/12/1980 is a different day in Quebec and in Ontario)."""
+    "" for anything else (04/12/1980 is April to one writer, December to another)."""
     from medworks.network.text import fold
 
     value = value.strip()

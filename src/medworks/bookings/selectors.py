@@ -37,7 +37,6 @@ from medworks.notifications.formatting import zone_for
 
 from .events import CASE_EVENTS
 from .links import clinic_link_current
-from .workflow import CLINIC_REQUESTS
 from .models import (
     OPEN_STATUSES,
     AvailabilityOffer,
@@ -46,6 +45,7 @@ from .models import (
     BookingStatus,
     OfferSlot,
 )
+from .workflow import CLINIC_REQUESTS
 
 # The queue's states, in the order a case meets them (the page's tabs follow it).
 QUEUE_STATES: tuple[str, ...] = (

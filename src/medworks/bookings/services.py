@@ -583,9 +583,7 @@ def appointment_clinic_request(
                 % {"state": case_state_phrase(locked.status)},
             )
         if not note:
-            raise DomainError(
-                "note_required", _("Say why."), fields={"note": [_("Say why.")]}
-            )
+            raise DomainError("note_required", _("Say why."), fields={"note": [_("Say why.")]})
         appointment = _current_appointment(locked)
         event = BookingEvent.objects.record(
             request=locked,
@@ -695,7 +693,9 @@ def appointment_reminders_queue(*, now: dt.datetime | None = None, actor: Actor 
 CLINIC_REMINDERS = Actor.system("clinic_reminders")
 
 
-def clinic_reminders_queue(*, now: dt.datetime | None = None, actor: Actor = CLINIC_REMINDERS) -> int:
+def clinic_reminders_queue(
+    *, now: dt.datetime | None = None, actor: Actor = CLINIC_REMINDERS
+) -> int:
     """Remind, once, each clinic asked for dates that has given none after
     MEDWORKS_CLINIC_REMINDER_HOURS (run periodically by `medworks worker`).
 

@@ -90,7 +90,9 @@ _STEP = {
     "mark_ready_for_billing": pgettext_lazy("booking step in a sentence", "ready for billing"),
     "close": pgettext_lazy("booking step in a sentence", "close"),
     "cancel": pgettext_lazy("booking step in a sentence", "cancel"),
-    "clinic_decline": pgettext_lazy("booking step in a sentence", "say the clinic cannot offer dates"),
+    "clinic_decline": pgettext_lazy(
+        "booking step in a sentence", "say the clinic cannot offer dates"
+    ),
 }
 _STAFF = frozenset({Party.STAFF})
 _TABLE = [
@@ -362,9 +364,7 @@ CLINIC_REQUESTS: dict[str, ClinicRequest] = {
 def clinic_requests_available(case: BookingRequest, actor: Actor) -> list[ClinicRequest]:
     """The requests this actor may make on this case now (the clinic page shows only these)."""
     party = party_of(actor, case)
-    return [
-        r for r in CLINIC_REQUESTS.values() if case.status in r.sources and party in r.parties
-    ]
+    return [r for r in CLINIC_REQUESTS.values() if case.status in r.sources and party in r.parties]
 
 
 def transition(

@@ -199,7 +199,9 @@ def _route_request(inbound: InboundEmail, reading: Reading, raw: bytes) -> Outco
     try:
         booking_request_clean(data=data)
     except DomainError as exc:
-        reasons.append({"code": "incomplete", "fields": sorted(exc.fields)})
+        order = list(BookingRequestForm.base_fields)  # named in the form's order
+        named = sorted(exc.fields, key=lambda n: order.index(n) if n in order else len(order))
+        reasons.append({"code": "incomplete", "fields": named})
     if reasons:
         _settle(inbound, InboundStatus.NEEDS_AGENT, reasons=reasons)
         return Outcome.WAITING

@@ -39,7 +39,6 @@ from ..forms import NoteForm
 from ..slots import SlotFormSet
 from . import documents
 
-
 # The home lists this many days from its first day (today by default), with links a week back
 # and a week on.
 WEEK_DAYS = 7

@@ -93,7 +93,9 @@ def booking_intake(request: HttpRequest) -> HttpResponse:
         if inbound is not None:
             name, raw = SOURCE_FILENAME, inbox_selectors.raw_of(inbound)
             source_form, request_form, notes = _prefill(request, name, raw)
-            notes = reasons_text(inbound.reasons) + notes
+            # Why it waits (its card numbers are told by the reader's own note, below).
+            waits = [r for r in inbound.reasons if r.get("code") != "card_number"]
+            notes = reasons_text(waits) + notes
     else:
         source_form = EmailSourceForm(request.POST, request.FILES)
         source_ok = source_form.is_valid()

@@ -79,9 +79,7 @@ urlpatterns: list = [
     path(_CASE + "dates/", case.case_offer_dates, name="staff_booking_offer_dates"),
     path(_CASE + "approve/", case.case_approve_slot, name="staff_booking_approve"),
     path(_CASE + "decline/", case.case_decline_dates, name="staff_booking_decline"),
-    path(
-        _CASE + "clinic-declines/", case.case_clinic_decline, name="staff_booking_clinic_decline"
-    ),
+    path(_CASE + "clinic-declines/", case.case_clinic_decline, name="staff_booking_clinic_decline"),
     path(_CASE + "cancel/", case.case_cancel, name="staff_booking_cancel"),
     path(_CASE + "step/<slug:name>/", case.case_step, name="staff_booking_step"),
     # The quote: the insurer's answer, recorded by staff

@@ -1,0 +1,282 @@
+"""Reads of what insurers owe, all computed from the ledger (never stored twice).
+
+- `invoice_balance(invoice)`: the receivable rows of the invoice (issued: debit; credit notes
+  and payments: credit), as of a date if given.
+- `insurer_balance(insurer)`: all the insurer's receivable rows: its open invoices' balances
+  less its unapplied credit (a negative balance is money MedWorks holds for it).
+- `insurer_credit(insurer)`: the unapplied part of its payments (receivable rows with no
+  invoice): an overpayment is shown here, never lost.
+- `ageing(today=, insurer=None)`: each open invoice's balance on `today` by days past its due
+  date: current (not yet due), 1-30, 31-60, 61-90, over 90, per insurer with its credit.
+- `ledger_rows(...)` and `ledger_journal_csv(rows, file)`: the journal as CSV for the
+  accountant, streamed (constant memory).
+- `unbalanced_journals()`: journals whose debits and credits differ (none, by construction:
+  a check for finance and the tests).
+
+"As of" a date counts the journals dated on or before it, so a report on a fixed date says
+the same thing whenever it is run.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+
+from medworks.accounts.models import Organisation
+from medworks.core.money import to_money
+
+from .models import (
+    INVOICE_OPEN_STATUSES,
+    Invoice,
+    InvoiceKind,
+    Journal,
+    LedgerAccount,
+    LedgerEntry,
+)
+
+ZERO = Decimal("0.00")
+_SUM = Coalesce(Sum("debit"), ZERO) - Coalesce(Sum("credit"), ZERO)
+
+
+def _receivable(*, as_of: dt.date | None = None, **where) -> QuerySet[LedgerEntry]:
+    rows = LedgerEntry.objects.filter(account=LedgerAccount.RECEIVABLE, **where)
+    if as_of is not None:
+        rows = rows.filter(journal__date__lte=as_of)
+    return rows
+
+
+def _total(rows: QuerySet[LedgerEntry]) -> Decimal:
+    # SQLite sums decimals as floats: rounded back to the cent (exact on PostgreSQL).
+    return to_money(rows.aggregate(balance=_SUM)["balance"] or ZERO)
+
+
+def invoice_balance(invoice: Invoice, *, as_of: dt.date | None = None) -> Decimal:
+    """What the insurer still owes on `invoice` (a draft, or a credit note: zero)."""
+    return _total(_receivable(invoice=invoice, as_of=as_of))
+
+
+def invoice_balances(invoices: Iterable[Invoice], *, as_of=None) -> dict[int, Decimal]:
+    """Each invoice's balance by id, in one query."""
+    ids = [i.pk for i in invoices]
+    found = {
+        row["invoice"]: to_money(row["balance"])
+        for row in _receivable(invoice__in=ids, as_of=as_of)
+        .values("invoice")
+        .annotate(balance=_SUM)
+        .order_by()
+    }
+    return {pk: found.get(pk, ZERO) for pk in ids}
+
+
+def insurer_balance(insurer, *, as_of: dt.date | None = None) -> Decimal:
+    """What the insurer owes in all (its unapplied credit deducted)."""
+    return _total(_receivable(insurer=insurer, as_of=as_of))
+
+
+def insurer_credit(insurer, *, as_of: dt.date | None = None) -> Decimal:
+    """The insurer's unapplied credit (money received beyond the invoices it paid)."""
+    return -_total(_receivable(insurer=insurer, invoice__isnull=True, as_of=as_of))
+
+
+def invoices_open(insurer, *, on: dt.date | None = None) -> list[Invoice]:
+    """The insurer's invoices with something left to pay, oldest first (issue date, number):
+    the order a payment is applied in. `on`: only those issued by that day."""
+    invoices = Invoice.objects.filter(
+        insurer=insurer, kind=InvoiceKind.INVOICE, status__in=INVOICE_OPEN_STATUSES
+    )
+    if on is not None:
+        invoices = invoices.filter(issue_date__lte=on)
+    return list(invoices.order_by("issue_date", "number", "pk"))
+
+
+# --- Ageing -----------------------------------------------------------------------------------
+
+BUCKETS = ("current", "1_30", "31_60", "61_90", "over_90")
+
+
+def bucket_of(days_late: int) -> str:
+    """The ageing bucket of an invoice `days_late` days past its due date (0 or less: due
+    today or later, "current")."""
+    if days_late <= 0:
+        return "current"
+    if days_late <= 30:
+        return "1_30"
+    if days_late <= 60:
+        return "31_60"
+    if days_late <= 90:
+        return "61_90"
+    return "over_90"
+
+
+@dataclass(frozen=True)
+class AgedInvoice:
+    invoice: Invoice
+    balance: Decimal
+    days_late: int
+    bucket: str
+
+
+@dataclass
+class InsurerAgeing:
+    insurer: object
+    buckets: dict[str, Decimal] = field(default_factory=lambda: dict.fromkeys(BUCKETS, ZERO))
+    invoices: list[AgedInvoice] = field(default_factory=list)
+    credit: Decimal = ZERO  # unapplied, shown beside what is owed
+
+    @property
+    def owed(self) -> Decimal:
+        return sum(self.buckets.values(), ZERO)
+
+
+@dataclass
+class Ageing:
+    today: dt.date
+    insurers: list[InsurerAgeing]
+    buckets: dict[str, Decimal]
+    credit: Decimal
+
+    @property
+    def owed(self) -> Decimal:
+        return sum(self.buckets.values(), ZERO)
+
+
+def ageing(*, today: dt.date, insurer=None) -> Ageing:
+    """The receivables on `today` by age, per insurer (by name) and in all: each invoice
+    issued by then with a balance left on that day, in the bucket of its days past due. Four
+    queries whatever the count."""
+    if not isinstance(today, dt.date) or isinstance(today, dt.datetime):
+        raise TypeError("today must be a date")
+    where = {} if insurer is None else {"insurer": insurer}
+    owed = {
+        row["invoice"]: to_money(row["balance"])
+        for row in _receivable(
+            as_of=today, invoice__isnull=False, invoice__issue_date__lte=today, **where
+        )
+        .values("invoice")
+        .annotate(balance=_SUM)
+        .order_by()
+    }
+    credits = {
+        row["insurer"]: -to_money(row["balance"])
+        for row in _receivable(as_of=today, invoice__isnull=True, **where)
+        .values("insurer")
+        .annotate(balance=_SUM)
+        .order_by()
+    }
+    invoices = (
+        Invoice.objects.filter(pk__in=[pk for pk, b in owed.items() if b > 0])
+        .select_related("insurer")
+        .order_by("insurer__name", "due_date", "number")
+    )
+    by_insurer: dict[int, InsurerAgeing] = {}
+    for invoice in invoices:
+        row = by_insurer.setdefault(invoice.insurer_id, InsurerAgeing(insurer=invoice.insurer))
+        days = (today - invoice.due_date).days
+        aged = AgedInvoice(invoice, owed[invoice.pk], days, bucket_of(days))
+        row.invoices.append(aged)
+        row.buckets[aged.bucket] += aged.balance
+    missing = [pk for pk, c in credits.items() if c > 0 and pk not in by_insurer]
+    if missing:
+        for org in Organisation.objects.filter(pk__in=missing):
+            by_insurer[org.pk] = InsurerAgeing(insurer=org)
+    for pk, row in by_insurer.items():
+        row.credit = credits.get(pk, ZERO) if credits.get(pk, ZERO) > 0 else ZERO
+    rows = sorted(by_insurer.values(), key=lambda r: (r.insurer.name, r.insurer.pk))
+    totals = dict.fromkeys(BUCKETS, ZERO)
+    for row in rows:
+        for name in BUCKETS:
+            totals[name] += row.buckets[name]
+    return Ageing(
+        today=today, insurers=rows, buckets=totals, credit=sum((r.credit for r in rows), ZERO)
+    )
+
+
+# --- The journal as CSV -----------------------------------------------------------------------
+
+CSV_COLUMNS = (
+    "date",
+    "journal",
+    "account_code",
+    "account_name",
+    "debit",
+    "credit",
+    "reference",
+    "tax",
+    "insurer",
+    "memo",
+)
+
+
+def ledger_rows(
+    *, date_from: dt.date | None = None, date_to: dt.date | None = None, insurer=None
+) -> QuerySet[LedgerEntry]:
+    """The ledger's rows in journal order (date, journal, row), dates inclusive."""
+    rows = LedgerEntry.objects.all()
+    if date_from is not None:
+        rows = rows.filter(journal__date__gte=date_from)
+    if date_to is not None:
+        rows = rows.filter(journal__date__lte=date_to)
+    if insurer is not None:
+        rows = rows.filter(insurer=insurer)
+    return rows.order_by("journal__date", "journal_id", "position", "id")
+
+
+def _text(value: str) -> str:
+    """A text cell a spreadsheet will not run as a formula (=, +, -, @ first: quoted)."""
+    value = str(value or "")
+    return "'" + value if value[:1] in {"=", "+", "-", "@", "\t", "\r"} else value
+
+
+def _amount(value: Decimal) -> str:
+    return f"{value:.2f}" if value else ""
+
+
+def ledger_journal_csv(rows: Iterable[LedgerEntry], file) -> int:
+    """Write `rows` (a queryset from `ledger_rows`) to the text `file` as a journal an
+    accountant imports: one line per row with its date, journal, account code and name, debit
+    or credit (the other empty), reference (the invoice's, credit note's or receipt's number),
+    tax and insurer. Streams the rows (`iterator()`): constant memory whatever the size.
+    Returns how many rows were written."""
+    if isinstance(rows, QuerySet):
+        rows = rows.select_related("journal", "insurer").iterator(chunk_size=2000)
+    writer = csv.writer(file, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    count = 0
+    for row in rows:
+        writer.writerow(
+            [
+                row.journal.date.isoformat(),
+                row.journal_id,
+                row.account_code,
+                str(LedgerAccount(row.account).label),
+                _amount(row.debit),
+                _amount(row.credit),
+                _text(row.journal.reference),
+                row.tax_name,
+                _text(row.insurer.name if row.insurer_id else ""),
+                _text(row.journal.memo),
+            ]
+        )
+        count += 1
+    return count
+
+
+def unbalanced_journals() -> list[int]:
+    """The ids of journals whose debits and credits differ (none: `ledger_post` refuses
+    them; kept as a check any day)."""
+    # Within a tenth of a cent: SQLite sums decimals as floats (PostgreSQL exactly).
+    tolerance = Decimal("0.001")
+    return list(
+        Journal.objects.annotate(
+            difference=Coalesce(Sum("entries__debit"), ZERO) - Coalesce(Sum("entries__credit"), ZERO)
+        )
+        .filter(Q(difference__gt=tolerance) | Q(difference__lt=-tolerance))
+        .values_list("pk", flat=True)
+    )
