@@ -102,8 +102,7 @@ def _story(invoice: Invoice, language: str) -> tuple[_Story, str]:
     seller = [invoice.seller_name, *invoice.seller_address.splitlines()]
     if invoice.seller_gst_hst_number:
         seller.append(
-            _("GST/HST registration number: %(number)s")
-            % {"number": invoice.seller_gst_hst_number}
+            _("GST/HST registration number: %(number)s") % {"number": invoice.seller_gst_hst_number}
         )
     if invoice.place_of_supply == Province.QC and invoice.seller_qst_number:
         seller.append(

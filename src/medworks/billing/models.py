@@ -492,7 +492,9 @@ class Invoice(models.Model):
     buyer_address = models.TextField(_("buyer's address"), blank=True)
     seller_name = models.CharField(_("seller"), max_length=200, blank=True)
     seller_address = models.TextField(_("seller's address"), blank=True)
-    seller_gst_hst_number = models.CharField(_("GST/HST registration number"), max_length=20, blank=True)
+    seller_gst_hst_number = models.CharField(
+        _("GST/HST registration number"), max_length=20, blank=True
+    )
     seller_qst_number = models.CharField(_("QST registration number"), max_length=20, blank=True)
     currency = models.CharField(_("currency"), max_length=3, default=CURRENCY, editable=False)
     subtotal = _money(_("subtotal"))  # the sum of the lines
@@ -547,7 +549,9 @@ class Invoice(models.Model):
             # total = subtotal + tax, to within a tenth of a cent: SQLite compares decimals
             # as floats, PostgreSQL exactly (amounts are cents, so it means equal there).
             models.CheckConstraint(
-                condition=Q(total__gte=models.F("subtotal") + models.F("tax_total") - Decimal("0.001"))
+                condition=Q(
+                    total__gte=models.F("subtotal") + models.F("tax_total") - Decimal("0.001")
+                )
                 & Q(total__lte=models.F("subtotal") + models.F("tax_total") + Decimal("0.001")),
                 name="invoice_total_is_subtotal_plus_tax",
             ),
@@ -728,7 +732,9 @@ class PaymentAllocation(WrittenOnce):
     )
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="allocations")
     amount = _money(_("amount"))
-    applied_on = models.DateField(_("applied on"))  # the payment's date, or the day a credit was used
+    applied_on = models.DateField(
+        _("applied on")
+    )  # the payment's date, or the day a credit was used
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

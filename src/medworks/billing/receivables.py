@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -275,7 +274,8 @@ def unbalanced_journals() -> list[int]:
     tolerance = Decimal("0.001")
     return list(
         Journal.objects.annotate(
-            difference=Coalesce(Sum("entries__debit"), ZERO) - Coalesce(Sum("entries__credit"), ZERO)
+            difference=Coalesce(Sum("entries__debit"), ZERO)
+            - Coalesce(Sum("entries__credit"), ZERO)
         )
         .filter(Q(difference__gt=tolerance) | Q(difference__lt=-tolerance))
         .values_list("pk", flat=True)

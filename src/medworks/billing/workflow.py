@@ -236,9 +236,7 @@ def _something_owed(invoice: Invoice, actor: Actor) -> str | None:
 
 def _nothing_paid(invoice: Invoice, actor: Actor) -> str | None:
     if PaymentAllocation.objects.filter(invoice=invoice).exists():
-        return _(
-            "part of it is paid: a paid invoice is not voided (refunds are not handled yet)."
-        )
+        return _("part of it is paid: a paid invoice is not voided (refunds are not handled yet).")
     return None
 
 

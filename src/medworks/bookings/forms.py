@@ -198,7 +198,7 @@ class BookingRequestForm(forms.Form):
     preferred_dates = forms.CharField(
         label=gettext_lazy("Preferred dates"),
         required=False,
-        max_length=MAX_PREFERRED_DATES * 12,
+        max_length=MAX_PREFERRED_DATES * 40,  # the count is checked (and said) below
         widget=DateListWidget,
         help_text=gettext_lazy("Up to three dates the patient prefers, earliest first."),
     )

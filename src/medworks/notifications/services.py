@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import secrets
 import smtplib
+import string
 from collections.abc import Callable, Iterable, Sequence
 from email.utils import parseaddr
 from functools import partial
@@ -153,10 +155,26 @@ class NoRecipientError(ValueError):
     """Every address was blank when queued (e.g. an unset team inbox): nothing to retry."""
 
 
+def _boundary() -> str:
+    """A MIME boundary of letters only. Python's own is "===" and a random number of up to 19
+    digits, which passes the Luhn check one time in ten: a card number to any filter that
+    blocks outgoing mail holding one (RULES.md, cards), and to our own search of sent mail."""
+    return "=_medworks_" + "".join(secrets.choice(string.ascii_letters) for _ in range(32))
+
+
+class _OutboxEmail(EmailMessage):
+    def message(self, *args, **kwargs):
+        mime = super().message(*args, **kwargs)
+        for part in mime.walk():
+            if part.is_multipart():
+                part.set_boundary(_boundary())
+        return mime
+
+
 def _send(message: OutboxMessage) -> None:
     if not message.to:
         raise NoRecipientError("the message has no recipient")
-    email = EmailMessage(
+    email = _OutboxEmail(
         subject=message.subject,
         body=message.body,
         from_email=settings.DEFAULT_FROM_EMAIL,
