@@ -207,6 +207,7 @@ CSV_COLUMNS = (
     "debit",
     "credit",
     "reference",
+    "invoice",
     "tax",
     "insurer",
     "memo",
@@ -240,11 +241,13 @@ def _amount(value: Decimal) -> str:
 def ledger_journal_csv(rows: Iterable[LedgerEntry], file) -> int:
     """Write `rows` (a queryset from `ledger_rows`) to the text `file` as a journal an
     accountant imports: one line per row with its date, journal, account code and name, debit
-    or credit (the other empty), reference (the invoice's, credit note's or receipt's number),
-    tax and insurer. Streams the rows (`iterator()`): constant memory whatever the size.
+    or credit (the other empty), reference (the journal's document: the invoice's, credit
+    note's or receipt's number), the invoice whose balance the row moves (a payment's rows
+    name the invoices it paid; none on the bank row and on an insurer's credit), tax, insurer
+    and memo. Streams the rows (`iterator()`): constant memory whatever the size.
     Returns how many rows were written."""
     if isinstance(rows, QuerySet):
-        rows = rows.select_related("journal", "insurer").iterator(chunk_size=2000)
+        rows = rows.select_related("journal", "insurer", "invoice").iterator(chunk_size=2000)
     writer = csv.writer(file, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     count = 0
@@ -258,6 +261,7 @@ def ledger_journal_csv(rows: Iterable[LedgerEntry], file) -> int:
                 _amount(row.debit),
                 _amount(row.credit),
                 _text(row.journal.reference),
+                row.invoice.display_number if row.invoice_id else "",
                 row.tax_name,
                 _text(row.insurer.name if row.insurer_id else ""),
                 _text(row.journal.memo),
