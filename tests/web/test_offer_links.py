@@ -62,7 +62,7 @@ def test_opening_an_approve_link_shows_the_date_and_changes_nothing(client, offe
     assert offer.location.name in page
     assert "Approve this date" in page
     assert case.patient.last_name not in page  # whoever holds the link sees no patient
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert _state(case) == before
 
 

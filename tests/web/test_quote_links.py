@@ -64,7 +64,7 @@ def test_opening_a_confirm_link_shows_the_charges_and_changes_nothing(client, pr
     assert "Confirm these charges</button>" in page
     patient = priced.patient
     assert patient.last_name not in page and patient.first_name not in page
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert _state(priced) == before
 
 

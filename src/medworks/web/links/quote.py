@@ -34,7 +34,9 @@ TEMPLATE = "web/links/quote.html"
 def _page(request: HttpRequest, context: dict, status: int = 200) -> HttpResponse:
     response = render(request, TEMPLATE, context, status=status)
     # The token is in the URL: keep it out of Referer headers sent to other sites.
-    response["Referrer-Policy"] = "no-referrer"
+    # Not "no-referrer": under it a browser posts the page's own form with "Origin: null",
+    # which Django's CSRF check refuses; "same-origin" sends nothing to other sites either.
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 
