@@ -69,12 +69,12 @@ def ready_case(
     offer = bookings.availability_offer_record(
         case=case, slots=[factories.slot_data(days=5)], actor=act(agent)
     )
-    bookings.availability_offer_approve(
-        slot=offer.slots.get(), actor=act(agent), note="By phone."
-    )
+    bookings.availability_offer_approve(slot=offer.slots.get(), actor=act(agent), note="By phone.")
     appointment = Appointment.objects.get(request=case, status=AppointmentStatus.BOOKED)
     if seen_on is not None:
-        starts = dt.datetime.combine(seen_on, dt.time(10, 0), tzinfo=timezone.get_current_timezone())
+        starts = dt.datetime.combine(
+            seen_on, dt.time(10, 0), tzinfo=timezone.get_current_timezone()
+        )
     else:
         starts = timezone.now() - dt.timedelta(hours=2)
     appointment.starts_at = starts

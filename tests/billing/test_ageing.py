@@ -80,7 +80,7 @@ def book(finance_user, booking_agent):
 
 
 def test_ageing_on_a_fixed_date_puts_each_balance_in_its_bucket(book):
-    maple, other, issued = book
+    _maple, _other, issued = book
     report = ageing(today=JUNE_15)
 
     assert [row.insurer.name for row in report.insurers] == ["Maple Assist", "Other Assist"]
@@ -125,7 +125,7 @@ def test_ageing_as_of_an_earlier_date_ignores_what_came_after(book):
 
 
 def test_the_overdue_sweep_marks_what_is_past_due_once(book, finance_user):
-    maple, other, issued = book
+    maple, _other, issued = book
 
     assert invoices_mark_overdue(today=JUNE_15) == 5  # A, B, X, C and D (partly paid)
     assert invoices_mark_overdue(today=JUNE_15) == 0  # idempotent

@@ -59,7 +59,9 @@ def test_parallel_issues_take_one_to_n_without_gap_nor_duplicate(drafts, finance
 
     assert errors == []
     assert len(results) == N
-    numbers = sorted(Invoice.objects.filter(series__startswith="INV-").values_list("number", flat=True))
+    numbers = sorted(
+        Invoice.objects.filter(series__startswith="INV-").values_list("number", flat=True)
+    )
     assert numbers == list(range(1, N + 1))
     assert InvoiceSequence.objects.get().next_number == N + 1
     assert Journal.objects.filter(kind="invoice_issued").count() == N

@@ -108,7 +108,9 @@ def test_a_draft_bills_each_service_at_its_quoted_price_and_totals_the_confirmed
     assert invoice_balance(draft) == 0
 
 
-def test_a_case_without_a_confirmed_quote_is_not_invoiced(insurer, toronto, booking_agent, finance_user):
+def test_a_case_without_a_confirmed_quote_is_not_invoiced(
+    insurer, toronto, booking_agent, finance_user
+):
     case = ready_case(insurer=insurer, location=toronto, agent=booking_agent, confirm=False)
     with pytest.raises(DomainError) as refused:
         invoice_draft_for_case(case=case, actor=act(finance_user))
@@ -171,9 +173,7 @@ def test_only_finance_invoices(case, booking_agent, coordinator, finance_user):
 # --- Issue -------------------------------------------------------------------------------------
 
 
-def test_issuing_numbers_dates_snapshots_and_posts_a_balanced_journal(
-    case, finance_user, settings
-):
+def test_issuing_numbers_dates_snapshots_and_posts_a_balanced_journal(case, finance_user, settings):
     invoice = issued_invoice(case=case, finance_user=finance_user, issue_date=NOV_20)
 
     assert invoice.status == S.ISSUED
@@ -191,7 +191,11 @@ def test_issuing_numbers_dates_snapshots_and_posts_a_balanced_journal(
     assert invoice.buyer_name == "Maple Assist"
 
     journal = Journal.objects.get(invoice=invoice)
-    assert (journal.kind, journal.date, journal.reference) == ("invoice_issued", NOV_20, "INV-2026-000001")
+    assert (journal.kind, journal.date, journal.reference) == (
+        "invoice_issued",
+        NOV_20,
+        "INV-2026-000001",
+    )
     rows = [(e.account_code, e.debit, e.credit, e.tax_name) for e in journal.entries.all()]
     assert rows == [
         ("1200", D("542.40"), D("0.00"), ""),
@@ -209,10 +213,16 @@ def test_issuing_numbers_dates_snapshots_and_posts_a_balanced_journal(
     assert AuditEvent.objects.filter(action="invoice.issued", object_id=str(invoice.pk)).exists()
 
 
-def test_numbers_follow_each_other_per_series_and_year(insurer, toronto, booking_agent, finance_user):
+def test_numbers_follow_each_other_per_series_and_year(
+    insurer, toronto, booking_agent, finance_user
+):
     cases = [ready_case(insurer=insurer, location=toronto, agent=booking_agent) for _ in range(3)]
-    first = issued_invoice(case=cases[0], finance_user=finance_user, issue_date=dt.date(2025, 12, 30))
-    second = issued_invoice(case=cases[1], finance_user=finance_user, issue_date=dt.date(2026, 1, 2))
+    first = issued_invoice(
+        case=cases[0], finance_user=finance_user, issue_date=dt.date(2025, 12, 30)
+    )
+    second = issued_invoice(
+        case=cases[1], finance_user=finance_user, issue_date=dt.date(2026, 1, 2)
+    )
     third = issued_invoice(case=cases[2], finance_user=finance_user, issue_date=dt.date(2026, 1, 2))
     assert [first.display_number, second.display_number, third.display_number] == [
         "INV-2025-000001",
@@ -225,7 +235,9 @@ def test_numbers_follow_each_other_per_series_and_year(insurer, toronto, booking
 def test_an_issue_date_in_the_future_or_before_the_series_last_is_refused(
     insurer, toronto, booking_agent, finance_user
 ):
-    late, early = (ready_case(insurer=insurer, location=toronto, agent=booking_agent) for _ in range(2))
+    late, early = (
+        ready_case(insurer=insurer, location=toronto, agent=booking_agent) for _ in range(2)
+    )
     issued_invoice(case=late, finance_user=finance_user, issue_date=NOV_20)
     draft = invoice_draft_for_case(case=early, actor=act(finance_user))
     with pytest.raises(DomainError) as before:
@@ -325,14 +337,22 @@ def test_a_monthly_statement_has_a_line_per_case_of_the_month_and_totals_their_q
         seen_on=dt.date(2026, 11, 12),
     )
     november.append(two_services)
-    ready_case(insurer=insurer, location=toronto, agent=booking_agent, seen_on=dt.date(2026, 10, 31))
+    ready_case(
+        insurer=insurer, location=toronto, agent=booking_agent, seen_on=dt.date(2026, 10, 31)
+    )
     unconfirmed = ready_case(
-        insurer=insurer, location=toronto, agent=booking_agent, seen_on=dt.date(2026, 11, 5), confirm=False
+        insurer=insurer,
+        location=toronto,
+        agent=booking_agent,
+        seen_on=dt.date(2026, 11, 5),
+        confirm=False,
     )
     other = make_insurer(finance_user, name="Other Assist")
     ready_case(insurer=other, location=toronto, agent=booking_agent, seen_on=dt.date(2026, 11, 5))
 
-    run = invoice_draft_statement(insurer=insurer, month=dt.date(2026, 11, 17), actor=act(finance_user))
+    run = invoice_draft_statement(
+        insurer=insurer, month=dt.date(2026, 11, 17), actor=act(finance_user)
+    )
 
     assert len(run.invoices) == 1
     statement = run.invoices[0]
@@ -353,28 +373,38 @@ def test_a_monthly_statement_has_a_line_per_case_of_the_month_and_totals_their_q
     assert "X-ray" in next(line.description for line in lines if line.case_id == two_services.pk)
 
     # Issued, each case's revenue is its own ledger row.
-    issued = invoice_issue(invoice=statement, actor=act(finance_user), issue_date=dt.date(2026, 12, 1))
+    issued = invoice_issue(
+        invoice=statement, actor=act(finance_user), issue_date=dt.date(2026, 12, 1)
+    )
     revenue = LedgerEntry.objects.filter(journal__invoice=issued, account="revenue")
     assert sorted(revenue.values_list("case_id", flat=True)) == sorted(c.pk for c in november)
     assert BookingEvent.objects.filter(kind="invoice_issued").count() == 3
 
     with pytest.raises(DomainError) as again:
-        invoice_draft_statement(insurer=insurer, month=dt.date(2026, 11, 1), actor=act(finance_user))
+        invoice_draft_statement(
+            insurer=insurer, month=dt.date(2026, 11, 1), actor=act(finance_user)
+        )
     assert again.value.code == "statement_nothing_to_invoice"
 
 
 def test_a_statement_shows_one_rate_per_tax_so_two_places_of_supply_make_two(
     insurer, toronto, booking_agent, finance_user
 ):
-    ontario = ready_case(insurer=insurer, location=toronto, agent=booking_agent, seen_on=dt.date(2026, 11, 2))
+    ontario = ready_case(
+        insurer=insurer, location=toronto, agent=booking_agent, seen_on=dt.date(2026, 11, 2)
+    )
     from medworks.billing import services as finance_settings
 
     finance_settings.insurer_pricing_update(
         actor=act(finance_user), insurer=insurer, data={"place_of_supply": "QC"}
     )
-    quebec = ready_case(insurer=insurer, location=toronto, agent=booking_agent, seen_on=dt.date(2026, 11, 9))
+    quebec = ready_case(
+        insurer=insurer, location=toronto, agent=booking_agent, seen_on=dt.date(2026, 11, 9)
+    )
 
-    run = invoice_draft_statement(insurer=insurer, month=dt.date(2026, 11, 1), actor=act(finance_user))
+    run = invoice_draft_statement(
+        insurer=insurer, month=dt.date(2026, 11, 1), actor=act(finance_user)
+    )
 
     by_place = {i.place_of_supply: i for i in run.invoices}
     assert set(by_place) == {"ON", "QC"}
@@ -400,13 +430,13 @@ def test_the_particulars_the_law_asks_grow_with_the_amount_tax_included():
 
 def _flat_rate_insurer(finance_user, **extra):
     """Zero-rated and without markup: the total is the clinic's price to the cent."""
-    return make_insurer(
-        finance_user, tax_treatment="zero_rated", markup_percent="0", **extra
-    )
+    return make_insurer(finance_user, tax_treatment="zero_rated", markup_percent="0", **extra)
 
 
 @pytest.mark.parametrize("total", ["99.99", "100.00", "500.00"])
-def test_the_pdf_carries_what_the_law_asks_at_each_amount(total, finance_user, booking_agent, settings):
+def test_the_pdf_carries_what_the_law_asks_at_each_amount(
+    total, finance_user, booking_agent, settings
+):
     insurer = _flat_rate_insurer(finance_user, name="Prairie Assist")
     location = clinic(prices={"XRAY": total})
     case = ready_case(insurer=insurer, location=location, agent=booking_agent)
@@ -475,7 +505,9 @@ def test_a_quebec_invoice_needs_the_qst_number_whatever_its_amount(
 ):
     settings.MEDWORKS_QST_NUMBER = ""
     insurer = _flat_rate_insurer(finance_user, place_of_supply="QC")
-    case = ready_case(insurer=insurer, location=clinic(prices={"XRAY": "20.00"}), agent=booking_agent)
+    case = ready_case(
+        insurer=insurer, location=clinic(prices={"XRAY": "20.00"}), agent=booking_agent
+    )
     draft = invoice_draft_for_case(case=case, actor=act(finance_user))
     with pytest.raises(DomainError) as refused:
         invoice_issue(invoice=draft, actor=act(finance_user))
@@ -492,7 +524,7 @@ def test_a_french_insurer_gets_its_invoice_in_french(finance_user, toronto, book
     text = pdf_text(invoice, finance_user)
     for words in (
         "Facture INV-2026-000001",
-        "Numéro d’inscription à la TPS/TVH",
+        "Numéro d'inscription à la TPS/TVH",
         "Facturer à",
         "Assistance Boréale",
         "20 novembre 2026",
@@ -528,8 +560,8 @@ def test_a_credit_note_reverses_the_invoice_exactly_and_voids_it(case, finance_u
 
     assert note.kind == InvoiceKind.CREDIT_NOTE and note.credits_id == invoice.pk
     assert note.display_number == "CN-2026-000001" and note.status == S.ISSUED
-    assert [(l.case_id, l.description, l.amount) for l in note.lines.all()] == [
-        (l.case_id, l.description, l.amount) for l in invoice.lines.all()
+    assert [(line.case_id, line.description, line.amount) for line in note.lines.all()] == [
+        (line.case_id, line.description, line.amount) for line in invoice.lines.all()
     ]
     assert [(t.name, t.rate, t.amount) for t in note.taxes.all()] == [
         (t.name, t.rate, t.amount) for t in invoice.taxes.all()
@@ -543,12 +575,16 @@ def test_a_credit_note_reverses_the_invoice_exactly_and_voids_it(case, finance_u
     assert invoice.status == S.VOIDED
     assert invoice_balance(invoice) == 0
 
-    issued = [(e.account, e.debit, e.credit) for e in Journal.objects.get(invoice=invoice).entries.all()]
-    reversed_ = [(e.account, e.credit, e.debit) for e in Journal.objects.get(invoice=note).entries.all()]
+    issued = [
+        (e.account, e.debit, e.credit) for e in Journal.objects.get(invoice=invoice).entries.all()
+    ]
+    reversed_ = [
+        (e.account, e.credit, e.debit) for e in Journal.objects.get(invoice=note).entries.all()
+    ]
     assert reversed_ == issued  # the same rows, each on the other side
-    assert set(LedgerEntry.objects.filter(journal__invoice=note).values_list("invoice", flat=True)) == {
-        invoice.pk
-    }
+    assert set(
+        LedgerEntry.objects.filter(journal__invoice=note).values_list("invoice", flat=True)
+    ) == {invoice.pk}
     assert unbalanced_journals() == []
     labels = [entry.label for entry in insurer_timeline(case=case)]
     assert "Credit note issued" in labels and "Invoice cancelled by a credit note" in labels

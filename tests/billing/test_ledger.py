@@ -177,7 +177,11 @@ def test_ledger_rows_are_never_changed_nor_deleted(invoice, insurer, finance_use
 def test_rows_keep_the_account_code_they_were_posted_to(invoice, insurer, finance_user, settings):
     settings.MEDWORKS_LEDGER_ACCOUNTS = {**settings.MEDWORKS_LEDGER_ACCOUNTS, "cash": "1010"}
     pay(insurer, finance_user, "203.40")
-    codes = dict(LedgerEntry.objects.filter(account__in=["cash", "receivable"]).values_list("account", "account_code").distinct())
+    codes = dict(
+        LedgerEntry.objects.filter(account__in=["cash", "receivable"])
+        .values_list("account", "account_code")
+        .distinct()
+    )
     assert codes["cash"] == "1010"
     assert set(
         LedgerEntry.objects.filter(account="receivable").values_list("account_code", flat=True)
@@ -192,17 +196,54 @@ def test_the_journal_exports_as_a_csv_an_accountant_imports(invoice, insurer, fi
     written = ledger_journal_csv(ledger_rows(), out)
 
     assert written == 6
-    memo = "Invoice to Maple Assist"
-    assert out.getvalue().split("\r\n") == [
-        ",".join(CSV_COLUMNS),
-        f"2026-11-20,{issued.pk},1200,Accounts receivable,203.40,,INV-2026-000001,INV-2026-000001,,Maple Assist,{memo}",
-        f"2026-11-20,{issued.pk},4000,Revenue from services,,180.00,INV-2026-000001,INV-2026-000001,,Maple Assist,{memo}",
-        f"2026-11-20,{issued.pk},2200,GST/HST payable,,23.40,INV-2026-000001,INV-2026-000001,HST,Maple Assist,{memo}",
-        f"2026-11-25,{paid.pk},1000,Bank,250.00,,RCT-2026-000001,,,Maple Assist,Cheque CHQ 1042",
-        f"2026-11-25,{paid.pk},1200,Accounts receivable,,203.40,RCT-2026-000001,INV-2026-000001,,Maple Assist,Cheque CHQ 1042",
-        f"2026-11-25,{paid.pk},1200,Accounts receivable,,46.60,RCT-2026-000001,,,Maple Assist,Cheque CHQ 1042",
-        "",
+    inv, rct, who = "INV-2026-000001", "RCT-2026-000001", "Maple Assist"
+    memo, cheque = "Invoice to Maple Assist", "Cheque CHQ 1042"
+    rows = [
+        CSV_COLUMNS,
+        (
+            "2026-11-20",
+            issued.pk,
+            1200,
+            "Accounts receivable",
+            "203.40",
+            "",
+            inv,
+            inv,
+            "",
+            who,
+            memo,
+        ),
+        (
+            "2026-11-20",
+            issued.pk,
+            4000,
+            "Revenue from services",
+            "",
+            "180.00",
+            inv,
+            inv,
+            "",
+            who,
+            memo,
+        ),
+        ("2026-11-20", issued.pk, 2200, "GST/HST payable", "", "23.40", inv, inv, "HST", who, memo),
+        ("2026-11-25", paid.pk, 1000, "Bank", "250.00", "", rct, "", "", who, cheque),
+        (
+            "2026-11-25",
+            paid.pk,
+            1200,
+            "Accounts receivable",
+            "",
+            "203.40",
+            rct,
+            inv,
+            "",
+            who,
+            cheque,
+        ),
+        ("2026-11-25", paid.pk, 1200, "Accounts receivable", "", "46.60", rct, "", "", who, cheque),
     ]
+    assert out.getvalue() == "".join(",".join(map(str, row)) + "\r\n" for row in rows)
     assert CSV_COLUMNS[:6] == ("date", "journal", "account_code", "account_name", "debit", "credit")
 
 
@@ -217,10 +258,8 @@ def test_the_export_filters_by_date_and_streams_in_one_query(
     assert ledger_journal_csv(ledger_rows(insurer=insurer), io.StringIO()) == 5
 
 
-def test_a_text_a_spreadsheet_would_run_is_written_as_text(
-    finance_user, toronto, booking_agent
-):
-    insurer = make_insurer(finance_user, name="=HYPERLINK(\"http://x\")")
+def test_a_text_a_spreadsheet_would_run_is_written_as_text(finance_user, toronto, booking_agent):
+    insurer = make_insurer(finance_user, name='=HYPERLINK("http://x")')
     case = ready_case(insurer=insurer, location=toronto, agent=booking_agent)
     issued_invoice(case=case, finance_user=finance_user)
     out = io.StringIO()

@@ -95,13 +95,17 @@ def test_a_part_payment_leaves_the_rest_to_pay_and_a_second_one_settles_it(
         ("receivable", D("0.00"), D("100.00"), older.pk),
     ]
 
-    second = pay(insurer, finance_user, "103.40", method="cheque", reference="CHQ 77", allocations=[older])
+    second = pay(
+        insurer, finance_user, "103.40", method="cheque", reference="CHQ 77", allocations=[older]
+    )
     assert second.display_number == "RCT-2026-000002"
     assert status(older) == S.PAID and invoice_balance(older) == 0
     case_events = BookingEvent.objects.filter(request=older.lines.first().case_id)
-    assert list(
-        case_events.filter(kind__startswith="invoice_").values_list("kind", flat=True)
-    ) == ["invoice_issued", "invoice_partly_paid", "invoice_paid"]
+    assert list(case_events.filter(kind__startswith="invoice_").values_list("kind", flat=True)) == [
+        "invoice_issued",
+        "invoice_partly_paid",
+        "invoice_paid",
+    ]
     assert insurer_credit(insurer) == 0
 
 
@@ -162,7 +166,9 @@ def test_allocations_name_invoices_and_amounts_within_their_balances(
     two_invoices, insurer, finance_user
 ):
     older, newer = two_invoices
-    payment = pay(insurer, finance_user, "100.00", allocations=[(newer, D("60.00")), (older, "40.00")])
+    payment = pay(
+        insurer, finance_user, "100.00", allocations=[(newer, D("60.00")), (older, "40.00")]
+    )
     assert [(a.invoice_id, a.amount) for a in payment.allocations.all()] == [
         (newer.pk, D("60.00")),
         (older.pk, D("40.00")),
@@ -200,7 +206,12 @@ def test_a_payment_pays_only_this_insurers_open_invoices(
 
 @pytest.mark.parametrize(
     ("amount", "code"),
-    [("0", "amount_invalid"), ("-5.00", "amount_invalid"), ("12.345", "amount_invalid"), ("1e3", "amount_invalid")],
+    [
+        ("0", "amount_invalid"),
+        ("-5.00", "amount_invalid"),
+        ("12.345", "amount_invalid"),
+        ("1e3", "amount_invalid"),
+    ],
 )
 def test_an_amount_is_more_than_zero_to_the_cent(insurer, finance_user, amount, code):
     with pytest.raises(DomainError) as refused:

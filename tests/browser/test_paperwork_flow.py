@@ -104,7 +104,9 @@ def test_a_gop_goes_to_the_clinic_and_the_signed_form_comes_back_for_billing(
     paperwork.get_by_role("button", name="Acknowledge GOP").click()
     expect(clinic.get_by_text("GOP version 1 acknowledged.")).to_be_visible()
 
-    # The patient is seen; the physician signs; the clinic uploads the signed form.
+    # The day comes and the patient is seen; the physician signs; the clinic uploads the form.
+    factories.appointment_time_passes(case)
+    clinic.goto("/clinic/")
     clinic.get_by_role("button", name="Completed").click()
     expect(clinic.get_by_text(f"{case.order_id} completed.")).to_be_visible()
     clinic.goto(f"/clinic/requests/{case.order_id}/")

@@ -13,6 +13,7 @@ finder (core/cards.py).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 from decimal import Decimal
@@ -39,6 +40,7 @@ from medworks.core.cards import (
     CardNumberRefused,
     find_card_numbers,
 )
+from medworks.core.errors import DomainError
 from medworks.documents.gops import gop_issue
 from medworks.network import services as directory
 from medworks.notifications.models import OutboxMessage
@@ -258,9 +260,7 @@ def test_a_gop_refuses_it_on_its_field(world, spelling):
     }
     for field in ("policy_number", "billing_instructions", "copay_exclusions", "patient_name"):
         with pytest.raises(CardNumberRefused) as refused:
-            gop_issue(
-                case=case, data={**terms, field: SPELLINGS[spelling]}, actor=act(world.agent)
-            )
+            gop_issue(case=case, data={**terms, field: SPELLINGS[spelling]}, actor=act(world.agent))
         assert list(refused.value.fields) == [field]
     response = Client().post(
         f"/api/v1/booking-requests/{case.order_id}/gops",
@@ -306,7 +306,6 @@ def test_the_directory_refuses_it_on_the_field(world, spelling):
     assert not holds_card(world.partner.notes + world.location.notes + world.partner.contact_name)
 
 
-
 @pytest.mark.parametrize("spelling", SPELLINGS)
 def test_a_quote_dispute_refuses_it_on_the_note(world, spelling):
     case = _awaiting_dates(world)
@@ -320,7 +319,9 @@ def test_a_quote_dispute_refuses_it_on_the_note(world, spelling):
     assert list(response.json()["fields"]) == ["note"]
     assert quote_current(case=case).status == "awaiting_confirmation"
     with pytest.raises(CardNumberRefused):
-        quote_dispute(quote=quote_current(case=case), actor=act(world.staff), note=SPELLINGS[spelling])
+        quote_dispute(
+            quote=quote_current(case=case), actor=act(world.staff), note=SPELLINGS[spelling]
+        )
 
 
 def test_the_other_things_people_type_refuse_it_too(world):
@@ -360,11 +361,9 @@ def test_the_other_things_people_type_refuse_it_too(world):
             province="ON",
             tax_name="PST",
             rate=Decimal("0.05"),
-            valid_from=__import__("datetime").date(2030, 1, 1),
+            valid_from=dt.date(2030, 1, 1),
             source=card,
         )
-    from medworks.core.errors import DomainError
-
     with pytest.raises(DomainError) as slots:
         bookings.availability_offer_record(
             case=case, slots=[factories.slot_data(practitioner=card)], actor=act(world.agent)
@@ -433,8 +432,9 @@ def _found_in_database():
         fields = [
             f
             for f in model._meta.concrete_fields
-            if isinstance(f, models.CharField | models.TextField | models.JSONField)
-            or isinstance(f, models.BinaryField)
+            if isinstance(
+                f, models.CharField | models.TextField | models.JSONField | models.BinaryField
+            )
         ]
         fields = [f for f in fields if (*label, f.name) not in OPAQUE]
         if not fields:
@@ -570,7 +570,9 @@ def test_a_case_from_an_email_holding_card_numbers_leaves_none_anywhere(world, c
         assert not any(holds_card(text) for text in texts), message.template
     for path in mail_files:
         for text in _email_texts(path.read_bytes()):
-            assert not holds_card(text), [text[m.start - 40 : m.end + 5] for m in find_card_numbers(text)]
+            assert not holds_card(text), [
+                text[m.start - 40 : m.end + 5] for m in find_card_numbers(text)
+            ]
     records = caplog.records
     assert records  # the requests above were logged
     standard = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
@@ -582,4 +584,6 @@ def test_a_case_from_an_email_holding_card_numbers_leaves_none_anywhere(world, c
         # What a logger was given besides its message (extra=...), not the record's own
         # bookkeeping (a thread id is a long number, and may pass the Luhn check).
         extra = {k: v for k, v in vars(record).items() if k not in standard}
-        assert not any(holds_card(leaf) for leaf in _leaves(json.loads(json.dumps(extra, default=str))))
+        assert not any(
+            holds_card(leaf) for leaf in _leaves(json.loads(json.dumps(extra, default=str)))
+        )

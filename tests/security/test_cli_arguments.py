@@ -48,7 +48,12 @@ def test_an_undecodable_argument_is_one_line_and_status_2(args, tmp_path):
 
 def test_a_card_number_in_an_argument_is_refused_and_never_echoed(tmp_path):
     done = run(
-        "api-key", "create", "--organisation", "Maple", "--name", "4111 1111 1111 1111",
+        "api-key",
+        "create",
+        "--organisation",
+        "Maple",
+        "--name",
+        "4111 1111 1111 1111",
         tmp_path=tmp_path,
     )
     assert done.returncode == 2

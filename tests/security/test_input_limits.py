@@ -42,7 +42,9 @@ def test_a_request_names_at_most_ten_services():
 def test_a_request_gives_at_most_ten_preferred_dates():
     start = timezone.localdate()
     days = [(start + dt.timedelta(days=n)).isoformat() for n in range(1, MAX_PREFERRED_DATES + 2)]
-    assert "At most 10 preferred dates" in refused_fields(preferred_dates=days)["preferred_dates"][0]
+    assert (
+        "At most 10 preferred dates" in refused_fields(preferred_dates=days)["preferred_dates"][0]
+    )
 
 
 def test_a_preferred_date_is_at_most_two_years_ahead():
@@ -108,7 +110,9 @@ def test_a_gop_amount_is_refused_in_any_other_notation(insurer_user, booking_age
     from medworks.documents.gops import gop_issue
     from tests.factories import act
 
-    case = factories.make_case_awaiting_dates(insurer=insurer_user.organisation, agent=booking_agent)
+    case = factories.make_case_awaiting_dates(
+        insurer=insurer_user.organisation, agent=booking_agent
+    )
     terms = {"authorised_services": ["XRAY"], "valid_from": "2026-12-01", "valid_to": "2026-12-31"}
     for amount in ("1e3", "١٢٣", "500.005", True):
         with pytest.raises(DomainError) as refused:
@@ -124,7 +128,9 @@ def test_a_gop_amount_is_refused_in_any_other_notation(insurer_user, booking_age
         assert "valid_to" in refused.value.fields
     with pytest.raises(DomainError) as refused:
         gop_issue(
-            case=case, data={**terms, "max_amount": "500", "provider": True}, actor=act(insurer_user)
+            case=case,
+            data={**terms, "max_amount": "500", "provider": True},
+            actor=act(insurer_user),
         )
     assert "provider" in refused.value.fields
 

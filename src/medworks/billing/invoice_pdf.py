@@ -110,11 +110,12 @@ def _story(invoice: Invoice, language: str) -> tuple[_Story, str]:
         )
     story.add(story.para("\n".join(line for line in seller if line)))
     buyer = "\n".join(line for line in [invoice.buyer_name, invoice.buyer_address] if line)
+    is_credit_note = invoice.kind == InvoiceKind.CREDIT_NOTE
     facts = [
         (_("Bill to"), buyer),
-        (_("Invoice date"), _date(invoice.issue_date)),
+        (_("Credit note date") if is_credit_note else _("Invoice date"), _date(invoice.issue_date)),
     ]
-    if invoice.kind == InvoiceKind.CREDIT_NOTE:
+    if is_credit_note:
         credited = invoice.credits
         facts.append(
             (
@@ -140,7 +141,7 @@ def _story(invoice: Invoice, language: str) -> tuple[_Story, str]:
                 )
             )
     facts.append((_("Place of supply"), str(Province(invoice.place_of_supply).label)))
-    story.section(_("Invoice details"), facts)
+    story.section(_("Credit note details") if is_credit_note else _("Invoice details"), facts)
     story.add(Spacer(1, 3 * mm), _lines_table(story, invoice, language), Spacer(1, 2 * mm))
     if invoice.kind == InvoiceKind.INVOICE:
         story.add(

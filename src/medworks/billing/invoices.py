@@ -37,6 +37,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from medworks.accounts.models import Organisation, OrganisationKind
 from medworks.accounts.permissions import Capability, actor_can
@@ -160,12 +161,16 @@ def invoice_required_fields(*, total: Decimal, place_of_supply: str) -> frozense
     return frozenset(fields)
 
 
+# The particulars an issue checks, as the refusal names them (the total, the date, the tax
+# and the terms are always on an issued invoice: nothing to check).
 _PARTICULAR = {
-    "seller_name": lambda: _("MedWorks' legal name (MEDWORKS_LEGAL_NAME)"),
-    "gst_hst_number": lambda: _("MedWorks' GST/HST registration number (MEDWORKS_GST_HST_NUMBER)"),
-    "qst_number": lambda: _("MedWorks' QST registration number (MEDWORKS_QST_NUMBER)"),
-    "buyer_name": lambda: _("the insurer's name"),
-    "description": lambda: _("a description on every line"),
+    "seller_name": gettext_lazy("MedWorks' legal name (MEDWORKS_LEGAL_NAME)"),
+    "gst_hst_number": gettext_lazy(
+        "MedWorks' GST/HST registration number (MEDWORKS_GST_HST_NUMBER)"
+    ),
+    "qst_number": gettext_lazy("MedWorks' QST registration number (MEDWORKS_QST_NUMBER)"),
+    "buyer_name": gettext_lazy("the insurer's name"),
+    "description": gettext_lazy("a description on every line"),
 }
 
 
@@ -617,9 +622,9 @@ def _issue(locked: Invoice, *, actor: Actor, issue_date: dt.date) -> Invoice:
             _("An invoice of %(total)s must show %(missing)s: set it, then issue the invoice.")
             % {
                 "total": f"{locked.total:.2f}",
-                "missing": "; ".join(str(_PARTICULAR[name]()) for name in missing),
+                "missing": "; ".join(str(_PARTICULAR[name]) for name in missing),
             },
-            fields={name: [str(_PARTICULAR[name]())] for name in missing},
+            fields={name: [str(_PARTICULAR[name])] for name in missing},
         )
     locked.save(
         update_fields=[
@@ -702,7 +707,11 @@ def invoice_issue(*, invoice: Invoice, actor: Actor, issue_date: dt.date | None 
             .order_by("pk")
             .values_list("pk", flat=True)
         )
-        locked = Invoice.objects.select_for_update().select_related("insurer").get(pk=invoice.pk)
+        locked = (
+            Invoice.objects.select_for_update(of=("self",))
+            .select_related("insurer")
+            .get(pk=invoice.pk)
+        )
         if locked.kind != InvoiceKind.INVOICE:
             raise DomainError(
                 "invoice_status_illegal", _("A credit note is issued with its reason.")
@@ -731,7 +740,11 @@ def credit_note_issue(
         )
     issue_date = _a_date(issue_date or _today(), field="issue_date")
     with transaction.atomic():
-        original = Invoice.objects.select_for_update().select_related("insurer").get(pk=invoice.pk)
+        original = (
+            Invoice.objects.select_for_update(of=("self",))
+            .select_related("insurer")
+            .get(pk=invoice.pk)
+        )
         if original.kind != InvoiceKind.INVOICE:
             raise DomainError(
                 "credit_note_of_credit_note", _("A credit note is not credited again.")
@@ -876,6 +889,8 @@ def _plan(
             or invoice.status not in INVOICE_OPEN_STATUSES
             or invoice.issue_date > on
         ):
+            if allocations is None:
+                continue  # voided since it was listed (a credit note): not the payer's choice
             raise DomainError(
                 "payment_invoice_not_open",
                 _("%(invoice)s is not open to a payment received on that day.") % label,

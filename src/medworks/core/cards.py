@@ -34,6 +34,7 @@ from itertools import accumulate, pairwise
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from .errors import DomainError
@@ -298,6 +299,8 @@ class CardNumberRefused(DomainError):
 def _holds_card_number(value: Any) -> bool:
     if value is None or isinstance(value, bool):
         return False
+    if isinstance(value, Promise):  # a lazily translated text
+        value = str(value)
     if isinstance(value, str):
         return contains_card_number(value)
     if isinstance(value, int | Decimal):  # a number sent where text was expected
