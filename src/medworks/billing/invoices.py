@@ -584,21 +584,7 @@ def _issue(locked: Invoice, *, actor: Actor, issue_date: dt.date) -> Invoice:
                 _("A credit note is dated on or after the invoice it credits (%(date)s).")
                 % {"date": credited.issue_date.isoformat()},
             )
-    series = f"{SERIES_PREFIX[locked.kind]}-{issue_date.year}"
-    number = number_take(series)
-    # Numbers follow the dates within a series (the series row is held: no one issues now).
-    later = Invoice.objects.filter(series=series, issue_date__gt=issue_date).order_by("-issue_date")
-    if later.exists():
-        raise DomainError(
-            "issue_date_before_last",
-            _("%(series)s already has an invoice dated %(date)s: issue on that day or later.")
-            % {"series": series, "date": later.first().issue_date.isoformat()},
-            fields={"issue_date": [_("Enter a later date.")]},
-        )
     insurer = locked.insurer
-    locked.series = series
-    locked.number = number
-    locked.display_number = display_number(series, number)
     locked.issue_date = issue_date
     locked.tax_point = issue_date
     locked.due_date = issue_date + dt.timedelta(days=locked.terms_days)
@@ -626,6 +612,20 @@ def _issue(locked: Invoice, *, actor: Actor, issue_date: dt.date) -> Invoice:
             },
             fields={name: [str(_PARTICULAR[name])] for name in missing},
         )
+    series = f"{SERIES_PREFIX[locked.kind]}-{issue_date.year}"
+    number = number_take(series)
+    # Numbers follow the dates within a series (the series row is held: no one issues now).
+    later = Invoice.objects.filter(series=series, issue_date__gt=issue_date).order_by("-issue_date")
+    if later.exists():
+        raise DomainError(
+            "issue_date_before_last",
+            _("%(series)s already has an invoice dated %(date)s: issue on that day or later.")
+            % {"series": series, "date": later.first().issue_date.isoformat()},
+            fields={"issue_date": [_("Enter a later date.")]},
+        )
+    locked.series = series
+    locked.number = number
+    locked.display_number = display_number(series, number)
     locked.save(
         update_fields=[
             "series",
