@@ -82,7 +82,8 @@ def test_a_clinic_enters_dates_and_the_insurer_approves_one(
     page.get_by_label("Time 1", exact=True).fill("09:30")
     page.get_by_label("Practitioner 1").fill("Dr. Roy")
     page.get_by_role("button", name="Send these dates to the insurer").click()
-    expect(page.get_by_text("1 date sent to the insurer")).to_be_visible()
+    # Said with the Order Id, never an internal record number.
+    expect(page.get_by_text(f"1 date for {case.order_id} sent to the insurer")).to_be_visible()
 
     context = browser.new_context(base_url=live_server.url)
     insurer_page = context.new_page()

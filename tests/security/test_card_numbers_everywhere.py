@@ -587,3 +587,30 @@ def test_a_case_from_an_email_holding_card_numbers_leaves_none_anywhere(world, c
         assert not any(
             holds_card(leaf) for leaf in _leaves(json.loads(json.dumps(extra, default=str)))
         )
+
+
+def test_a_spreadsheet_row_holding_a_card_number_is_refused_and_never_quoted(world):
+    """The import lists the row and the column to fix; it never writes the row, nor says the
+    number back (the report is shown and kept in the audit trail)."""
+    import io
+
+    from medworks.network.importing import directory_import
+    from medworks.network.models import AffiliatePartner
+
+    header = "Partner;Location;Province;Postal Code;Service;Price;Notes"
+    rows = [
+        f"Card Clinic;Card Clinic Main;ON;M5V 3L9;XRAY;120;Pay with {SPELLINGS['dots']}",
+        f"Price Clinic;Price Clinic Main;ON;M5V 3L9;XRAY;{SPELLINGS['spaces']};",
+    ]
+    report = directory_import(
+        file=io.BytesIO("\n".join([header, *rows]).encode()),
+        filename="partners.csv",
+        actor=act(world.staff),
+    )
+    errors = {r.row: r.errors for r in report.rejected}
+    assert errors == {
+        2: ["notes holds a card number: remove it"],
+        3: ["price holds a card number: remove it"],
+    }
+    assert not AffiliatePartner.objects.filter(name__in=["Card Clinic", "Price Clinic"]).exists()
+    assert _found_in_database() == []

@@ -157,9 +157,7 @@ def clinic_request_dates(request: HttpRequest, order_id: str) -> HttpResponse:
     if formset.is_valid():
         slots, rows = formset.slots()
         try:
-            offer = services.availability_offer_record(
-                case=case, slots=slots, actor=actor_of(request)
-            )
+            services.availability_offer_record(case=case, slots=slots, actor=actor_of(request))
         except DomainError as exc:
             if not place_slot_errors(formset, rows, exc):
                 formset._non_form_errors = formset.error_class([exc.message])
@@ -168,11 +166,11 @@ def clinic_request_dates(request: HttpRequest, order_id: str) -> HttpResponse:
             messages.success(
                 request,
                 ngettext(
-                    "%(count)s date sent to the insurer for approval (offer %(offer)s).",
-                    "%(count)s dates sent to the insurer for approval (offer %(offer)s).",
+                    "%(count)s date for %(order_id)s sent to the insurer for approval.",
+                    "%(count)s dates for %(order_id)s sent to the insurer for approval.",
                     count,
                 )
-                % {"count": count, "offer": offer.pk},
+                % {"count": count, "order_id": case.order_id},
             )
             return redirect("web:clinic_request", order_id=case.order_id)
     context = _clinic_case_context(request, case, slot_formset=formset)
