@@ -9,6 +9,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.db import transaction
 
 from medworks.billing.invoices import (
     credit_note_issue,
@@ -230,6 +231,22 @@ def test_numbers_follow_each_other_per_series_and_year(
         "INV-2026-000002",
     ]
     assert InvoiceSequence.objects.get(series="INV-2026").next_number == 3
+
+
+def test_an_issue_rolled_back_gives_its_number_back(insurer, toronto, booking_agent, finance_user):
+    first, second = (
+        ready_case(insurer=insurer, location=toronto, agent=booking_agent) for _ in range(2)
+    )
+    undone = invoice_draft_for_case(case=first, actor=act(finance_user))
+    with pytest.raises(RuntimeError), transaction.atomic():
+        assert invoice_issue(invoice=undone, actor=act(finance_user)).number == 1
+        raise RuntimeError("the caller's transaction fails after the issue")
+    undone.refresh_from_db()
+    assert (undone.status, undone.number) == (S.DRAFT, None)
+    assert not Journal.objects.exists() and not hasattr(undone, "pdf")
+
+    assert issued_invoice(case=second, finance_user=finance_user).number == 1
+    assert invoice_issue(invoice=undone, actor=act(finance_user)).number == 2
 
 
 def test_an_issue_date_in_the_future_or_before_the_series_last_is_refused(
