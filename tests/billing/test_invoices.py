@@ -605,8 +605,11 @@ def test_a_credit_note_reverses_the_invoice_exactly_and_voids_it(case, finance_u
     assert unbalanced_journals() == []
     labels = [entry.label for entry in insurer_timeline(case=case)]
     assert "Credit note issued" in labels and "Invoice cancelled by a credit note" in labels
-    assert "CN-2026-000001" in pdf_text(note, finance_user)
-    assert "INV-2026-000001" in pdf_text(note, finance_user)
+    text = pdf_text(note, finance_user)
+    for words in ("Credit note CN-2026-000001", "Credit note date", "Credits invoice"):
+        assert words in text
+    assert "INV-2026-000001 of Nov. 20, 2026" in text
+    assert "Billed the wrong service." in text and "Total credited (CAD)" in text
 
     # The correction: a new invoice for the same case.
     again = issued_invoice(case=case, finance_user=finance_user)

@@ -384,7 +384,8 @@ _INVOICE_ILLEGAL = {
 
 
 def invoice_label(invoice: Invoice) -> str:
-    """How a sentence names the invoice: its number, or "The draft invoice" before issue."""
+    """How a sentence names the invoice: "Invoice INV-2026-000001", "Credit note ...", or
+    "Draft invoice 12" before it has a number."""
     if invoice.display_number:
         if invoice.kind == InvoiceKind.CREDIT_NOTE:
             return _("Credit note %(number)s") % {"number": invoice.display_number}
