@@ -133,6 +133,12 @@ def take(base_url: str, out: Path, chromium: Path) -> list[Path]:
         page.get_by_test_id("queue").get_by_role("link").first.click()
         expect(page.get_by_test_id("offer")).to_be_visible()
         shot("case-dates-offered", full_page=False)
+        # Any case, any state, by the patient's name (a POST: no name in the URL).
+        page.goto("/staff/bookings/search/")
+        page.get_by_role("searchbox").fill("Kilabuk")
+        page.get_by_role("button", name="Search").click()
+        expect(page.get_by_test_id("search-results")).to_be_visible()
+        shot("case-search", full_page=False)
         context.close()
 
         # The portals, each signed in as its demo user; one in French (the browser's language).
@@ -144,6 +150,10 @@ def take(base_url: str, out: Path, chromium: Path) -> list[Path]:
             ),
             ("insurer", "fr-CA", [("/portal/", "insurer-portal-fr")]),
             ("clinic", "en-CA", [("/clinic/", "clinic-portal")]),
+            # Management's queue of escalations (the Iqaluit case the desk escalated), and
+            # finance's settings of an insurer.
+            ("senior", "en-CA", [("/staff/escalations/", "escalations")]),
+            ("finance", "en-CA", [("/staff/insurers/", "insurer-settings")]),
         ]:
             context = browser.new_context(
                 base_url=base_url,
@@ -160,6 +170,12 @@ def take(base_url: str, out: Path, chromium: Path) -> list[Path]:
             for path, name in pages:
                 page.goto(path)
                 shot(name, full_page=False)
+            if username == "senior":
+                # The escalated case, the provider form open.
+                page.get_by_test_id("escalations").get_by_role("link").first.click()
+                page.get_by_text("Record the provider found").click()
+                page.get_by_test_id("escalation").scroll_into_view_if_needed()
+                shot("case-escalated", full_page=False)
             context.close()
 
         browser.close()

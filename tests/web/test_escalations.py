@@ -66,6 +66,7 @@ def test_the_queue_lists_escalated_cases_with_their_age_owner_and_overdue_flag(
     assert "Nobody yet" in row
     assert "Take</button>" in row
     assert escalated.patient.last_name not in page  # the queue carries no patient data
+    assert "Waiting longer than 24 h is flagged." in page
 
 
 def test_a_manager_takes_a_case_from_the_queue_and_sees_it_as_theirs(client, manager, escalated):

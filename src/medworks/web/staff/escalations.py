@@ -68,10 +68,14 @@ def escalation_queue(request: HttpRequest) -> HttpResponse:
         "page": page,
         "rows": rows,
         "mine": mine,
-        "threshold": selectors.queue_threshold(BookingStatus.ESCALATED),
+        "threshold": _threshold_label(selectors.queue_threshold(BookingStatus.ESCALATED)),
         "handles": user_can(request.user, Capability.ESCALATION_HANDLE),
     }
     return render(request, "web/staff/escalations/queue.html", context)
+
+
+def _threshold_label(threshold) -> str:
+    return age_label(threshold) if threshold is not None else ""
 
 
 def escalation_counts(user) -> dict:

@@ -46,6 +46,11 @@ def age_label(age: dt.timedelta) -> str:
     return _("%(days)s d %(hours)s h") % {"days": hours // 24, "hours": hours % 24}
 
 
+def _threshold_label(threshold: dt.timedelta | None) -> str:
+    """24 h, 2 d 0 h: a threshold as the ages beside it are written."""
+    return age_label(threshold) if threshold is not None else ""
+
+
 @dataclass(frozen=True)
 class QueueRow:
     case: BookingRequest
@@ -82,7 +87,7 @@ def work_queue(request: HttpRequest) -> HttpResponse:
             "label": BookingStatus(state).label,
             "total": counts[state]["total"],
             "overdue": counts[state]["overdue"],
-            "threshold": selectors.queue_threshold(state),
+            "threshold": _threshold_label(selectors.queue_threshold(state)),
         }
         for state in selectors.QUEUE_STATES
     ]
