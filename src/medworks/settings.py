@@ -113,6 +113,8 @@ MIDDLEWARE = [
     # the API's JSON error, in the language just chosen (api/errors.py).
     "medworks.api.errors.ApiErrorsMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # A NUL character in a query or form field: 400 before any view (PostgreSQL cannot store it).
+    "medworks.web.security.NulCharacterGuard",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Puts on the user the device that verified this session's second factor, if any.

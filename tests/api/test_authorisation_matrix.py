@@ -36,6 +36,10 @@ EXPECTED = {
     ("POST", "/api/v1/booking-requests/{order_id}/gops/{gop_id}/amend"): (404,) * 5 + (403,),
     ("GET", "/api/v1/booking-requests/{order_id}/quote"): (200, 404, 200, 403, 200, 403),
     ("POST", "/api/v1/booking-requests/{order_id}/quote/dispute"): (422,) * 6,
+    # An insurer's own invoices only (tests/api/test_invoices_api.py); the number is made up.
+    ("GET", "/api/v1/invoices"): (200, 200, 403, 403, 200, 403),
+    ("GET", "/api/v1/invoices/{number}"): (404, 404, 403, 403, 404, 403),
+    ("GET", "/api/v1/invoices/{number}/pdf"): (404, 404, 403, 403, 404, 403),
 }  # fmt: skip
 # Acting once changes what the next persona sees: checked on its own below.
 ACTS = {("POST", "/api/v1/booking-requests/{order_id}/quote/confirm")}
@@ -77,6 +81,7 @@ def test_each_persona_gets_exactly_its_answer_on_every_operation(call, offered_c
     for (method, path), answers in EXPECTED.items():
         url = path.replace("{order_id}", case.order_id)
         url = url.replace("{version_id}", "999999").replace("{gop_id}", "999999")
+        url = url.replace("{number}", "INV-2026-999999")
         expected = 401 if persona == "anonymous" else answers[ANSWERED.index(persona)]
         response = call(persona, method, url)
         assert response.status_code == expected, (persona, method, path, response.content[:200])

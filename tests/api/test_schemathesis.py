@@ -15,14 +15,18 @@ mean the schema says less than the code checks.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 import schemathesis
 from django.core.files.uploadedfile import SimpleUploadedFile
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
+from medworks.billing.invoices import payment_record
 from medworks.documents.services import document_upload
 from medworks.wsgi import application
+from tests.billing.invoicing import issued_invoice, ready_case
 from tests.documents import samples
 from tests.factories import act
 
@@ -47,9 +51,34 @@ def schema_valid_input_passes_validation(ctx, response, case):
     return None
 
 
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """Called through the WSGI application, each request would close the database connection
+    at its end (request_finished -> close_old_connections), and with it the test's transaction
+    on PostgreSQL; Django's test client disconnects it the same way."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
-def world(settings, tmp_path, insurer_key, insurer_user, offered_case):
-    """Maple Assist's key, its case with dates offered, and a form on that case."""
+def world(
+    settings,
+    tmp_path,
+    insurer_key,
+    insurer_user,
+    offered_case,
+    booking_agent,
+    finance_user,
+    clinic_location,
+):
+    """Maple Assist's key, its case with dates offered, a form on that case, and an issued
+    invoice of another of its cases, partly paid."""
     settings.STORAGES = {
         **settings.STORAGES,
         "documents": {
@@ -64,7 +93,24 @@ def world(settings, tmp_path, insurer_key, insurer_user, offered_case):
         filename="form.pdf",
         actor=act(insurer_user),
     )
-    return {"key": insurer_key.secret, "case": offered_case.case, "version": version}
+    billed = ready_case(
+        insurer=insurer_key.organisation, location=clinic_location, agent=booking_agent
+    )
+    invoice = issued_invoice(case=billed, finance_user=finance_user)
+    payment_record(
+        insurer=insurer_key.organisation,
+        amount=Decimal("50.00"),
+        received_on=invoice.issue_date,
+        method="eft",
+        reference="TRACE-1",
+        actor=act(finance_user),
+    )
+    return {
+        "key": insurer_key.secret,
+        "case": offered_case.case,
+        "version": version,
+        "invoice": invoice,
+    }
 
 
 @schema.parametrize()
@@ -82,6 +128,7 @@ def test_the_api_answers_as_its_schema_says(case, world):
         for name, value in (
             ("order_id", world["case"].order_id),
             ("version_id", world["version"].pk),
+            ("number", world["invoice"].display_number),
         ):
             if name in (case.path_parameters or {}):
                 case.path_parameters[name] = value

@@ -12,6 +12,7 @@ from medworks.core.models import AuditEvent
 
 from .test_documents_permissions import DOCUMENT_ROUTES
 from .test_insurer_settings import INSURER_SETTINGS_ROUTES
+from .test_invoice_pages import INVOICE_ROUTES
 from .test_staff_bookings import STAFF_BOOKING_ROUTES
 from .test_tax_rate_pages import TAX_RATE_ROUTES
 
@@ -42,6 +43,7 @@ ROUTES = [
     ("staff_booking_search", None, "post", STAFF_READERS),
     ("portal_search", None, "get", {"insurer_user"}),
     ("portal_search", None, "post", {"insurer_user"}),
+    ("portal_invoices", None, "get", {"insurer_user"}),
     ("partner_detail", "partner", "get", STAFF_READERS),
     ("partner_edit", "partner", "get", EDITORS),
     ("partner_edit", "partner", "post", EDITORS),
@@ -103,6 +105,9 @@ PORTAL_BOOKING_ROUTES = {
     "portal_request_calendar",
     "portal_quote_confirm",
     "portal_quote_dispute",
+    # One invoice and its PDF need an issued invoice: tests/web/test_portal_invoices.py.
+    "portal_invoice",
+    "portal_invoice_pdf",
     "clinic_request",
     "clinic_request_dates",
     "clinic_request_outcome",
@@ -171,6 +176,7 @@ def test_every_route_is_in_the_table_and_guarded_by_a_capability():
     routed = names - PUBLIC - PORTAL_BOOKING_ROUTES - staff_booking - set(DOCUMENT_ROUTES)
     # Finance's settings too (tests/web/test_insurer_settings.py, test_tax_rate_pages.py).
     routed -= set(INSURER_SETTINGS_ROUTES) | set(TAX_RATE_ROUTES)
+    routed -= set(INVOICE_ROUTES)  # finance's invoicing (tests/web/test_invoice_pages.py)
     assert routed == {name for name, *_ in ROUTES}
     for pattern in patterns:
         if pattern.name not in PUBLIC:

@@ -17,7 +17,8 @@ from django.utils.translation import gettext
 from ninja.parser import Parser
 from pydantic_core import PydanticCustomError
 
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+# Lone surrogates, and NUL, which PostgreSQL text cannot hold either.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff\x00]")
 
 
 def text_only(value: Any) -> Any:

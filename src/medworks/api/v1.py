@@ -30,6 +30,7 @@ from .docs import SelfHostedSwagger
 from .documents import STATUS_BY_CODE as DOCUMENT_STATUS_BY_CODE
 from .documents import router as documents_router
 from .errors import error_body, generic_answer
+from .invoices import router as invoices_router
 from .network import router as network_router
 from .parser import TextJsonParser
 
@@ -45,6 +46,7 @@ api.add_router("/", network_router)
 api.add_router("/", bookings_router)
 api.add_router("/", documents_router)
 api.add_router("/", billing_router)
+api.add_router("/", invoices_router)
 
 STATUS_BY_CODE = {
     "request_invalid": 422,

@@ -11,9 +11,11 @@ class BillingConfig(AppConfig):
         # billing builds on bookings: it adds its event kinds to the case timeline and its
         # effects to the booking workflow from here, so bookings never imports billing.
         from medworks.bookings.workflow import BOOKING_WORKFLOW
+        from medworks.notifications.services import attachment_source_register
 
         from . import events
         from .guards import charges_confirmed_before_booking
+        from .invoice_emails import ATTACHMENT_SOURCE, invoice_pdf_attachment
         from .quotes import (
             quote_on_case_cancelled,
             quote_on_clinic_chosen,
@@ -21,6 +23,8 @@ class BillingConfig(AppConfig):
         )
 
         events.declare()
+        # An invoice's email carries its stored PDF, read at send time (invoice_emails.py).
+        attachment_source_register(ATTACHMENT_SOURCE, invoice_pdf_attachment)
         # A clinic chosen gets a quote there (no quote when it has no price for a service).
         BOOKING_WORKFLOW.register_effect("select_clinic", quote_on_clinic_chosen)
         # A case cancelled: its standing quote is superseded.

@@ -54,7 +54,7 @@ from medworks.core.money import parse_money, to_money
 from medworks.documents.storage import seal, unseal
 from medworks.network.models import Province, Service
 
-from . import invoice_pdf
+from . import invoice_emails, invoice_pdf
 from .ledger import credit, debit, ledger_post
 from .models import (
     INVOICE_LIVE_STATUSES,
@@ -676,6 +676,7 @@ def _issue(locked: Invoice, *, actor: Actor, issue_date: dt.date) -> Invoice:
         size=len(pdf),
         filename=f"{issued.display_number}.pdf",
     )
+    invoice_emails.invoice_issued_email(issued)  # to the insurer, the PDF attached (outbox)
     return issued
 
 
@@ -1134,12 +1135,13 @@ def invoices_mark_overdue(*, today: dt.date | None = None) -> int:
     for pk in due:
         try:
             with transaction.atomic():
-                INVOICE_WORKFLOW.fire(
+                overdue = INVOICE_WORKFLOW.fire(
                     record=Invoice(pk=pk),
                     name="mark_overdue",
                     actor=OVERDUE_SWEEP,
                     payload={"today": today.isoformat()},
                 )
+                invoice_emails.invoice_overdue_reminder(overdue)  # once per invoice
         except DomainError:
             continue  # paid or moved meanwhile: nothing to do
         marked += 1

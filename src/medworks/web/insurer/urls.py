@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import documents, pricing, views
+from . import documents, invoices, pricing, views
 
 _CASE = "portal/requests/<str:order_id>/"
 
@@ -10,6 +10,13 @@ urlpatterns: list = [
     path("portal/", views.portal_home, name="portal_home"),
     path("portal/requests/new/", views.portal_request_new, name="portal_request_new"),
     path("portal/search/", views.portal_search, name="portal_search"),
+    path("portal/invoices/", invoices.portal_invoices, name="portal_invoices"),
+    path("portal/invoices/<id:invoice_id>/", invoices.portal_invoice, name="portal_invoice"),
+    path(
+        "portal/invoices/<id:invoice_id>/pdf/",
+        invoices.portal_invoice_pdf,
+        name="portal_invoice_pdf",
+    ),
     path(_CASE, views.portal_request, name="portal_request"),
     path(_CASE + "approve/", views.portal_request_approve, name="portal_request_approve"),
     path(_CASE + "decline/", views.portal_request_decline, name="portal_request_decline"),

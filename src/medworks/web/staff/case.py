@@ -36,7 +36,7 @@ from ..access import actor_of, require_capability
 from ..actions import case_or_404, place_slot_errors, run_action, run_form_action
 from ..pricing import quote_panel
 from ..slots import SlotFormSet
-from . import documents
+from . import documents, invoices
 from .escalations import escalation_panel
 from .forms import (
     ApproveSlotForm,
@@ -252,6 +252,7 @@ def _render_case(
         **documents.staff_panel_context(request, case),
         **quote_panel(request, case),
         **order_panel(request, case),  # the order to finance (staff/orders.py)
+        **invoices.invoice_panel(request, case),  # its invoice (staff/invoices.py)
         **escalation_panel(request, case, forms),
     }
     return render(request, "web/staff/bookings/case.html", context, status=status)

@@ -13,6 +13,7 @@ from . import (
     inbox,
     insurer_settings,
     intake,
+    invoices,
     orders,
     pricing,
     queue,
@@ -131,4 +132,26 @@ urlpatterns: list = [
     ),
     path("staff/tax-rates/", tax_rates.tax_rate_list, name="tax_rates"),
     path("staff/tax-rates/<id:rate_id>/edit/", tax_rates.tax_rate_edit, name="tax_rate_edit"),
+    # Finance's invoicing (staff/invoices.py): invoices, statements, payments, receivables.
+    path("staff/invoices/", invoices.invoice_list, name="invoice_list"),
+    path("staff/invoices/statements/", invoices.invoice_statement, name="invoice_draft_statement"),
+    path("staff/invoices/<id:invoice_id>/", invoices.invoice_detail, name="invoice_detail"),
+    path(
+        "staff/invoices/<id:invoice_id>/pdf/",
+        invoices.invoice_pdf_download,
+        name="invoice_pdf_download",
+    ),
+    path(
+        "staff/invoices/<id:invoice_id>/issue/", invoices.invoice_issue_view, name="invoice_issue"
+    ),
+    path("staff/invoices/<id:invoice_id>/credit/", invoices.invoice_credit, name="invoice_credit"),
+    path(
+        "staff/invoices/<id:invoice_id>/discard/", invoices.invoice_discard, name="invoice_discard"
+    ),
+    path(_CASE + "invoice/draft/", invoices.invoice_draft_case, name="invoice_draft_for_case"),
+    path("staff/payments/new/", invoices.payment_record_page, name="payment_record"),
+    path("staff/receivables/", invoices.receivables, name="receivables"),
+    path(
+        "staff/receivables/journal.csv", invoices.ledger_journal_download, name="ledger_journal_csv"
+    ),
 ]
