@@ -52,8 +52,9 @@ URL = "/api/v1/booking-requests"
 SETUP = """
 from medworks.accounts.models import Organisation, OrganisationKind
 from medworks.accounts.services import api_key_create
+from medworks.core.actor import Actor
 org = Organisation.objects.create(name="Bench Assist", kind=OrganisationKind.INSURER)
-print(api_key_create(organisation=org, name="bench", acting_user=None)[1])
+print(api_key_create(organisation=org, name="bench", actor=Actor.system("bench"))[1])
 """
 
 
