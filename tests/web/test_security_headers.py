@@ -52,3 +52,24 @@ def test_the_api_docs_page_has_the_same_policy_and_loads_only_the_apps_own_files
     assert re.search(r"<style\b|\sstyle=\"|\son[a-z]+=\"", page) is None
     sources = re.findall(r"(?:src|href)=\"([^\"]+)\"", page)
     assert sources and all(source.startswith("/static/api/swagger/") for source in sources)
+
+
+def test_the_url_configuration_loads_before_collectstatic_in_production(settings, tmp_path):
+    """Production's static storage looks names up in a manifest collectstatic writes; the URLs
+    must load without it (a command such as migrate loads them first)."""
+    import importlib
+
+    import medworks.urls
+
+    settings.STATIC_ROOT = str(tmp_path)
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
+    }
+    from django.contrib.staticfiles.storage import staticfiles_storage
+
+    staticfiles_storage._wrapped = None  # forget the storage built for the test settings
+    try:
+        importlib.reload(medworks.urls)
+    finally:
+        staticfiles_storage._wrapped = None
