@@ -110,3 +110,23 @@ def test_a_case_made_from_such_an_email_keeps_it_masked_and_says_so(booking_agen
     (flag,) = case.events.filter(kind="source_card_masked")
     assert "ending 1111" in flag.note
     assert flag.payload == {"card_endings": ["1111"]}
+
+
+def test_the_flag_of_four_masked_cards_is_not_itself_a_card_number(db, insurer_user):
+    """Four endings joined by commas ("4111, 1111, 1111, 1111") read as a card: the note the
+    case gets would then be refused, and the case with it (it once failed one run in ten, when
+    a random MIME boundary of digits was masked as a card)."""
+    from medworks.bookings.models import BookingEvent
+    from medworks.bookings.source import source_card_flag
+    from medworks.core.cards import CardMatch, contains_card_number
+    from tests import factories
+    from tests.factories import act
+
+    case = factories.make_booking_request(insurer=insurer_user.organisation)
+    endings = ["4539", "1488", "0343", "6467"]  # 4539 1488 0343 6467 is Luhn-valid
+    assert contains_card_number(", ".join(endings))  # what the note used to say
+    matches = [CardMatch(start=0, end=16, length=16, last4=e) for e in endings]
+    source_card_flag(case=case, actor=act(None), matches=matches)
+    note = BookingEvent.objects.get(request=case, kind="source_card_masked").note
+    assert "4539 and 1488 and 0343 and 6467" in note
+    assert not contains_card_number(note)

@@ -25,7 +25,7 @@ from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 
-from django.utils.translation import ngettext
+from django.utils.translation import gettext, ngettext
 
 from medworks.core.cards import CardMatch, find_card_numbers, redact, redact_bytes, redact_in_place
 
@@ -166,6 +166,7 @@ def source_card_flag(*, case, actor, matches: list[CardMatch]) -> None:
             "card page.",
             len(endings),
         )
-        % {"last4": ", ".join(endings)},
+        # Joined by a word: "1111, 0004, 5678, 9012" would itself read as a card number.
+        % {"last4": gettext(" and ").join(endings)},
         payload={"card_endings": endings},
     )
