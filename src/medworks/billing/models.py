@@ -94,8 +94,14 @@ class TaxRate(models.Model):
         return f"{text} to {self.valid_to.isoformat()}" if self.valid_to else text
 
 
+class InvoicingCycle(models.TextChoices):
+    PER_CASE = "per_case", _("An invoice per case")
+    MONTHLY = "monthly", _("A monthly statement")
+
+
 class InsurerPricing(models.Model):
-    """How one insurer is priced and taxed. An insurer without a row gets the defaults."""
+    """How one insurer is priced, taxed and invoiced. An insurer without a row gets the
+    defaults."""
 
     insurer = models.OneToOneField(
         "accounts.Organisation",
@@ -137,6 +143,19 @@ class InsurerPricing(models.Model):
     in_network_needs_confirmation = models.BooleanField(
         _("in-network bookings wait for the insurer's confirmation of charges"), default=False
     )
+    # Invoicing: per case, or the month's cases on one statement; the terms (blank: the
+    # setting MEDWORKS_INVOICE_TERMS_DAYS); where invoices go and the address printed on them.
+    invoicing = models.CharField(
+        _("invoicing"),
+        max_length=16,
+        choices=InvoicingCycle.choices,
+        default=InvoicingCycle.PER_CASE,
+    )
+    payment_terms_days = models.PositiveSmallIntegerField(
+        _("payment terms (days)"), null=True, blank=True
+    )
+    billing_email = models.EmailField(_("billing email"), blank=True)
+    billing_address = models.TextField(_("billing address"), blank=True, max_length=500)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
