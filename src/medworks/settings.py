@@ -457,6 +457,7 @@ MEDWORKS_LEDGER_ACCOUNTS = env_ledger_accounts(
         "pst_payable": "2220",
         "revenue": "4000",
         "cost_of_services": "5000",
+        "tax_recoverable": "1300",
     },
 )
 # One-click approval links in emails expire after this many hours.

@@ -44,8 +44,19 @@ INVOICE_EVENTS = [
     EventKind("credit_note_issued", _("Credit note issued"), _("Credit note issued")),
 ]
 
+# A provider's invoice (billing/workflow.py), on the timeline of each case it bills: staff only
+# (the insurer never sees what the clinic charges MedWorks).
+PROVIDER_INVOICE_EVENTS = [
+    EventKind("provider_invoice_recorded", _("Provider's invoice received")),
+    EventKind("provider_invoice_approved", _("Provider's invoice approved for payment")),
+    EventKind("provider_invoice_rejected", _("Provider's invoice rejected")),
+    EventKind("provider_invoice_partly_paid", _("Provider's invoice partly paid")),
+    EventKind("provider_invoice_paid", _("Provider's invoice paid")),
+]
+
 
 def declare() -> None:
     CASE_EVENTS.declare(QUOTE_EVENTS)
     CASE_EVENTS.declare(ORDER_EVENTS)
     CASE_EVENTS.declare(INVOICE_EVENTS)
+    CASE_EVENTS.declare(PROVIDER_INVOICE_EVENTS)

@@ -1,10 +1,11 @@
 """The ledger's one writer: `ledger_post` writes one journal of balanced rows, or nothing.
 
 Every money movement is a journal here (an invoice issued, a credit note, a payment received,
-an insurer's credit applied; providers' invoices and payments next): double-entry rows, each
-one account debited or credited, the debits equal to the credits. Rows are never updated nor
-deleted (the models refuse it); a mistake is reversed by another journal. Balances are sums of
-these rows (`billing.receivables`), never stored beside them.
+an insurer's credit applied, a provider's invoice approved, a payment to a provider):
+double-entry rows, each one account debited or credited, the debits equal to the credits.
+Rows are never updated nor deleted (the models refuse it); a mistake is reversed by another
+journal. Balances are sums of these rows (`billing.receivables`, `billing.payables`), never
+stored beside them.
 
 Each row keeps the account's role (`LedgerAccount`) and the code it was posted to, read from
 finance's chart (settings.MEDWORKS_LEDGER_ACCOUNTS) at posting time: a later change of code does
@@ -26,7 +27,15 @@ from django.db import transaction
 from medworks.core.actor import Actor
 from medworks.core.money import to_money
 
-from .models import Invoice, Journal, JournalKind, LedgerAccount, LedgerEntry, PaymentReceived
+from .models import (
+    Invoice,
+    Journal,
+    JournalKind,
+    LedgerAccount,
+    LedgerEntry,
+    PaymentReceived,
+    ProviderInvoice,
+)
 
 ZERO = Decimal("0.00")
 
@@ -46,6 +55,7 @@ class Posting:
     payment: PaymentReceived | None = None
     case_id: int | None = None
     tax_name: str = ""
+    provider_invoice: ProviderInvoice | None = None  # the provider invoice (payable side)
 
 
 def debit(account: str, amount: Decimal, **where) -> Posting:
@@ -98,6 +108,7 @@ def ledger_post(
     insurer=None,
     invoice: Invoice | None = None,
     payment: PaymentReceived | None = None,
+    provider_invoice: ProviderInvoice | None = None,
     memo: str = "",
 ) -> Journal:
     """Write one journal (`kind`, dated `date`, its `reference` the document's number) and its
@@ -118,6 +129,7 @@ def ledger_post(
             insurer=insurer,
             invoice=invoice,
             payment=payment,
+            provider_invoice=provider_invoice,
             posted_by=actor.user,
             actor_kind=actor.kind.value,
             actor_detail=actor.detail[:64],
@@ -135,6 +147,8 @@ def ledger_post(
                 payment=posting.payment,
                 case_id=posting.case_id,
                 tax_name=posting.tax_name,
+                provider_id=provider_invoice.provider_id if provider_invoice else None,
+                provider_invoice=posting.provider_invoice,
             )
             for position, (posting, dr, cr) in enumerate(rows)
         )

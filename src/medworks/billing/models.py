@@ -766,18 +766,153 @@ class PaymentAllocation(WrittenOnce):
         return f"{self.amount} of {self.payment_id} to invoice {self.invoice_id}"
 
 
+class ProviderInvoiceStatus(models.TextChoices):
+    RECEIVED = "received", _("Received")  # recorded; waits for finance's review
+    APPROVED = "approved", _("Approved for payment")  # a payable
+    PARTLY_PAID = "partly_paid", _("Partly paid")
+    PAID = "paid", _("Paid")
+    REJECTED = "rejected", _("Rejected")  # sent back to the provider, with the reason
+
+
+class ProviderInvoice(models.Model):
+    """What a provider bills MedWorks (SOP case 3: "we will be invoiced for the services
+    provided"): its own number, dates, lines per case and service, tax and total, the PDF as a
+    document version. Recorded by staff or by the clinic in its portal (`billing.payables`);
+    finance approves it (a payable: the ledger's cost and payable rows) or rejects it. Its
+    amounts are written once; its state moves only through PROVIDER_INVOICE_WORKFLOW."""
+
+    provider = models.ForeignKey(
+        "network.AffiliatePartner",
+        on_delete=models.PROTECT,
+        related_name="provider_invoices",
+        verbose_name=_("provider"),
+    )
+    number = models.CharField(_("provider's invoice number"), max_length=64)
+    # The number as compared for duplicates: case-folded, without spaces.
+    number_key = models.CharField(max_length=64, editable=False)
+    invoice_date = models.DateField(_("invoice date"))
+    due_date = models.DateField(_("due date"))
+    subtotal = _money(_("subtotal"))
+    tax_total = _money(_("tax"))
+    total = _money(_("total"))
+    currency = models.CharField(_("currency"), max_length=3, default=CURRENCY, editable=False)
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=ProviderInvoiceStatus.choices,
+        default=ProviderInvoiceStatus.RECEIVED,
+    )
+    status_changed_at = models.DateTimeField(_("status changed at"), default=timezone.now)
+    document_version = models.ForeignKey(
+        "documents.DocumentVersion",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("PDF"),
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_by_party = models.CharField(_("recorded by"), max_length=16)
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-invoice_date", "-id"]
+        constraints = [
+            # A number the provider used twice is refused, unless the first was rejected.
+            models.UniqueConstraint(
+                fields=["provider", "number_key"],
+                condition=~Q(status="rejected"),
+                name="provider_invoice_number_once",
+            ),
+            models.CheckConstraint(
+                condition=Q(subtotal__gte=0) & Q(tax_total__gte=0) & Q(total__gt=0),
+                name="provider_invoice_amounts",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "due_date"], name="provider_invoice_due")]
+
+    def __str__(self) -> str:
+        return f"Provider invoice {self.number} ({self.pk})"
+
+
+class ProviderInvoiceLine(WrittenOnce):
+    """One line of a provider's invoice: a case, the service, the amount before tax."""
+
+    invoice = models.ForeignKey(ProviderInvoice, on_delete=models.PROTECT, related_name="lines")
+    position = models.PositiveSmallIntegerField(default=0)
+    case = models.ForeignKey(
+        "bookings.BookingRequest",
+        on_delete=models.PROTECT,
+        related_name="provider_invoice_lines",
+        verbose_name=_("case"),
+    )
+    service = models.ForeignKey(
+        "network.Service",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("service"),
+    )
+    description = models.CharField(_("description"), max_length=255, blank=True)
+    amount = _money(_("amount before tax"))
+
+    class Meta:
+        ordering = ["invoice_id", "position", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="provider_line_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Line {self.position} of {self.invoice_id}"
+
+
+class ProviderPaymentMethod(models.TextChoices):
+    EFT = "eft", _("Electronic funds transfer")
+    CHEQUE = "cheque", _("Cheque")
+    CARD = "card", _("MedWorks corporate card")
+
+
+class ProviderPayment(WrittenOnce):
+    """A payment MedWorks made against a provider's approved invoice, full or partial."""
+
+    invoice = models.ForeignKey(ProviderInvoice, on_delete=models.PROTECT, related_name="payments")
+    paid_on = models.DateField(_("paid on"))
+    amount = _money(_("amount"))
+    currency = models.CharField(_("currency"), max_length=3, default=CURRENCY, editable=False)
+    method = models.CharField(_("method"), max_length=8, choices=ProviderPaymentMethod.choices)
+    reference = models.CharField(_("reference"), max_length=100)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["paid_on", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="provider_payment_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Payment {self.amount} on provider invoice {self.invoice_id}"
+
+
 class LedgerAccount(models.TextChoices):
     """The roles of the accounts the ledger posts to; their codes are finance's settings
     (MEDWORKS_LEDGER_ACCOUNTS) and each row keeps the code it was posted to."""
 
     CASH = "cash", _("Bank")  # money received (card settlements, EFT, cheques)
     RECEIVABLE = "receivable", _("Accounts receivable")  # what insurers owe
-    PAYABLE = "payable", _("Accounts payable")  # what MedWorks owes providers (next)
+    PAYABLE = "payable", _("Accounts payable")  # what MedWorks owes providers
     GST_HST_PAYABLE = "gst_hst_payable", _("GST/HST payable")
     QST_PAYABLE = "qst_payable", _("QST payable")
     PST_PAYABLE = "pst_payable", _("PST payable")
     REVENUE = "revenue", _("Revenue from services")
-    COST_OF_SERVICES = "cost_of_services", _("Cost of services")  # providers' invoices (next)
+    COST_OF_SERVICES = "cost_of_services", _("Cost of services")  # providers' invoices
+    # The sales tax providers charge MedWorks (input tax credits, claimed back).
+    TAX_RECOVERABLE = "tax_recoverable", _("Sales tax recoverable")
 
 
 # Which account a tax line is posted to.
@@ -794,6 +929,8 @@ class JournalKind(models.TextChoices):
     CREDIT_NOTE_ISSUED = "credit_note_issued", _("Credit note issued")
     PAYMENT_RECEIVED = "payment_received", _("Payment received")
     CREDIT_APPLIED = "credit_applied", _("Insurer's credit applied")
+    PROVIDER_INVOICE = "provider_invoice", _("Provider's invoice approved")
+    PROVIDER_PAYMENT = "provider_payment", _("Payment to a provider")
 
 
 class Journal(WrittenOnce):
@@ -812,6 +949,9 @@ class Journal(WrittenOnce):
     )
     payment = models.ForeignKey(
         PaymentReceived, null=True, blank=True, on_delete=models.PROTECT, related_name="journals"
+    )
+    provider_invoice = models.ForeignKey(
+        ProviderInvoice, null=True, blank=True, on_delete=models.PROTECT, related_name="journals"
     )
     posted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -860,6 +1000,21 @@ class LedgerEntry(WrittenOnce):
         related_name="ledger_entries",
     )
     tax_name = models.CharField(_("tax"), max_length=3, choices=TaxName.choices, blank=True)
+    # On the payable account: the provider's invoice whose balance the row is part of.
+    provider = models.ForeignKey(
+        "network.AffiliatePartner",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    provider_invoice = models.ForeignKey(
+        ProviderInvoice,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="ledger_entries",
+    )
 
     class Meta:
         ordering = ["journal_id", "position", "id"]
@@ -873,6 +1028,9 @@ class LedgerEntry(WrittenOnce):
         indexes = [
             models.Index(fields=["account", "insurer"], name="ledger_account_insurer"),
             models.Index(fields=["account", "invoice"], name="ledger_account_invoice"),
+            models.Index(
+                fields=["account", "provider_invoice"], name="ledger_account_provider_inv"
+            ),
         ]
 
     def __str__(self) -> str:

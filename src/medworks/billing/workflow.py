@@ -47,9 +47,12 @@ from .models import (
     InvoiceLine,
     InvoiceStatus,
     PaymentAllocation,
+    ProviderInvoice,
+    ProviderInvoiceStatus,
     Quote,
     QuoteStatus,
 )
+from .payables import provider_invoice_paid
 from .receivables import invoice_balance
 
 Q = QuoteStatus
@@ -410,4 +413,149 @@ INVOICE_WORKFLOW = Workflow(
     illegal_message=_invoice_illegal,
     illegal_code="invoice_status_illegal",
     select_related=("insurer",),
+)
+
+
+# --- A provider's invoice ------------------------------------------------------------------
+#
+#     (born) received --approve--> approved --pay_part--> partly_paid --pay_full--> paid
+#            received --reject (a reason)--> rejected     approved --pay_full--> paid
+#
+# Born `received` by billing.payables.provider_invoice_record (staff or the provider's clinic
+# in its portal). Finance approves it (the payable is posted then) or rejects it; payments
+# to the provider move it on. A rejected number may be recorded again, corrected.
+
+PI = ProviderInvoiceStatus
+
+
+def _provider_paid_part(invoice: ProviderInvoice, actor: Actor) -> str | None:
+    return _("nothing is paid on it yet.") if provider_invoice_paid(invoice) <= 0 else None
+
+
+def _provider_paid_full(invoice: ProviderInvoice, actor: Actor) -> str | None:
+    if provider_invoice_paid(invoice) < invoice.total:
+        return _("it is not paid in full.")
+    return None
+
+
+PROVIDER_INVOICE_TRANSITIONS = [
+    Transition(
+        "approve",
+        gettext_lazy("Approve for payment"),
+        frozenset({PI.RECEIVED}),
+        PI.APPROVED,
+        _FINANCE,
+        button=False,
+    ),
+    Transition(
+        "reject",
+        gettext_lazy("Reject the invoice"),
+        frozenset({PI.RECEIVED}),
+        PI.REJECTED,
+        _FINANCE,
+        needs_note=True,
+        button=False,
+    ),
+    Transition(
+        "pay_part",
+        gettext_lazy("Record a part payment"),
+        frozenset({PI.APPROVED}),
+        PI.PARTLY_PAID,
+        _FINANCE_OR_SYSTEM,
+        guards=(_provider_paid_part,),
+        button=False,
+    ),
+    Transition(
+        "pay_full",
+        gettext_lazy("Record the payment in full"),
+        frozenset({PI.APPROVED, PI.PARTLY_PAID}),
+        PI.PAID,
+        _FINANCE_OR_SYSTEM,
+        guards=(_provider_paid_full,),
+        button=False,
+    ),
+]
+PROVIDER_INVOICE_EVENT_OF = {
+    "approve": "provider_invoice_approved",
+    "reject": "provider_invoice_rejected",
+    "pay_part": "provider_invoice_partly_paid",
+    "pay_full": "provider_invoice_paid",
+}
+
+
+def provider_invoice_party_of(actor: Actor, invoice: ProviderInvoice) -> Party | None:
+    """Finance (INVOICING) acts as staff and the scheduled work as the system; the provider's
+    clinic may read its own invoice and takes no step; anyone else has no business."""
+    if actor.kind == ActorKind.SYSTEM:
+        return Party.SYSTEM
+    if actor.kind == ActorKind.SIGNED_LINK:
+        return None
+    if actor_can(actor, Capability.INVOICING):
+        return Party.STAFF
+    return None
+
+
+def provider_invoice_event_write(
+    *,
+    invoice: ProviderInvoice,
+    kind: str,
+    actor: Actor,
+    previous: str = "",
+    note: str = "",
+    extra: dict | None = None,
+) -> None:
+    """One event on the timeline of each case the provider's invoice bills (staff only) and
+    the audit row."""
+    payload = {
+        "provider_invoice_id": invoice.pk,
+        "number": invoice.number,
+        "provider_id": invoice.provider_id,
+        "from": previous,
+        "to": invoice.status,
+        "total": f"{invoice.total:.2f}",
+        **(extra or {}),
+    }
+    case_ids = sorted(set(invoice.lines.values_list("case_id", flat=True)))
+    for case in BookingRequest.objects.filter(pk__in=case_ids).order_by("pk"):
+        BookingEvent.objects.record(
+            request=case, actor=actor, kind=kind, note=note, payload=payload
+        )
+    audit_record(
+        actor=actor,
+        action=kind.replace("provider_invoice_", "provider_invoice."),
+        obj=invoice,
+        summary=f"{invoice} {previous + ' -> ' if previous else ''}{invoice.status}",
+        payload={**payload, "note": note} if note else payload,
+    )
+
+
+def _provider_invoice_event(*, record, transition, actor, party, previous, note, payload):
+    provider_invoice_event_write(
+        invoice=record,
+        kind=PROVIDER_INVOICE_EVENT_OF[transition.name],
+        actor=actor,
+        previous=previous,
+        note=note,
+        extra={"party": party.value, **payload},
+    )
+
+
+def _provider_invoice_illegal(invoice: ProviderInvoice, spec: Transition) -> str:
+    return _("Cannot %(step)s: the provider's invoice %(number)s is %(state)s.") % {
+        "step": spec.step,
+        "number": invoice.number,
+        "state": invoice.get_status_display().lower(),
+    }
+
+
+PROVIDER_INVOICE_WORKFLOW = Workflow(
+    name="provider_invoice",
+    noun=gettext_lazy("provider's invoice"),
+    model=ProviderInvoice,
+    transitions=PROVIDER_INVOICE_TRANSITIONS,
+    party_of=provider_invoice_party_of,
+    write_event=_provider_invoice_event,
+    illegal_message=_provider_invoice_illegal,
+    illegal_code="provider_invoice_status_illegal",
+    select_related=("provider",),
 )

@@ -22,6 +22,7 @@ class BillingArrangement(models.TextChoices):
     DIRECT_BILLING = "direct_billing", _("Direct billing")  # the provider invoices MedWorks
     CREDIT_CARD = "credit_card", _("Pre-payment by credit card")
     EFT = "eft", _("Pre-payment by EFT")
+    INSURER_CARD = "insurer_card", _("The insurer's corporate card")
 
 
 class Province(models.TextChoices):
@@ -61,6 +62,8 @@ class AffiliatePartner(models.Model):
         default=list, blank=True, help_text=_("BillingArrangement values the partner accepts.")
     )
     accepts_prepayment = models.BooleanField(default=False)
+    # Days the provider gives MedWorks to pay its invoices (a provider invoice's due date).
+    payment_terms_days = models.PositiveSmallIntegerField(_("payment terms (days)"), default=30)
     tax_number = models.CharField(_("GST/HST number"), max_length=32, blank=True)
     contact_name = models.CharField(max_length=200, blank=True)
     contact_email = models.EmailField(blank=True)
