@@ -43,7 +43,6 @@ from medworks.bookings.intake import IntakeGuess
 from medworks.bookings.models import BookingEvent, BookingRequest, Channel
 from medworks.bookings.services import booking_request_clean, booking_request_submit
 from medworks.core.actor import Actor
-from medworks.core.audit import audit_record
 from medworks.core.errors import DomainError
 from medworks.documents.storage import seal
 
@@ -51,6 +50,7 @@ from .imap import ImapMailbox, ImapSettings, MailboxNotConfigured, MailboxUnavai
 from .models import InboundEmail, InboundStatus
 from .reading import SOURCE_FILENAME, Reading, read_message
 from .selectors import raw_of
+from .workflow import MAILBOX_WORKFLOW, SETTLE_STEP
 
 logger = logging.getLogger("medworks.mailbox")
 
@@ -134,6 +134,17 @@ def _guess_record(reading: Reading) -> dict[str, Any]:
     }
 
 
+def _move(inbound: InboundEmail, step: str, *, actor: Actor, **fields: Any) -> InboundEmail:
+    """Take `step` on the row through its workflow (the row locked, its state checked, the
+    step's audit row written), then record what it became (`fields`), in one transaction."""
+    with transaction.atomic():
+        MAILBOX_WORKFLOW.fire(record=inbound, name=step, actor=actor)
+        for name, value in fields.items():
+            setattr(inbound, name, value)
+        inbound.save(update_fields=list(fields))
+    return inbound
+
+
 def _settle(
     inbound: InboundEmail,
     status: InboundStatus,
@@ -141,11 +152,9 @@ def _settle(
     case: BookingRequest | None = None,
     reasons: list[dict] | None = None,
 ) -> None:
-    """The one place the fetch sets a row's status (inside the fetch's transaction)."""
-    inbound.status = status
-    inbound.case = case
-    inbound.reasons = reasons or []
-    inbound.save(update_fields=["status", "case", "reasons"])
+    """The one place the fetch sets a row's status (inside the fetch's transaction): the
+    workflow's step from `new` to `status`, by the system."""
+    _move(inbound, SETTLE_STEP[status], actor=MAILBOX_ACTOR, case=case, reasons=reasons or [])
 
 
 def _card_reasons(reading: Reading) -> list[dict]:
@@ -300,12 +309,6 @@ def mailbox_fetch_scheduled() -> int | None:
 # --- An agent's decisions ---------------------------------------------------------------------
 
 
-def _not_waiting() -> DomainError:
-    return DomainError(
-        "inbound_not_waiting", _("This email is no longer waiting: someone has handled it.")
-    )
-
-
 def inbound_email_case_create(
     *,
     inbound_email: InboundEmail,
@@ -319,16 +322,15 @@ def inbound_email_case_create(
     raw = raw_of(inbound_email)
 
     def claim(case: BookingRequest) -> None:
-        claimed = InboundEmail.objects.filter(
-            pk=inbound_email.pk, status=InboundStatus.NEEDS_AGENT
-        ).update(
-            status=InboundStatus.CASE_CREATED,
+        # Refused ("inbound_not_waiting") when it no longer waits: the case is rolled back.
+        _move(
+            inbound_email,
+            "make_case",
+            actor=actor,
             case=case,
             decided_by=actor.user,
             decided_at=timezone.now(),
         )
-        if not claimed:
-            raise _not_waiting()
 
     return booking_request_submit(
         insurer=insurer,
@@ -343,17 +345,10 @@ def inbound_email_case_create(
 
 def inbound_email_dismiss(*, inbound_email: InboundEmail, actor: Actor) -> InboundEmail:
     """An agent sets a waiting message aside (spam, a duplicate, handled by phone). It is kept."""
-    with transaction.atomic():
-        dismissed = InboundEmail.objects.filter(
-            pk=inbound_email.pk, status=InboundStatus.NEEDS_AGENT
-        ).update(status=InboundStatus.DISMISSED, decided_by=actor.user, decided_at=timezone.now())
-        if not dismissed:
-            raise _not_waiting()
-        audit_record(
-            actor=actor,
-            action="inbound_email.dismissed",
-            obj=inbound_email,
-            summary=f"inbound email {inbound_email.pk} dismissed",
-        )
-    inbound_email.refresh_from_db(fields=["status", "decided_by", "decided_at"])
-    return inbound_email
+    return _move(
+        inbound_email,
+        "dismiss",
+        actor=actor,
+        decided_by=actor.user,
+        decided_at=timezone.now(),
+    )

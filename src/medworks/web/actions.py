@@ -12,6 +12,8 @@ readable in the view itself.
 - `run_action`: a button. A refusal becomes an error message; success, a success message.
 - `run_form_action`: a form. It runs only when the form is valid; a refusal goes on the form
   (per field where the DomainError names one) for the view to show again with the input kept.
+- `form_action_response`: `run_form_action` and its answer: the view's redirect when it was
+  done, else the view's page shown again with the form, answering 400.
 - `allowed_steps`: the workflow steps this user may take on the case now (the portals' buttons).
 - `calendar_response`: the booked appointment's .ics file (insurer and clinic portals).
 """
@@ -88,6 +90,26 @@ def run_form_action(
         return False
     _say(request, success, result)
     return True
+
+
+def form_action_response(
+    request: HttpRequest,
+    form: forms.BaseForm,
+    action: Callable[[dict], Any],
+    *,
+    success: Success,
+    done: Callable[[], HttpResponse],
+    again: Callable[[], HttpResponse],
+    put_errors: Callable[[forms.BaseForm, DomainError], None] = add_domain_errors,
+) -> HttpResponse:
+    """`run_form_action`, answered: `done()` (the view's redirect) when it was done; else
+    `again()`, the view's page rendered again with the form (its input and its errors kept),
+    answering 400."""
+    if run_form_action(request, form, action, success=success, put_errors=put_errors):
+        return done()
+    response = again()
+    response.status_code = 400
+    return response
 
 
 def place_slot_errors(formset, rows: list[int], exc: DomainError) -> bool:

@@ -33,7 +33,7 @@ from medworks.core.errors import DomainError
 from medworks.mailbox.selectors import inbound_emails_filed_on
 
 from ..access import actor_of, require_capability
-from ..actions import case_or_404, place_slot_errors, run_action, run_form_action
+from ..actions import case_or_404, form_action_response, place_slot_errors, run_action
 from ..pricing import quote_panel
 from ..slots import SlotFormSet
 from . import documents, invoices
@@ -329,16 +329,16 @@ def case_select_clinic(request: HttpRequest, order_id: str) -> HttpResponse:
 def case_escalate(request: HttpRequest, order_id: str) -> HttpResponse:
     case = case_or_404(request, order_id, purpose="worked")
     form = EscalateForm(request.POST)
-    if run_form_action(
+    return form_action_response(
         request,
         form,
         lambda data: services.booking_request_escalate(
             case=case, actor=actor_of(request), note=data["note"]
         ),
         success=_("Escalated to management."),
-    ):
-        return _back(case)
-    return _render_case(request, case, forms={"escalate": form}, status=400)
+        done=lambda: _back(case),
+        again=lambda: _render_case(request, case, forms={"escalate": form}),
+    )
 
 
 @require_POST
@@ -377,7 +377,7 @@ def case_approve_slot(request: HttpRequest, order_id: str) -> HttpResponse:
         )
         if slot is None:
             form.add_error(None, _("This date is not among the dates offered."))
-    if run_form_action(
+    return form_action_response(
         request,
         form,
         lambda data: services.availability_offer_approve(
@@ -386,9 +386,9 @@ def case_approve_slot(request: HttpRequest, order_id: str) -> HttpResponse:
             note=f"Approved for the insurer: {data['note']}",
         ),
         success=_("Booked. Confirmations are on their way."),
-    ):
-        return _back(case)
-    return _render_case(request, case, forms={"approve": form}, status=400)
+        done=lambda: _back(case),
+        again=lambda: _render_case(request, case, forms={"approve": form}),
+    )
 
 
 @require_POST
@@ -396,16 +396,16 @@ def case_approve_slot(request: HttpRequest, order_id: str) -> HttpResponse:
 def case_decline_dates(request: HttpRequest, order_id: str) -> HttpResponse:
     case = case_or_404(request, order_id, purpose="worked")
     form = DeclineForm(request.POST)
-    if run_form_action(
+    return form_action_response(
         request,
         form,
         lambda data: services.availability_offer_decline(
             case=case, actor=actor_of(request), note=data["note"]
         ),
         success=_("Dates declined: the case is back in sourcing."),
-    ):
-        return _back(case)
-    return _render_case(request, case, forms={"decline": form}, status=400)
+        done=lambda: _back(case),
+        again=lambda: _render_case(request, case, forms={"decline": form}),
+    )
 
 
 @require_POST
@@ -431,7 +431,7 @@ def case_step(request: HttpRequest, order_id: str, name: str) -> HttpResponse:
 def case_cancel(request: HttpRequest, order_id: str) -> HttpResponse:
     case = case_or_404(request, order_id, purpose="worked")
     form = CancelForm(request.POST)
-    if run_form_action(
+    return form_action_response(
         request,
         form,
         lambda data: services.booking_request_cancel(
@@ -441,9 +441,9 @@ def case_cancel(request: HttpRequest, order_id: str) -> HttpResponse:
             note=data["note"],
         ),
         success=_("The case is cancelled."),
-    ):
-        return _back(case)
-    return _render_case(request, case, forms={"cancel": form}, status=400)
+        done=lambda: _back(case),
+        again=lambda: _render_case(request, case, forms={"cancel": form}),
+    )
 
 
 @require_POST
@@ -454,13 +454,13 @@ def case_clinic_decline(request: HttpRequest, order_id: str) -> HttpResponse:
     noted as having declined."""
     case = case_or_404(request, order_id, purpose="worked")
     form = ClinicDeclineForm(request.POST)
-    if run_form_action(
+    return form_action_response(
         request,
         form,
         lambda data: services.booking_request_clinic_decline(
             case=case, actor=actor_of(request), note=data["note"]
         ),
         success=_("The clinic cannot offer dates: the case is back in sourcing."),
-    ):
-        return _back(case)
-    return _render_case(request, case, forms={"clinic_decline": form}, status=400)
+        done=lambda: _back(case),
+        again=lambda: _render_case(request, case, forms={"clinic_decline": form}),
+    )

@@ -26,7 +26,7 @@ from medworks.bookings.models import BookingRequest, BookingStatus
 from medworks.core.errors import DomainError
 
 from ..access import actor_of, require_capability
-from ..actions import case_or_404, run_action, run_form_action
+from ..actions import case_or_404, form_action_response, run_action
 from ..forms import add_domain_errors
 from .forms import EscalationAssignForm, ProviderForm
 from .queue import age_label
@@ -135,16 +135,16 @@ def escalation_assign(request: HttpRequest, order_id: str) -> HttpResponse:
 
     case = case_or_404(request, order_id, purpose="worked")
     form = EscalationAssignForm(request.POST)
-    if run_form_action(
+    return form_action_response(
         request,
         form,
         lambda data: services.booking_request_escalation_assign(
             case=case, owner=data["owner"], actor=actor_of(request)
         ),
         success=_("The escalation is given to its new owner, who is told by email."),
-    ):
-        return _back(case, "#escalation")
-    return _render_case(request, case, forms={"escalation_assign": form}, status=400)
+        done=lambda: _back(case, "#escalation"),
+        again=lambda: _render_case(request, case, forms={"escalation_assign": form}),
+    )
 
 
 def _provider_errors(form: ProviderForm, error: DomainError) -> None:
@@ -162,14 +162,14 @@ def provider_found(request: HttpRequest, order_id: str) -> HttpResponse:
     form = ProviderForm(
         request.POST, services=list(case.services.order_by("name_en")), prefix="provider"
     )
-    if run_form_action(
+    return form_action_response(
         request,
         form,
         lambda data: services.booking_request_provider_found(
             case=case, actor=actor_of(request), **form.use_case_kwargs()
         ),
         success=_("The provider is in the directory and chosen for this case: ask it for dates."),
+        done=lambda: _back(case),
+        again=lambda: _render_case(request, case, forms={"provider": form}),
         put_errors=_provider_errors,
-    ):
-        return _back(case)
-    return _render_case(request, case, forms={"provider": form}, status=400)
+    )
