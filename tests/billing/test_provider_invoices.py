@@ -72,7 +72,7 @@ def _record(case, actor, *, number="A-100", amount="120.00", tax="0.00", total=N
 
 
 def test_an_invoice_at_the_agreed_cost_is_recorded_with_its_pdf_and_no_flag(setting, booking_agent):
-    _insurer, location, case = setting
+    _insurer, _location, case = setting
     invoice = _record(case, booking_agent, tax="15.60", amount="120.00")
     assert invoice.status == PI.RECEIVED
     assert (invoice.subtotal, invoice.tax_total, invoice.total) == (

@@ -13,6 +13,7 @@ from medworks.core.models import AuditEvent
 from .test_documents_permissions import DOCUMENT_ROUTES
 from .test_insurer_settings import INSURER_SETTINGS_ROUTES
 from .test_invoice_pages import INVOICE_ROUTES
+from .test_payables_pages import PAYABLES_ROUTES
 from .test_staff_bookings import STAFF_BOOKING_ROUTES
 from .test_tax_rate_pages import TAX_RATE_ROUTES
 
@@ -177,6 +178,7 @@ def test_every_route_is_in_the_table_and_guarded_by_a_capability():
     # Finance's settings too (tests/web/test_insurer_settings.py, test_tax_rate_pages.py).
     routed -= set(INSURER_SETTINGS_ROUTES) | set(TAX_RATE_ROUTES)
     routed -= set(INVOICE_ROUTES)  # finance's invoicing (tests/web/test_invoice_pages.py)
+    routed -= set(PAYABLES_ROUTES)  # providers' invoices (tests/web/test_payables_pages.py)
     assert routed == {name for name, *_ in ROUTES}
     for pattern in patterns:
         if pattern.name not in PUBLIC:

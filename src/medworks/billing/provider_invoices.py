@@ -175,17 +175,13 @@ def provider_invoice_record(
     stated = _amount(total, field="total")
     subtotal = sum(amounts, ZERO)
     if subtotal + tax != stated:
-        raise DomainError(
-            "provider_invoice_total_mismatch",
-            _("The lines (%(lines)s) and the tax (%(tax)s) make %(sum)s, not %(total)s.")
-            % {
-                "lines": f"{subtotal:.2f}",
-                "tax": f"{tax:.2f}",
-                "sum": f"{subtotal + tax:.2f}",
-                "total": f"{stated:.2f}",
-            },
-            fields={"total": [_("The total is the lines plus the tax.")]},
-        )
+        mismatch = _("The lines (%(lines)s) and the tax (%(tax)s) make %(sum)s, not %(total)s.") % {
+            "lines": f"{subtotal:.2f}",
+            "tax": f"{tax:.2f}",
+            "sum": f"{subtotal + tax:.2f}",
+            "total": f"{stated:.2f}",
+        }
+        raise DomainError("provider_invoice_total_mismatch", mismatch, fields={"total": [mismatch]})
     for line in lines:
         refuse_card_numbers({"description": line.description})
     case_ids = sorted({line.case.pk for line in lines})
@@ -282,11 +278,8 @@ def provider_invoice_approve(
     with transaction.atomic():
         flags = provider_invoice_flags(invoice)
         if flags and not note:
-            raise DomainError(
-                "provider_invoice_flags_unanswered",
-                _("Say why the flagged differences are accepted."),
-                fields={"note": [_("Say why.")]},
-            )
+            why = _("Say why the flagged differences are accepted.")
+            raise DomainError("provider_invoice_flags_unanswered", why, fields={"note": [why]})
         locked = PROVIDER_INVOICE_WORKFLOW.fire(
             record=invoice,
             name="approve",

@@ -23,7 +23,7 @@ class InboundStatus(models.TextChoices):
 
 class InboundEmail(models.Model):
     """One message of the mailbox: the original kept (encrypted), what was read from it, and
-    what it became. Status changes only through services.py."""
+    what it became. Status changes only through MAILBOX_WORKFLOW (workflow.py), from services.py."""
 
     # The Message-ID header (its angle brackets kept), or "sha256:<hex>" of the raw bytes for a
     # message without one (or with one longer than this field): a message read twice is one row.

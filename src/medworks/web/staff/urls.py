@@ -15,6 +15,7 @@ from . import (
     intake,
     invoices,
     orders,
+    payables,
     pricing,
     queue,
     tax_rates,
@@ -151,6 +152,31 @@ urlpatterns: list = [
     path(_CASE + "invoice/draft/", invoices.invoice_draft_case, name="invoice_draft_for_case"),
     path("staff/payments/new/", invoices.payment_record_page, name="payment_record"),
     path("staff/receivables/", invoices.receivables, name="receivables"),
+    # Providers' invoices and what MedWorks owes them
+    path("staff/payables/", payables.payables_page, name="payables"),
+    path(
+        "staff/provider-invoices/<id:invoice_id>/",
+        payables.provider_invoice_detail,
+        name="provider_invoice_detail",
+    ),
+    path(
+        "staff/provider-invoices/<id:invoice_id>/approve/",
+        payables.provider_invoice_approve_view,
+        name="provider_invoice_approve",
+    ),
+    path(
+        "staff/provider-invoices/<id:invoice_id>/reject/",
+        payables.provider_invoice_reject_view,
+        name="provider_invoice_reject",
+    ),
+    path(
+        "staff/provider-invoices/<id:invoice_id>/payments/",
+        payables.provider_payment_view,
+        name="provider_payment",
+    ),
+    path(
+        _CASE + "provider-invoice/new/", payables.provider_invoice_new, name="provider_invoice_new"
+    ),
     path(
         "staff/receivables/journal.csv", invoices.ledger_journal_download, name="ledger_journal_csv"
     ),
