@@ -307,6 +307,7 @@ def test_a_rejected_invoice_posts_nothing_and_cannot_be_paid(setting, booking_ag
 def test_the_payment_plan_prefers_direct_billing(db):
     partner = factories.make_partner(
         billing_arrangements=[BillingArrangement.EFT, BillingArrangement.DIRECT_BILLING],
+        accepts_prepayment=True,
         payment_terms_days=45,
     )
     location = factories.make_location(partner=partner)
@@ -314,12 +315,20 @@ def test_the_payment_plan_prefers_direct_billing(db):
     assert payment_plan_of(case) is None  # no clinic chosen yet
     case.location = location
     plan = payment_plan_of(case)
-    assert plan.is_direct_billing and plan.terms_days == 45
+    assert plan.is_direct_billing and not plan.prepaid and plan.terms_days == 45
+    # Pre-paid: the first pre-payment method it accepts, in the SOP's order.
     partner.billing_arrangements = [BillingArrangement.INSURER_CARD, BillingArrangement.EFT]
-    assert payment_plan_of(case).arrangement == BillingArrangement.EFT
+    plan = payment_plan_of(case)
+    assert plan.prepaid and plan.arrangement == BillingArrangement.EFT
+    partner.billing_arrangements = [BillingArrangement.INSURER_CARD]
+    assert payment_plan_of(case).arrangement == BillingArrangement.INSURER_CARD
     partner.billing_arrangements = []
     assert payment_plan_of(case).arrangement == ""
     assert partner.name in payment_plan_of(case).label
+    # A provider found outside the network is pre-paid, whatever it says it accepts.
+    partner.is_affiliate = False
+    partner.billing_arrangements = [BillingArrangement.DIRECT_BILLING, BillingArrangement.EFT]
+    assert payment_plan_of(case).arrangement == BillingArrangement.EFT
 
 
 @pytest.mark.postgres_only

@@ -212,6 +212,30 @@ def test_a_coordinator_edits_a_partner(client, coordinator, directory):
     assert AuditEvent.objects.filter(action="partner.updated", actor=coordinator).count() == 1
 
 
+def test_a_partner_takes_the_insurers_card_and_payment_terms(client, coordinator, directory):
+    client.force_login(coordinator)
+    url = reverse("web:partner_edit", args=[directory.partner.pk])
+    assert "The insurer&#x27;s corporate card" in client.get(url).content.decode()
+    too_long = client.post(url, _partner_post(directory.partner, payment_terms_days="400"))
+    assert "Ensure this value is less than or equal to 365." in too_long.content.decode()
+    response = client.post(
+        url,
+        _partner_post(
+            directory.partner,
+            billing_arrangements=["insurer_card"],
+            payment_terms_days="45",
+        ),
+    )
+    assert response.status_code == 302
+    partner = AffiliatePartner.objects.get(pk=directory.partner.pk)
+    assert (partner.billing_arrangements, partner.payment_terms_days) == (["insurer_card"], 45)
+    detail = client.get(reverse("web:partner_detail", args=[partner.pk])).content.decode()
+    assert "45 days" in detail and "The insurer&#x27;s corporate card" in detail
+    # Left blank, the terms stay as they were.
+    client.post(url, _partner_post(partner, payment_terms_days=""))
+    assert AffiliatePartner.objects.get(pk=partner.pk).payment_terms_days == 45
+
+
 def test_a_partner_form_with_errors_shows_them_and_keeps_the_input(client, coordinator, directory):
     factories.make_partner(name="Taken Name")
     client.force_login(coordinator)

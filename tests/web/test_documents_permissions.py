@@ -152,7 +152,9 @@ def test_another_clinic_finds_no_case_and_no_document(
 
     response = getattr(client, method)(
         route_url(name, booked_case, issued_gop),
-        {"invoice-file": upload(samples.pdf())} if method == "post" else None,
+        {"invoice-file": upload(samples.pdf()), "invoice-number": "X-1"}
+        if method == "post"
+        else None,
     )
 
     assert response.status_code == 404

@@ -4,6 +4,8 @@ sends back the signed documents (signer, date, attestation) and its invoice."""
 
 from __future__ import annotations
 
+from decimal import Decimal as D
+
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -231,18 +233,74 @@ def test_a_signing_date_in_the_future_is_refused_on_its_field(client, clinic_use
     assert "The signing date cannot be in the future." in field
 
 
-def test_the_clinic_uploads_its_invoice(client, clinic_user, booked_case):
+def _invoice_post(case, **change):
+    service = case.services.get()
+    data = {
+        "invoice-file": upload(samples.pdf("Invoice INV-2041"), "invoice.pdf"),
+        "invoice-number": "INV-2041",
+        "invoice-invoice_date": timezone.localdate().isoformat(),
+        "invoice-due_date": "",
+        f"invoice-amount_{service.pk}": "95.00",
+        "invoice-tax_total": "12.35",
+        "invoice-total": "107.35",
+    }
+    data.update(change)
+    return data
+
+
+def test_the_clinic_sends_its_invoice_as_data_with_its_file(client, clinic_user, booked_case):
+    from medworks.billing.models import ProviderInvoice
+    from medworks.billing.payables import provider_invoice_flags
+
     client.force_login(clinic_user)
+    page = client.get(clinic_url(booked_case)).content.decode()
+    service = booked_case.services.get()
+    # The amount starts at the clinic's own agreed price for the service.
+    assert f'name="invoice-amount_{service.pk}"' in page and 'value="95.00"' in page
 
     response = client.post(
         reverse("web:clinic_document_invoice", args=[booked_case.order_id]),
-        {"invoice-file": upload(samples.png(), "invoice.png"), "invoice-title": "INV-2041"},
+        _invoice_post(booked_case),
     )
 
     assert response.status_code == 302
+    invoice = ProviderInvoice.objects.get()
+    assert (invoice.number, invoice.subtotal, invoice.tax_total, invoice.total) == (
+        "INV-2041",
+        95,
+        D("12.35"),
+        D("107.35"),
+    )
+    assert invoice.recorded_by_party == "clinic"
+    line = invoice.lines.get()
+    assert (line.case, line.service) == (booked_case, service)
     document = Document.objects.get(request=booked_case)
-    assert (document.kind, document.title) == (DocumentKind.CLINIC_INVOICE, "INV-2041")
-    assert "INV-2041" in client.get(clinic_url(booked_case)).content.decode()
+    assert (document.kind, document.title) == (DocumentKind.CLINIC_INVOICE, "Invoice INV-2041")
+    assert "Invoice INV-2041" in client.get(clinic_url(booked_case)).content.decode()
+    # Seen, not completed yet: finance is told.
+    assert [flag.code for flag in provider_invoice_flags(invoice)] == ["not_completed"]
+
+
+def test_the_clinic_is_told_what_is_wrong_with_its_invoice(client, clinic_user, booked_case):
+    from medworks.billing.models import ProviderInvoice
+
+    client.force_login(clinic_user)
+    url = reverse("web:clinic_document_invoice", args=[booked_case.order_id])
+    client.post(url, _invoice_post(booked_case))
+
+    twice = client.post(
+        url,
+        _invoice_post(booked_case, **{"invoice-file": upload(samples.pdf("Another"), "again.pdf")}),
+    )
+    wrong_total = client.post(
+        url, _invoice_post(booked_case, **{"invoice-number": "INV-2042", "invoice-total": "1.00"})
+    )
+
+    assert twice.status_code == 400
+    assert "already recorded" in twice.content.decode()
+    assert wrong_total.status_code == 400
+    assert "make 107.35, not 1.00" in wrong_total.content.decode()
+    assert ProviderInvoice.objects.count() == 1
 
 
 def test_the_clinic_sees_no_paperwork_before_the_case_is_booked_there(

@@ -240,3 +240,22 @@ def test_finance_rejects_with_a_reason(client, case, booking_agent, finance_user
     assert client.post(url, {"reject-note": "Wrong patient."}).status_code == 302
     invoice.refresh_from_db()
     assert invoice.status == ProviderInvoiceStatus.REJECTED
+
+
+def test_the_case_page_shows_how_the_provider_is_paid_and_its_invoices(
+    client, case, booking_agent, finance_user
+):
+    client.force_login(booking_agent)
+    url = reverse("web:staff_booking_detail", args=[case.order_id])
+    page = _text(client.get(url))
+    provider = case.location.partner.name
+    # The factories' partner bills MedWorks directly (no pre-payment): 30 days by default.
+    assert f"{provider}: Direct billing." in page
+    assert "payable in 30 days" in page and "No invoice from the provider yet." in page
+    assert reverse("web:provider_invoice_new", args=[case.order_id]) in page
+    invoice = _recorded(case, booking_agent)
+    page = _text(client.get(url))
+    assert reverse("web:provider_invoice_detail", args=[invoice.pk]) in page
+    assert "HC-1" in page and "Received" in page
+    client.force_login(finance_user)  # finance reads the case; it does not record invoices
+    assert reverse("web:provider_invoice_new", args=[case.order_id]) not in _text(client.get(url))

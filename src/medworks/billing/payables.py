@@ -9,8 +9,8 @@
 - `agreed_clinic_cost(case)`: the clinic cost of the case's standing quote.
 - `payables(today=)`: per provider, what is owed, what is overdue, the next due date, and
   what waits for review.
-- `payment_plan_of(case)`: how the case's provider is paid (direct billing when it accepts
-  it: SOP case 4 step 2), from the moment a clinic is chosen.
+- `payment_plan_of(case)`: how the case's provider is paid (direct billing unless it is
+  pre-paid: SOP case 4 step 2), from the moment a clinic is chosen.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from .models import (
     Quote,
     QuoteStatus,
 )
+from .selectors import prepayment_needed
 
 ZERO = Decimal("0.00")
 PI = ProviderInvoiceStatus
@@ -242,10 +243,8 @@ def case_provider_invoices(case: BookingRequest) -> list[ProviderInvoice]:
 
 # --- The payment plan ------------------------------------------------------------------------
 
-# When a provider accepts several arrangements: direct billing first (case 4 step 2), then
-# the pre-payments in the order the SOP names them.
-_PREFERENCE = [
-    BillingArrangement.DIRECT_BILLING,
+# A pre-paid provider's methods, in the order the SOP names them (case 4 step 5).
+_PREPAYMENT_METHODS = [
     BillingArrangement.EFT,
     BillingArrangement.CREDIT_CARD,
     BillingArrangement.INSURER_CARD,
@@ -255,13 +254,14 @@ _PREFERENCE = [
 @dataclass(frozen=True)
 class PaymentPlan:
     provider: AffiliatePartner
-    arrangement: str  # a BillingArrangement, or "" when the provider recorded none
+    prepaid: bool  # selectors.prepayment_needed: the one rule
+    arrangement: str  # a BillingArrangement, or "" for a pre-payment by no recorded method
     terms_days: int
 
     @property
     def label(self) -> str:
         if not self.arrangement:
-            return _("No billing arrangement recorded for %(provider)s.") % {
+            return _("A pre-payment: %(provider)s has no payment method recorded.") % {
                 "provider": self.provider.name
             }
         return str(BillingArrangement(self.arrangement).label)
@@ -272,12 +272,22 @@ class PaymentPlan:
 
 
 def payment_plan_of(case: BookingRequest) -> PaymentPlan | None:
-    """How the provider of the case is paid, from the moment a clinic is chosen (None before)."""
+    """How the provider of the case is paid, from the moment a clinic is chosen (None before):
+    direct billing unless the provider is pre-paid (`prepayment_needed`: "in the event that
+    billing can be established, MedWorks will opt for that option"), else the first
+    pre-payment method it accepts."""
     if case.location_id is None:
         return None
     provider = case.location.partner
-    accepted = set(provider.billing_arrangements or [])
-    chosen = next((a.value for a in _PREFERENCE if a.value in accepted), "")
+    prepaid = prepayment_needed(case)
+    if not prepaid:
+        chosen = BillingArrangement.DIRECT_BILLING.value
+    else:
+        accepted = set(provider.billing_arrangements or [])
+        chosen = next((m.value for m in _PREPAYMENT_METHODS if m.value in accepted), "")
     return PaymentPlan(
-        provider=provider, arrangement=chosen, terms_days=provider.payment_terms_days
+        provider=provider,
+        prepaid=prepaid,
+        arrangement=chosen,
+        terms_days=provider.payment_terms_days,
     )

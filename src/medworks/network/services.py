@@ -48,6 +48,7 @@ PARTNER_FIELDS = frozenset(
         "is_affiliate",
         "billing_arrangements",
         "accepts_prepayment",
+        "payment_terms_days",
         "tax_number",
         "contact_name",
         "contact_email",
@@ -161,6 +162,15 @@ def _clean_partner(data: Mapping[str, Any], *, current: AffiliatePartner | None)
         cleaned["billing_arrangements"] = [
             a for a in BillingArrangement.values if a in arrangements
         ]
+    cleaned.pop("payment_terms_days", None)  # a number, not text; blank keeps what it was
+    if data.get("payment_terms_days") is not None:
+        terms = data["payment_terms_days"]
+        if isinstance(terms, bool) or not isinstance(terms, int) or not 0 <= terms <= 365:
+            errors.setdefault("payment_terms_days", []).append(
+                _("Enter a number of days from 0 to 365.")
+            )
+        else:
+            cleaned["payment_terms_days"] = terms
     if cleaned.get("name"):
         key = name_key(cleaned["name"])
         twins = AffiliatePartner.objects.filter(name_key=key)

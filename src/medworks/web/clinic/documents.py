@@ -12,6 +12,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from medworks.accounts.permissions import Capability, user_can
+from medworks.billing.provider_invoices import LineIn, provider_invoice_record
+from medworks.billing.selectors import quote_current
 from medworks.bookings.models import BookingRequest
 from medworks.core.errors import DomainError
 from medworks.documents import gops as gop_services
@@ -42,7 +44,11 @@ def clinic_panel_context(request: HttpRequest, case: BookingRequest) -> dict:
             "clinic_acts": acts,
             "to_acknowledge": [g for g in context["gops"] if g.status == GopStatus.ISSUED],
             "signed_form": SignedUploadForm(prefix="signed") if acts else None,
-            "invoice_form": InvoiceUploadForm(prefix="invoice") if acts else None,
+            "invoice_form": (
+                InvoiceUploadForm(prefix="invoice", services=_invoice_services(case))
+                if acts
+                else None
+            ),
         }
     )
     return {"documents_panel": context}
@@ -153,15 +159,63 @@ def clinic_document_signed(request: HttpRequest, order_id: str) -> HttpResponse:
     )
 
 
+def _invoice_services(case: BookingRequest):
+    """The case's services with the clinic cost agreed on its quote (None without one)."""
+    quote = quote_current(case=case)
+    costs = {line.service_id: line.clinic_cost for line in quote.lines.all()} if quote else {}
+    return [(service, costs.get(service.pk)) for service in case.services.order_by("name_en")]
+
+
 @require_capability(Capability.CLINIC_AVAILABILITY)
 def clinic_document_invoice(request: HttpRequest, order_id: str) -> HttpResponse:
-    return _clinic_upload(
-        request,
-        order_id,
-        form_class=InvoiceUploadForm,
+    """The clinic invoices MedWorks for the case (SOP case 3): the invoice as data, an amount
+    per service, with its file; MedWorks' finance reviews it against the agreed cost."""
+    case = panels.case_in_scope(request, order_id)
+    form = InvoiceUploadForm(
+        request.POST or None,
+        request.FILES or None,
         prefix="invoice",
-        kind=DocumentKind.CLINIC_INVOICE,
-        heading=_("Upload your invoice"),
-        submit=_("Upload invoice"),
-        extra=lambda data: {},
+        services=_invoice_services(case),
+    )
+    if request.method == "POST" and not form.is_valid():
+        mark_skipped_uploads(request, form)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            invoice = provider_invoice_record(
+                provider=case.location.partner,
+                number=data["number"],
+                invoice_date=data["invoice_date"],
+                due_date=data["due_date"],
+                lines=[
+                    LineIn(case=case, service=service, amount=data[key])
+                    for key, service in form.service_keys
+                ],
+                tax_total=data["tax_total"],
+                total=data["total"],
+                file=data["file"],
+                filename=data["file"].name,
+                actor=actor_of(request),
+            )
+        except DomainError as exc:
+            panels.put_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _(
+                    "Invoice %(number)s received. MedWorks' finance reviews it and pays it by "
+                    "its due date, %(due)s."
+                )
+                % {"number": invoice.number, "due": invoice.due_date.isoformat()},
+            )
+            return _clinic_back(request, case)
+    return panels.form_page(
+        request,
+        case,
+        form,
+        face="clinic",
+        heading=_("Send your invoice"),
+        action=reverse("web:clinic_document_invoice", args=[case.order_id]),
+        submit=_("Send the invoice"),
+        status=400 if form.errors else 200,
     )

@@ -24,5 +24,40 @@ class SignedUploadForm(forms.Form):
 
 
 class InvoiceUploadForm(forms.Form):
+    """The clinic's invoice to MedWorks for the case: its number, dates, an amount per service
+    of the case (before tax), the tax, the total, and the invoice itself. Recorded as data
+    (billing.provider_invoices), its file stored as the case's clinic-invoice document."""
+
     file = UploadField(label=_("Invoice"))
-    title = forms.CharField(label=_("Title (e.g. invoice number)"), max_length=200, required=False)
+    number = forms.CharField(label=_("Your invoice number"), max_length=64)
+    invoice_date = forms.DateField(
+        label=_("Invoice date"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    due_date = forms.DateField(
+        label=_("Due date"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Blank: your payment terms with MedWorks."),
+    )
+    tax_total = forms.CharField(label=_("Tax (CAD)"), max_length=20, initial="0.00")
+    total = forms.CharField(label=_("Total (CAD)"), max_length=20)
+
+    def __init__(self, *args, services=(), **kwargs):
+        """`services`: (service, agreed clinic cost or None) for each service of the case."""
+        super().__init__(*args, **kwargs)
+        self.service_keys = []
+        for service, cost in services:
+            key = f"amount_{service.pk}"
+            self.fields[key] = forms.CharField(
+                label=_("%(service)s, before tax (CAD)") % {"service": service.name},
+                max_length=20,
+                initial=f"{cost:.2f}" if cost is not None else "",
+            )
+            self.service_keys.append((key, service))
+        # The amounts first, then tax and total, in the order an invoice reads.
+        order = ["file", "number", "invoice_date", "due_date"]
+        order += [key for key, _service in self.service_keys] + ["tax_total", "total"]
+        self.order_fields(order)
+
+    def service_fields(self):
+        return [self[key] for key, _service in self.service_keys]

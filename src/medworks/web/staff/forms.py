@@ -292,6 +292,14 @@ class PartnerForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
     accepts_prepayment = forms.BooleanField(label=_("Accepts pre-payment"), required=False)
+    payment_terms_days = forms.IntegerField(
+        label=_("Payment terms (days)"),
+        min_value=0,
+        max_value=365,
+        initial=30,
+        required=False,
+        help_text=_("How long MedWorks has to pay the provider's invoices."),
+    )
     tax_number = forms.CharField(label=_("GST/HST number"), max_length=32, required=False)
     contact_name = forms.CharField(label=_("Contact name"), max_length=200, required=False)
     contact_email = forms.EmailField(label=_("Contact e-mail"), required=False)

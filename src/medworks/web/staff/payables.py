@@ -26,7 +26,9 @@ from medworks.billing.models import (
     ProviderPaymentMethod,
 )
 from medworks.billing.payables import (
+    case_provider_invoices,
     payables,
+    payment_plan_of,
     provider_invoice_balance,
     provider_invoice_flags,
 )
@@ -395,3 +397,22 @@ def provider_invoice_new(request, order_id: str):
         {"case": case, "provider": provider, "form": form, "formset": formset},
         status=status,
     )
+
+
+# --- On the case page ---------------------------------------------------------------------------
+
+
+def payables_panel(request, case: BookingRequest) -> dict:
+    """The context of `web/staff/payables/_case_panel.html`, as `payables_panel`: how the
+    provider is paid (the payment plan, from the moment a clinic is chosen), the providers'
+    invoices that bill the case with what is owed on each, and whether this user may record
+    one (the booking team)."""
+    plan = payment_plan_of(case)
+    invoices = case_provider_invoices(case)
+    return {
+        "payables_panel": {
+            "plan": plan,
+            "rows": [(i, provider_invoice_balance(i)) for i in invoices],
+            "can_record": plan is not None and user_can(request.user, Capability.BOOKING_WORK),
+        }
+    }
