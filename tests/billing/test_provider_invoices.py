@@ -363,3 +363,34 @@ def test_two_payments_at_once_never_pay_more_than_owed(booking_agent, finance_us
         thread.join()
     assert sorted(results) == ["paid", "provider_invoice_not_payable"]
     assert provider_invoice_balance(invoice) == D("0.00")
+
+
+def test_the_journal_csv_carries_the_providers_journals(setting, booking_agent, finance_user):
+    import csv
+    import io
+
+    from medworks.billing.receivables import ledger_journal_csv, ledger_rows
+
+    _insurer, location, case = setting
+    invoice = _record(case, booking_agent, number="HC-9", amount="120.00", tax="15.60")
+    provider_invoice_approve(invoice=invoice, actor=act(finance_user))
+    provider_payment_record(
+        invoice=invoice,
+        amount="135.60",
+        paid_on=timezone.localdate(),
+        method="cheque",
+        reference="CHQ 77",
+        actor=act(finance_user),
+    )
+    out = io.StringIO()
+    ledger_journal_csv(ledger_rows(), out)
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    mine = [row for row in rows if location.partner.name in row["memo"]]
+    codes = {(row["account_code"], row["debit"], row["credit"]) for row in mine}
+    assert codes == {
+        ("5000", "120.00", ""),  # cost of services
+        ("1300", "15.60", ""),  # sales tax recoverable
+        ("2000", "", "135.60"),  # payable, on approval
+        ("2000", "135.60", ""),  # payable, paid
+        ("1000", "", "135.60"),  # bank
+    }
