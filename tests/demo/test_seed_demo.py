@@ -62,11 +62,29 @@ def test_the_demo_has_booking_requests_in_several_states_made_once(db):
         BookingStatus.AWAITING_AVAILABILITY,
         BookingStatus.DATES_OFFERED,
         BookingStatus.BOOKED,
+        BookingStatus.READY_FOR_BILLING,
     }
-    assert BookingRequest.objects.count() == 8
+    assert BookingRequest.objects.count() == 10
     remote = BookingRequest.objects.get(insurer_reference="DEMO-1008")
     assert remote.status == BookingStatus.ESCALATED
     assert remote.events.get(kind="escalate").actor_kind == "system"
+
+
+def test_the_demo_has_money_both_ways(db):
+    """One provider's invoice waiting for finance, one approved and paid, one insurer invoice
+    issued: the payables, invoices and receivables pages are not empty."""
+    from medworks.billing.models import Invoice, InvoiceStatus, ProviderInvoice
+    from medworks.billing.receivables import unbalanced_journals
+
+    demo_seed()
+    demo_seed()
+
+    assert sorted(ProviderInvoice.objects.values_list("status", flat=True)) == [
+        "paid",
+        "received",
+    ]
+    assert list(Invoice.objects.values_list("status", flat=True)) == [InvoiceStatus.ISSUED]
+    assert list(unbalanced_journals()) == []
 
 
 def test_the_demo_prints_the_address_it_serves_and_where_its_emails_go(db, capsys, settings):

@@ -103,6 +103,10 @@ DEMO_REQUESTS = [
     ("DEMO-1007", "Chloé", "Tremblay", "M5V 3L9", "Toronto", ["XRAY"], "routine", "booked", 4),
     # No road to Iqaluit: taking it, the desk escalates it to management by itself.
     ("DEMO-1008", "Aputi", "Kilabuk", "X0A 0H0", "Iqaluit", ["XRAY"], "soon", "taken", 28),
+    # Seen, ready for billing: the clinic's invoice recorded, finance's to review and approve.
+    ("DEMO-1009", "Mia", "Lavoie", "M5V 3L9", "Toronto", ["XRAY"], "routine", "seen", 0),
+    # Seen and billed both ways: the provider approved and paid, the insurer invoiced.
+    ("DEMO-1010", "Jacob", "Nguyen", "M4W 1A5", "Toronto", ["XRAY"], "routine", "billed", 0),
 ]
 
 
@@ -161,7 +165,7 @@ def demo_booking_requests(*, insurer: Organisation) -> int:
                 actor=Actor.for_user(agent),
                 note="Demo: the nearest clinics are fully booked.",
             )
-        if goal in {"awaiting", "offered", "booked"}:
+        if goal in {"awaiting", "offered", "booked", "seen", "billed"}:
             nearest = match_clinics(postal_code=postal, service=codes[0]).matches[0]
             location = Location.objects.get(pk=nearest.location_id)
             case = services.booking_request_select_clinic(
@@ -169,7 +173,7 @@ def demo_booking_requests(*, insurer: Organisation) -> int:
                 location=location,
                 actor=Actor.for_user(manager if goal == "awaiting" else agent),
             )
-        if goal in {"offered", "booked"}:
+        if goal in {"offered", "booked", "seen", "billed"}:
             tz = timezone.get_current_timezone()
             slots = [
                 {
@@ -184,10 +188,12 @@ def demo_booking_requests(*, insurer: Organisation) -> int:
             offer = services.availability_offer_record(
                 case=case, slots=slots, actor=Actor.for_user(agent)
             )
-            if goal == "booked":
+            if goal != "offered":
                 services.availability_offer_approve(
                     slot=offer.slots.order_by("starts_at").first(), actor=Actor.for_user(submitter)
                 )
+        if goal in {"seen", "billed"}:
+            _demo_seen_and_invoiced(case, billed=goal == "billed")
         if hours:
             # Demo only: as if the case had been waiting `hours` in its state, so the queue
             # shows ages and highlights. The status itself only ever moves through the use cases.
@@ -195,3 +201,72 @@ def demo_booking_requests(*, insurer: Organisation) -> int:
                 status_changed_at=timezone.now() - dt.timedelta(hours=hours)
             )
     return created
+
+
+def _demo_seen_and_invoiced(case, *, billed: bool) -> None:
+    """The insurer confirms the charges, the patient is seen, the case is ready for billing
+    and the clinic's invoice is recorded; `billed`: finance also approves and pays it, and
+    invoices the insurer."""
+    import datetime as dt
+    import io
+
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+    from reportlab.pdfgen import canvas
+
+    from medworks.billing.invoices import invoice_draft_for_case, invoice_issue
+    from medworks.billing.provider_invoices import (
+        LineIn,
+        provider_invoice_approve,
+        provider_invoice_record,
+        provider_payment_record,
+    )
+    from medworks.billing.quotes import quote_confirm
+    from medworks.billing.selectors import quote_current
+    from medworks.bookings import services
+    from medworks.bookings.models import Appointment, AppointmentStatus
+
+    agent = Actor.for_user(User.objects.get(username="agent"))
+    finance = Actor.for_user(User.objects.get(username="finance"))
+    submitter = Actor.for_user(User.objects.get(username="insurer"))
+    quote = quote_current(case=case)
+    if quote is not None and quote.status == "awaiting_confirmation":
+        quote_confirm(quote=quote, actor=submitter)
+    # Demo only: the appointment took place this morning (dates are only ever offered ahead).
+    Appointment.objects.filter(request=case, status=AppointmentStatus.BOOKED).update(
+        starts_at=timezone.now() - dt.timedelta(hours=3)
+    )
+    services.appointment_complete(case=case, actor=agent)
+    services.booking_request_step(case=case, name="mark_ready_for_billing", actor=agent)
+    case.refresh_from_db()
+    quote = quote_current(case=case)
+    number = f"{case.insurer_reference[-4:]}-A"
+    paper = io.BytesIO()
+    drawing = canvas.Canvas(paper)
+    drawing.drawString(72, 720, f"{case.location.partner.name} - invoice {number}")
+    drawing.save()
+    provider_invoice = provider_invoice_record(
+        provider=case.location.partner,
+        number=number,
+        invoice_date=timezone.localdate(),
+        lines=[
+            LineIn(case=case, service=line.service, amount=line.clinic_cost)
+            for line in quote.lines.all()
+        ],
+        tax_total="0.00",
+        total=sum((line.clinic_cost for line in quote.lines.all()), start=0),
+        file=ContentFile(paper.getvalue()),
+        filename=f"invoice-{number}.pdf",
+        actor=agent,
+    )
+    if billed:
+        provider_invoice_approve(invoice=provider_invoice, actor=finance)
+        provider_payment_record(
+            invoice=provider_invoice,
+            amount=provider_invoice.total,
+            paid_on=timezone.localdate(),
+            method="eft",
+            reference=f"EFT-{number}",
+            actor=finance,
+        )
+        invoice_issue(invoice=invoice_draft_for_case(case=case, actor=finance), actor=finance)
