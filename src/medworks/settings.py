@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "medworks.bookings",
     "medworks.documents",
     "medworks.billing",
+    "medworks.payments",
     "medworks.mailbox",
     "medworks.demo",
 ]
@@ -445,6 +446,10 @@ MEDWORKS_QST_NUMBER = env_registration(
 )
 # Days an insurer has to pay an invoice (the due date is the issue date plus these).
 MEDWORKS_INVOICE_TERMS_DAYS = env_int("MEDWORKS_INVOICE_TERMS_DAYS", 30, minimum=0)
+# Days before its due date an unpaid invoice is reminded once (the overdue sweep); 0: never.
+MEDWORKS_INVOICE_REMINDER_DAYS_BEFORE_DUE = env_int(
+    "MEDWORKS_INVOICE_REMINDER_DAYS_BEFORE_DUE", 5, minimum=0
+)
 # The chart of accounts the ledger posts to, by role (the accountant's codes).
 MEDWORKS_LEDGER_ACCOUNTS = env_ledger_accounts(
     "MEDWORKS_LEDGER_ACCOUNTS",
