@@ -931,6 +931,7 @@ class JournalKind(models.TextChoices):
     CREDIT_APPLIED = "credit_applied", _("Insurer's credit applied")
     PROVIDER_INVOICE = "provider_invoice", _("Provider's invoice approved")
     PROVIDER_PAYMENT = "provider_payment", _("Payment to a provider")
+    PROVIDER_PREPAYMENT = "provider_prepayment", _("Pre-payment to a provider")
 
 
 class Journal(WrittenOnce):
