@@ -287,6 +287,7 @@ def main() -> int:
         SECRET_KEY=secrets.token_urlsafe(50),
         # Production refuses to start without a document encryption key (unused here).
         MEDWORKS_DOCUMENT_KEY=base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        MEDWORKS_CARD_KEYS="k1:" + base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         ALLOWED_HOSTS="127.0.0.1",
         SECURE_SSL_REDIRECT="false",  # plain HTTP on the loopback; TLS ends at a proxy
         DATABASE_CONN_MAX_AGE="60",  # persistent connections, as a production server runs

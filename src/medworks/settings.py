@@ -556,6 +556,81 @@ def _document_key() -> bytes:
 
 
 MEDWORKS_DOCUMENT_KEY = _document_key()
+
+# The card vault's keyring (payments/vault_crypto.py): insurers' card numbers and, until the
+# payment, security codes are sealed with AES-256-GCM under these keys. Separate from the
+# documents' key (RULES.md, cards: managed keys), so that either can be rotated or revoked alone.
+_CARD_KEY_ID = r"[a-z0-9-]{1,16}"
+_CARD_KEY_B64 = r"[A-Za-z0-9_-]{43}=?"  # 32 bytes, urlsafe base64
+
+
+def _card_keys(
+    raw: str, *, production: bool, secret_key: str, document_key: bytes | None = None
+) -> tuple[tuple[str, bytes], ...]:
+    """MEDWORKS_CARD_KEYS="id1:base64key1,id2:base64key2" as ((id, key), ...).
+
+    The first key seals; every key listed opens what it sealed. To rotate: put a new key
+    first, re-seal the vault (payments.vault_crypto.reseal), then drop the old key. Ids are 1
+    to 16 characters of a-z, 0-9 and "-"; each key is 32 random bytes in urlsafe base64 (see
+    _document_key for the command that makes one). A key is never shown in an error.
+    """
+    import base64
+    import hashlib
+    import re
+
+    name = "MEDWORKS_CARD_KEYS"
+    entries = [entry.strip() for entry in (raw or "").split(",") if entry.strip()]
+    if not entries:
+        if (raw or "").strip():
+            raise ImproperlyConfigured(f"{name} must look like 'id1:base64key1,id2:base64key2'")
+        if production:
+            raise ImproperlyConfigured(
+                f"{name} must be set in production: card numbers are encrypted with it "
+                "(id:key, the key 32 random bytes in urlsafe base64)"
+            )
+        # Development and tests only: derived from SECRET_KEY, with its own label so that it
+        # is never the documents' key.
+        return (("dev", hashlib.sha256(b"medworks-card-vault:" + secret_key.encode()).digest()),)
+    keys: list[tuple[str, bytes]] = []
+    for position, entry in enumerate(entries, start=1):
+        key_id, colon, encoded = (part.strip() for part in entry.partition(":"))
+        if not colon:
+            raise ImproperlyConfigured(
+                f"{name}: entry {position} must be id:key ('id1:base64key1,id2:base64key2')"
+            )
+        if not re.fullmatch(_CARD_KEY_ID, key_id):
+            raise ImproperlyConfigured(
+                f"{name}: entry {position} has a bad key id: ids are 1 to 16 characters "
+                "of a-z, 0-9 and -"
+            )
+        if not re.fullmatch(_CARD_KEY_B64, encoded):
+            raise ImproperlyConfigured(
+                f"{name}: the key of {key_id!r} must be 32 random bytes in urlsafe base64 "
+                "(44 characters, - and _ rather than + and /)"
+            )
+        key = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+        if any(key_id == known for known, _ in keys):
+            raise ImproperlyConfigured(f"{name}: the key id {key_id!r} is listed twice")
+        if any(key == known for _, known in keys):
+            raise ImproperlyConfigured(f"{name}: {key_id!r} repeats the key of another id")
+        if document_key is not None and key == document_key:
+            raise ImproperlyConfigured(
+                f"{name}: the key of {key_id!r} is MEDWORKS_DOCUMENT_KEY: the vault has its own"
+            )
+        keys.append((key_id, key))
+    return tuple(keys)
+
+
+MEDWORKS_CARD_KEYS = _card_keys(
+    os.environ.get("MEDWORKS_CARD_KEYS", ""),
+    production=PRODUCTION,
+    secret_key=SECRET_KEY,
+    document_key=MEDWORKS_DOCUMENT_KEY,
+)
+# How long a card's security code may wait in the vault for the payment before it is destroyed
+# (hours). It is destroyed as soon as the payment is authorised in any case.
+MEDWORKS_CVC_MAX_HOURS = env_int("MEDWORKS_CVC_MAX_HOURS", 72, minimum=1)
+
 # Largest document accepted (bytes).
 MEDWORKS_DOCUMENT_MAX_BYTES = env_int("MEDWORKS_DOCUMENT_MAX_BYTES", 25 * 1024 * 1024)
 # The "documents" storage: encrypted files under DATA_DIR/documents, or any Django storage

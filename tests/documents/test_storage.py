@@ -124,6 +124,7 @@ def test_production_with_a_key_starts_with_the_encrypted_store(tmp_path):
         MEDWORKS_ENV="production",
         SECRET_KEY="s3cret-for-this-test",
         MEDWORKS_DOCUMENT_KEY=key,
+        MEDWORKS_CARD_KEYS="k1:" + base64.urlsafe_b64encode(os.urandom(32)).decode(),
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["32", "medworks.documents.storage.EncryptedFileSystemStorage"]

@@ -76,6 +76,7 @@ def test_the_imap_settings_default_to_tls_and_refuse_what_would_leak_the_passwor
         MEDWORKS_ENV="production",
         SECRET_KEY="x" * 50,
         MEDWORKS_DOCUMENT_KEY="A" * 43 + "=",
+        MEDWORKS_CARD_KEYS="k1:" + "B" * 43 + "=",
         MEDWORKS_IMAP_HOST="imap.example.com",
         MEDWORKS_IMAP_USER="bookings",
         MEDWORKS_IMAP_TLS="none",
