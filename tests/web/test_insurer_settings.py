@@ -26,6 +26,7 @@ PERSONAS = ["booking_agent", "coordinator", "finance_user", "insurer_user", "cli
 INSURER_SETTINGS_ROUTES = {
     "insurer_settings_list": {"get": STAFF_READERS},
     "insurer_settings": {"get": STAFF_READERS, "post": FINANCE},
+    "insurer_invoicing": {"post": FINANCE},
     "insurer_service_markup": {"post": FINANCE},
     "insurer_fixed_price": {"post": FINANCE},
     "insurer_service_area": {"post": AREA_EDITORS},
@@ -39,6 +40,12 @@ POST_DATA = {
         "pricing-taxable_base": "cost_plus_fee",
         "pricing-insurer_view": "total_only",
         "pricing-in_network_needs_confirmation": "on",
+    },
+    "insurer_invoicing": {
+        "invoicing-invoicing": "monthly",
+        "invoicing-payment_terms_days": "45",
+        "invoicing-billing_email": "ap@maple.example",
+        "invoicing-billing_address": "Accounts payable\r\n200 Bay Street\r\nToronto ON M5J 2J5",
     },
     "insurer_service_markup": {"markup-service": "XRAY", "markup-markup_percent": "30"},
     "insurer_fixed_price": {"fixed-service": "XRAY", "fixed-price": "250.00"},
@@ -135,6 +142,7 @@ def test_the_per_service_and_area_routes_take_a_post_only(client, finance_user, 
     client.force_login(finance_user)
     assert client.get(url("insurer_service_markup", insurer)).status_code == 405
     assert client.get(url("insurer_fixed_price", insurer)).status_code == 405
+    assert client.get(url("insurer_invoicing", insurer)).status_code == 405
 
 
 def test_an_organisation_that_is_not_an_insurer_has_no_settings_page(
@@ -239,6 +247,96 @@ def test_an_unknown_view_is_refused_on_its_field(client, finance_user, insurer):
         response.content.decode(), "id_pricing-insurer_view"
     )
     assert not InsurerPricing.objects.exists()
+
+
+# --- Finance changes the invoicing ------------------------------------------------------------
+
+
+def test_finance_sets_the_invoicing_beside_the_pricing_and_it_is_audited(
+    client, finance_user, insurer
+):
+    client.force_login(finance_user)
+    page = client.get(url("insurer_settings", insurer)).content.decode()
+    assert 'data-testid="invoicing-form"' in page
+    assert '<dd data-testid="terms">30 days (default)</dd>' in page
+
+    response = client.post(url("insurer_invoicing", insurer), POST_DATA["insurer_invoicing"])
+
+    assert response.status_code == 302
+    assert response["Location"] == url("insurer_settings", insurer) + "#invoicing"
+    pricing = pricing_of(insurer)
+    assert (pricing.invoicing, pricing.payment_terms_days) == ("monthly", 45)
+    assert pricing.billing_email == "ap@maple.example"
+    assert pricing.billing_address == "Accounts payable\n200 Bay Street\nToronto ON M5J 2J5"
+    event = AuditEvent.objects.get(action="insurer_invoicing.updated")
+    assert event.actor == finance_user
+    assert event.payload["changes"]["invoicing"] == ["per_case", "monthly"]
+    page = client.get(response["Location"]).content.decode()
+    assert f"Invoicing settings of {MAPLE} saved." in page
+    assert '<dd data-testid="invoicing">A monthly statement</dd>' in page
+    assert '<dd data-testid="terms">45 days</dd>' in page
+    assert '<dd data-testid="billing-email">ap@maple.example</dd>' in page
+    assert "Accounts payable<br>200 Bay Street" in page
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("payment_terms_days", "400", "Enter whole days from 0 to 365, or leave it blank."),
+        ("payment_terms_days", "-1", "Enter whole days from 0 to 365, or leave it blank."),
+        ("payment_terms_days", "soon", "Enter a whole number."),  # the form cannot read it
+        (
+            "billing_email",
+            "accounts at maple",
+            "Enter an email address such as ap@insurer.example.",
+        ),
+        (
+            "invoicing",
+            "weekly",
+            "Select a valid choice. weekly is not one of the available choices.",
+        ),
+    ],
+)
+def test_a_bad_invoicing_value_is_shown_on_its_field_and_changes_nothing(
+    client, finance_user, insurer, field, value, message
+):
+    client.force_login(finance_user)
+    before = settings_state(insurer)
+
+    response = client.post(
+        url("insurer_invoicing", insurer),
+        {**POST_DATA["insurer_invoicing"], f"invoicing-{field}": value},
+    )
+
+    assert response.status_code == 422
+    assert error_of(response.content.decode(), f"id_invoicing-{field}") == message
+    assert settings_state(insurer) == before
+
+
+def test_a_card_number_in_the_billing_address_is_refused_and_not_shown_again(
+    client, finance_user, insurer
+):
+    client.force_login(finance_user)
+    before = settings_state(insurer)
+
+    response = client.post(
+        url("insurer_invoicing", insurer),
+        {**POST_DATA["insurer_invoicing"], "invoicing-billing_address": "4111 1111 1111 1111"},
+    )
+
+    assert response.status_code == 422
+    assert "4111" not in response.content.decode()
+    assert settings_state(insurer) == before
+
+
+def test_a_booking_agent_reads_the_invoicing_without_the_form(
+    client, booking_agent, finance_user, insurer
+):
+    client.force_login(booking_agent)
+    page = client.get(url("insurer_settings", insurer)).content.decode()
+    assert '<dd data-testid="invoicing">An invoice per case</dd>' in page
+    assert "Only finance changes the invoicing." in page
+    assert 'data-testid="invoicing-form"' not in page
 
 
 # --- Per service ------------------------------------------------------------------------------
@@ -398,7 +496,8 @@ def test_a_booking_agent_reads_the_page_without_a_form_and_a_post_is_refused(
     assert '<dd data-testid="markup">35%</dd>' in page
     assert "Clinic cost, MedWorks fee, tax and total" in page
     assert "Only finance changes the pricing and tax." in page
-    for form in ("pricing-form", "service-markup-form", "fixed-price-form", "service-area-form"):
+    for form in ("pricing-form", "invoicing-form", "service-markup-form", "fixed-price-form",
+                 "service-area-form"):  # fmt: skip
         assert f'data-testid="{form}"' not in page, form
     assert "<form" not in page.split("<main", 1)[1]
     before = settings_state(insurer)

@@ -50,6 +50,7 @@ INVOICE_ROUTES = {
     "invoice_draft_statement": (None, {"get": FINANCE, "post": FINANCE}),
     "payment_record": (None, {"get": FINANCE, "post": FINANCE}),
     "receivables": (None, {"get": STAFF_READERS}),
+    "receivables_statement_pdf": ("insurer", {"get": FINANCE}),
     "ledger_journal_csv": (None, {"get": FINANCE}),
 }
 
@@ -95,7 +96,7 @@ def targets(insurer, toronto, booking_agent, finance_user):
         actor=act(finance_user),
     )
     case = ready_case(insurer=insurer, location=toronto, agent=booking_agent)
-    return {"invoice": issued, "draft": draft, "case": case}
+    return {"invoice": issued, "draft": draft, "case": case, "insurer": insurer}
 
 
 def route_url(name, target, targets):
@@ -326,6 +327,42 @@ def test_the_receivables_page_ages_what_is_owed_and_the_journal_downloads(
     assert len(rows) == 4  # the header; Dr receivable, Cr revenue, Cr HST
     assert AuditEvent.objects.filter(action="ledger.journal_downloaded").count() == 1
     assert client.get(reverse("web:ledger_journal_csv"), {"date_from": "soon"}).status_code == 400
+
+
+def test_finance_downloads_each_insurers_statement_of_account_from_the_receivables(
+    client, finance_user, booking_agent, case, insurer
+):
+    invoice = issued_invoice(case=case, finance_user=finance_user)
+    url = reverse("web:receivables_statement_pdf", args=[insurer.pk])
+    client.force_login(finance_user)
+
+    page = client.get(reverse("web:receivables")).content.decode()
+    row = page.split(f'id="insurer-{insurer.pk}"', 1)[1].split("</tr>", 1)[0]
+    assert f'href="{url}"' in row
+
+    response = client.get(url)
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages)
+    assert invoice.display_number in text
+    assert "$203.40" in text
+    event = AuditEvent.objects.get(action="statement.pdf_downloaded")
+    assert (event.actor, event.payload["origin"]) == (finance_user, "back_office")
+    assert client.get(url, {"as_of": "yesterday"}).status_code == 400
+    # Every member of staff reads the receivables; the statements are finance's.
+    client.force_login(booking_agent)
+    page = client.get(reverse("web:receivables")).content.decode()
+    assert insurer.name in page and 'data-testid="statement-pdf"' not in page
+    assert client.get(url).status_code == 403
+
+
+def test_a_statement_of_an_organisation_that_is_not_an_insurer_is_404(
+    client, finance_user, clinic_user
+):
+    client.force_login(finance_user)
+    url = reverse("web:receivables_statement_pdf", args=[clinic_user.organisation.pk])
+    assert client.get(url).status_code == 404
 
 
 def test_the_invoice_pages_read_in_french(client, finance_user, case):

@@ -118,6 +118,12 @@ FIELDS = [
     "form-0-starts_at",
     "form-0-practitioner",
     "key",
+    # The insurer's invoicing settings (staff/insurer_settings.py: a prefixed form).
+    "invoicing-invoicing",
+    "invoicing-payment_terms_days",
+    "invoicing-billing_email",
+    "invoicing-billing_address",
+    "as_of",
 ]
 
 

@@ -14,6 +14,7 @@ from .test_documents_permissions import DOCUMENT_ROUTES
 from .test_insurer_settings import INSURER_SETTINGS_ROUTES
 from .test_invoice_pages import INVOICE_ROUTES
 from .test_payables_pages import PAYABLES_ROUTES
+from .test_payment_request_pages import PAYMENT_ROUTES
 from .test_staff_bookings import STAFF_BOOKING_ROUTES
 from .test_tax_rate_pages import TAX_RATE_ROUTES
 
@@ -45,6 +46,7 @@ ROUTES = [
     ("portal_search", None, "get", {"insurer_user"}),
     ("portal_search", None, "post", {"insurer_user"}),
     ("portal_invoices", None, "get", {"insurer_user"}),
+    ("portal_statement_pdf", None, "get", {"insurer_user"}),
     ("partner_detail", "partner", "get", STAFF_READERS),
     ("partner_edit", "partner", "get", EDITORS),
     ("partner_edit", "partner", "post", EDITORS),
@@ -179,6 +181,7 @@ def test_every_route_is_in_the_table_and_guarded_by_a_capability():
     routed -= set(INSURER_SETTINGS_ROUTES) | set(TAX_RATE_ROUTES)
     routed -= set(INVOICE_ROUTES)  # finance's invoicing (tests/web/test_invoice_pages.py)
     routed -= set(PAYABLES_ROUTES)  # providers' invoices (tests/web/test_payables_pages.py)
+    routed -= set(PAYMENT_ROUTES)  # pre-payments (tests/web/test_payment_request_pages.py)
     assert routed == {name for name, *_ in ROUTES}
     for pattern in patterns:
         if pattern.name not in PUBLIC:

@@ -182,13 +182,63 @@ def test_the_invoices_read_in_french(client, insurer_user, invoices):
     assert "Solde : " in section
 
 
+# --- The statement of account ----------------------------------------------------------------
+
+
+def test_the_insurer_downloads_its_own_statement_of_account_from_its_invoices(
+    client, insurer_user, other_insurer_user, invoices, toronto, booking_agent, finance_user
+):
+    theirs = issued_invoice(
+        case=ready_case(
+            insurer=other_insurer_user.organisation, location=toronto, agent=booking_agent
+        ),
+        finance_user=finance_user,
+        issue_date=NOV_20,
+    )
+    client.force_login(insurer_user)
+    page = _page(client, "portal_invoices")
+    assert f'href="{reverse("web:portal_statement_pdf")}"' in page
+
+    response = client.get(reverse("web:portal_statement_pdf"), {"as_of": "2026-11-30"})
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert "statement-" in response["Content-Disposition"]
+    text = " ".join(
+        "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages).split()
+    )
+    assert "Statement of account" in text and "Maple Assist" in text
+    assert invoices["older"].display_number in text and invoices["newer"].display_number in text
+    assert "$100.00 $103.40" in text  # the part payment on the older one
+    assert "Total owed $306.80" in text
+    assert theirs.display_number not in text
+    event = AuditEvent.objects.get(action="statement.pdf_downloaded")
+    assert (event.actor, event.payload["origin"]) == (insurer_user, "portal")
+    # Another insurer's user gets its own statement, never Maple's.
+    client.force_login(other_insurer_user)
+    other = client.get(reverse("web:portal_statement_pdf"))
+    other_text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(other.content)).pages)
+    assert theirs.display_number in other_text
+    assert invoices["older"].display_number not in other_text
+
+
+def test_a_bad_statement_date_is_400(client, insurer_user):
+    client.force_login(insurer_user)
+    for value in ("soon", "2999-01-01"):
+        response = client.get(reverse("web:portal_statement_pdf"), {"as_of": value})
+        assert response.status_code == 400, value
+    assert not AuditEvent.objects.filter(action="statement.pdf_downloaded").exists()
+
+
 # --- Who may open what ------------------------------------------------------------------------
 
-INVOICE_ROUTES = ["portal_invoices", "portal_invoice", "portal_invoice_pdf"]
+INVOICE_ROUTES = ["portal_invoices", "portal_invoice", "portal_invoice_pdf", "portal_statement_pdf"]
 
 
 def _url(name, invoice):
-    return reverse(f"web:{name}", args=[] if name == "portal_invoices" else [invoice.pk])
+    if name in {"portal_invoices", "portal_statement_pdf"}:
+        return reverse(f"web:{name}")
+    return reverse(f"web:{name}", args=[invoice.pk])
 
 
 @pytest.mark.parametrize("persona", ["booking_agent", "finance_user", "clinic_user", "outsider"])

@@ -28,6 +28,15 @@ class Capability(StrEnum):
     INVOICING = "invoicing"  # draft and issue invoices and credit notes, record payments received
     ESCALATION_HANDLE = "escalation_handle"  # own escalated cases, record the provider found
     TWO_FACTOR_RESET = "two_factor_reset"  # remove a person's second factor (a lost phone)
+    # Pre-paying providers (SOP case 4): the booking team prepares a payment request and
+    # records the payment made; the Chief of Staff reviews it; the CEO approves it.
+    PAYMENT_VIEW = "payment_view"  # read payment requests (the SOP's table names patients)
+    PAYMENT_PREPARE = "payment_prepare"
+    PAYMENT_REVIEW = "payment_review"
+    PAYMENT_APPROVE = "payment_approve"
+    # The insurer's card: staff enter it during a phone call; a few see it whole, with a reason.
+    CARD_ENTER = "card_enter"
+    CARD_REVEAL = "card_reveal"
 
 
 _R = RoleCode
@@ -81,6 +90,14 @@ GRANTS: dict[Capability, frozenset[str]] = {
     Capability.ESCALATION_HANDLE: frozenset(_MANAGEMENT),
     # Senior people only: a reset lets the next sign-in with the password alone enrol a new app.
     Capability.TWO_FACTOR_RESET: frozenset({_R.SENIOR_MANAGER, _R.DIRECTOR_OF_OPERATIONS}),
+    Capability.PAYMENT_VIEW: frozenset(_BOOKING_TEAM | {_R.CHIEF_OF_STAFF, _R.CEO, _R.FINANCE}),
+    Capability.PAYMENT_PREPARE: frozenset(_BOOKING_TEAM),
+    Capability.PAYMENT_REVIEW: frozenset({_R.CHIEF_OF_STAFF}),
+    Capability.PAYMENT_APPROVE: frozenset({_R.CEO}),
+    Capability.CARD_ENTER: frozenset(_BOOKING_TEAM),
+    # The full number is for the call with the clinic: the Chief of Staff, who takes part in
+    # it, and the corporate booking coordinator (RULES.md: listed roles, each reveal logged).
+    Capability.CARD_REVEAL: frozenset({_R.CHIEF_OF_STAFF, _R.BOOKING_COORDINATOR}),
 }
 
 # A role only counts inside the organisation kind it belongs to.

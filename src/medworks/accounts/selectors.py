@@ -56,3 +56,21 @@ def management_users():
         .distinct()
         .order_by("first_name", "last_name", "username")
     )
+
+
+def users_with(capability):
+    """The active operator users whose roles hold `capability` (who to tell that something
+    waits for them: the Chief of Staff, the CEO)."""
+    from .models import User
+    from .permissions import GRANTS
+
+    return (
+        User.objects.filter(
+            is_active=True,
+            organisation__is_active=True,
+            organisation__kind=OrganisationKind.OPERATOR,
+            roles__code__in=GRANTS[capability],
+        )
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )

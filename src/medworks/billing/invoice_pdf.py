@@ -1,5 +1,5 @@
-"""An issued invoice or credit note as a PDF, in the insurer's language (ReportLab's platypus,
-as the order to finance: `order_pdf.py` says why that library).
+"""An issued invoice or credit note as a PDF, in the insurer's language (ReportLab's platypus;
+the page build, shared with the order to finance and the statement of account, is `pdf.py`).
 
 `render(invoice) -> bytes` draws what the invoice holds once issued (its snapshot of the
 seller and the buyer, its number and dates, its lines and tax lines) on Letter pages, in
@@ -9,7 +9,8 @@ seller and the buyer, its number and dates, its lines and tax lines) on Letter p
   credits, with its reason);
 - the seller: MedWorks' legal name and address, its GST/HST registration number, and on a
   Quebec invoice its QST number;
-- the buyer ("Bill to"): the insurer's name (and address, once insurers have one);
+- the buyer ("Bill to"): the insurer's name and its billing address (finance's setting, as it
+  was at issue);
 - the invoice date, the payment terms and due date, the place of supply;
 - a row per line (the description and its amount before tax), the subtotal, one row per tax
   (one HST line; GST then QST in Quebec) with its rate, and the total in CAD.
@@ -18,30 +19,33 @@ What the law requires by amount (RULES.md; `invoices.invoice_required_fields`) i
 the invoice is issued, so a required particular is never missing here; the PDF prints every
 particular the invoice holds, whatever its amount (more than the minimum is lawful).
 Every text drawn is collected and scanned for card numbers before anything is drawn (the
-credit note's reason is typed by a person), as the order's PDF does.
+credit note's reason is typed by a person): `pdf.pdf_build`, core.cards' `card_number` refusal.
 """
 
 from __future__ import annotations
 
-import io
-
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
-from reportlab.lib import colors
-from reportlab.lib.pagesizes import LETTER
 from reportlab.lib.units import mm
-from reportlab.platypus import SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Spacer, Table
 
-from medworks.core.cards import refuse_card_numbers
 from medworks.core.money import format_money
 from medworks.network.models import Province
 
 from .emails import _percent
 from .models import Invoice, InvoiceKind
-from .order_pdf import AMOUNT, AMOUNT_BOLD, BODY, LABEL, SMALL, TITLE, _Story
-
-_GRID = colors.HexColor("#9aa5b1")
-_SHADE = colors.HexColor("#eef1f4")
+from .pdf import (
+    AMOUNT,
+    AMOUNT_BOLD,
+    BODY,
+    LABEL,
+    SMALL,
+    TITLE,
+    Story,
+    date_text,
+    pdf_build,
+    shaded_table,
+)
 
 
 def title_of(invoice: Invoice) -> str:
@@ -50,11 +54,7 @@ def title_of(invoice: Invoice) -> str:
     return _("Invoice %(number)s") % {"number": invoice.display_number}
 
 
-def _date(value) -> str:
-    return formats.date_format(value, "DATE_FORMAT") if value else ""
-
-
-def _lines_table(story: _Story, invoice: Invoice, language: str) -> Table:
+def _lines_table(story: Story, invoice: Invoice, language: str) -> Table:
     def money(amount) -> str:
         return format_money(amount, language)
 
@@ -81,23 +81,11 @@ def _lines_table(story: _Story, invoice: Invoice, language: str) -> Table:
     )
     rows.append([story.para(total_label, LABEL), story.para(money(invoice.total), AMOUNT_BOLD)])
     subtotal_row = len(lines) + 1
-    table = Table(rows, colWidths=[None, 40 * mm], repeatRows=1)
-    table.setStyle(
-        TableStyle(
-            [
-                ("GRID", (0, 0), (-1, -1), 0.5, _GRID),
-                ("BACKGROUND", (0, 0), (-1, 0), _SHADE),
-                ("BACKGROUND", (0, subtotal_row), (-1, subtotal_row), _SHADE),
-                ("BACKGROUND", (0, -1), (-1, -1), _SHADE),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ]
-        )
-    )
-    return table
+    return shaded_table(rows, col_widths=[None, 40 * mm], shaded=[subtotal_row, -1])
 
 
-def _story(invoice: Invoice, language: str) -> tuple[_Story, str]:
-    story = _Story()
+def _story(invoice: Invoice, language: str) -> tuple[Story, str]:
+    story = Story()
     story.add(story.para(title_of(invoice), TITLE))
     seller = [invoice.seller_name, *invoice.seller_address.splitlines()]
     if invoice.seller_gst_hst_number:
@@ -113,7 +101,10 @@ def _story(invoice: Invoice, language: str) -> tuple[_Story, str]:
     is_credit_note = invoice.kind == InvoiceKind.CREDIT_NOTE
     facts = [
         (_("Bill to"), buyer),
-        (_("Credit note date") if is_credit_note else _("Invoice date"), _date(invoice.issue_date)),
+        (
+            _("Credit note date") if is_credit_note else _("Invoice date"),
+            date_text(invoice.issue_date),
+        ),
     ]
     if is_credit_note:
         credited = invoice.credits
@@ -121,7 +112,7 @@ def _story(invoice: Invoice, language: str) -> tuple[_Story, str]:
             (
                 _("Credits invoice"),
                 _("%(number)s of %(date)s")
-                % {"number": credited.display_number, "date": _date(credited.issue_date)},
+                % {"number": credited.display_number, "date": date_text(credited.issue_date)},
             )
         )
         facts.append((_("Reason"), invoice.reason))
@@ -130,7 +121,7 @@ def _story(invoice: Invoice, language: str) -> tuple[_Story, str]:
             (
                 _("Payment terms"),
                 _("Net %(days)s days: payable by %(due)s.")
-                % {"days": invoice.terms_days, "due": _date(invoice.due_date)},
+                % {"days": invoice.terms_days, "due": date_text(invoice.due_date)},
             )
         )
         if invoice.statement_month:
@@ -155,7 +146,6 @@ def _story(invoice: Invoice, language: str) -> tuple[_Story, str]:
         "seller": invoice.seller_name,
         "number": invoice.display_number,
     }
-    story.texts.append(foot)
     story.add(Spacer(1, 2 * mm), story.para(_("Amounts in Canadian dollars."), SMALL))
     return story, foot
 
@@ -168,29 +158,4 @@ def render(invoice: Invoice) -> bytes:
         story, foot = _story(invoice, language)
         title = title_of(invoice)
         author = invoice.seller_name
-    texts = {f"text_{i}": text for i, text in enumerate(story.texts)}
-    refuse_card_numbers({**texts, "all": "\n".join(story.texts)})
-
-    def footer(canvas, doc) -> None:
-        canvas.saveState()
-        canvas.setFont("Helvetica", 8)
-        canvas.setFillColor(colors.grey)
-        canvas.drawString(doc.leftMargin, 10 * mm, f"{foot} {doc.page}")
-        canvas.restoreState()
-
-    out = io.BytesIO()
-    document = SimpleDocTemplate(
-        out,
-        pagesize=LETTER,
-        leftMargin=18 * mm,
-        rightMargin=18 * mm,
-        topMargin=16 * mm,
-        bottomMargin=18 * mm,
-        title=title,
-        author=author,
-        subject=title,
-        creator=author,
-        lang=language,
-    )
-    document.build(story.flowables, onFirstPage=footer, onLaterPages=footer)
-    return out.getvalue()
+    return pdf_build(story, foot=foot, title=title, author=author, language=language)

@@ -7,7 +7,8 @@ INVOICING capability; the overdue sweep: the system). Invoices move through INVO
 from the ledger (`receivables`).
 
 - `invoice_draft_for_case(case=)`: a draft from the case's confirmed quote, a line per service
-  at the quoted price (clinic cost + MedWorks fee), the quote's tax lines.
+  at the quoted price (clinic cost + MedWorks fee), the quote's tax lines. Refused for an
+  insurer invoiced by monthly statement (its `InsurerPricing.invoicing`).
 - `invoice_draft_statement(insurer=, month=)`: the monthly statement: a line per case whose
   appointment was that month, one statement per place of supply and rates (one HST rate per
   invoice).
@@ -19,7 +20,14 @@ from the ledger (`receivables`).
 - `payment_record(insurer=, amount=, received_on=, method=, reference=, allocations=)`: Dr
   bank / Cr receivable per invoice paid (named, else oldest first); the rest is the
   insurer's credit; `insurer_credit_apply` uses that credit on open invoices later.
-- `invoices_mark_overdue(today=)`: the sweep (a periodic job of `medworks worker`).
+- `invoices_mark_overdue(today=)`: the sweep (a periodic job of `medworks worker`); it also
+  queues the reminders before the due date (`invoices_remind_before_due`).
+
+Each insurer's invoicing settings (on `InsurerPricing`, finance's: set by
+`services.insurer_invoicing_update`): per case or by monthly statement
+(`insurer_invoiced_monthly`), its payment terms (`insurer_terms_days`, a new draft's terms;
+else MEDWORKS_INVOICE_TERMS_DAYS), its billing address (the buyer's address snapshotted at
+issue) and its billing email (`invoice_emails.invoice_recipients`).
 
 The decisions and their reasons are in billing/README.md ("Invoices, payments and the ledger").
 """
@@ -46,7 +54,7 @@ from medworks.bookings.models import (
     BookingRequest,
     BookingStatus,
 )
-from medworks.core.actor import Actor
+from medworks.core.actor import Actor, ActorKind
 from medworks.core.audit import audit_record
 from medworks.core.cards import refuse_card_numbers
 from medworks.core.errors import DomainError, NotFound, PermissionDenied
@@ -67,6 +75,7 @@ from .models import (
     InvoiceSequence,
     InvoiceStatus,
     InvoiceTax,
+    InvoicingCycle,
     JournalKind,
     LedgerAccount,
     LedgerEntry,
@@ -77,7 +86,7 @@ from .models import (
     QuoteStatus,
 )
 from .receivables import invoice_balance, invoice_balances, invoices_open
-from .selectors import quote_current, tax_rates_at
+from .selectors import insurer_pricing_of, quote_current, tax_rates_at
 from .workflow import INVOICE_WORKFLOW, invoice_event_write, invoice_label, invoice_party_of
 
 ZERO = Decimal("0.00")
@@ -98,9 +107,13 @@ OVERDUE_SWEEP = Actor.system("invoices_mark_overdue")
 # --- Who, numbers, particulars ------------------------------------------------------------------
 
 
-def _require_finance(actor: Actor) -> None:
+def _require_finance(actor: Actor, *, or_system: bool = False) -> None:
+    """Finance only (INVOICING); `or_system`: the system too (a scheduled job, the command
+    line), for a write that only drafts: a draft is not sent, numbered nor posted."""
     if not isinstance(actor, Actor):
         raise TypeError("actor must be a medworks.core.actor.Actor")
+    if or_system and actor.kind == ActorKind.SYSTEM:
+        return
     if not actor_can(actor, Capability.INVOICING):
         raise PermissionDenied(
             "invoicing_forbidden",
@@ -186,6 +199,36 @@ def _missing_particulars(invoice: Invoice, lines: list[InvoiceLine]) -> list[str
     return [name for name in _PARTICULAR if name in required and not have[name]]
 
 
+# --- The insurer's invoicing settings -----------------------------------------------------------
+
+
+def insurer_terms_days(insurer: Organisation) -> int:
+    """The days an insurer has to pay: its own terms, else MEDWORKS_INVOICE_TERMS_DAYS."""
+    days = insurer_pricing_of(insurer).payment_terms_days
+    return settings.MEDWORKS_INVOICE_TERMS_DAYS if days is None else days
+
+
+def insurer_invoiced_monthly(insurer: Organisation) -> bool:
+    """Whether the insurer is invoiced by monthly statement rather than per case."""
+    return insurer_pricing_of(insurer).invoicing == InvoicingCycle.MONTHLY
+
+
+def insurer_billing_address(insurer: Organisation) -> str:
+    """The address printed under the insurer's name on its invoices ("" when none is set)."""
+    return insurer_pricing_of(insurer).billing_address.strip()
+
+
+def _monthly_refusal(case: BookingRequest) -> DomainError:
+    return DomainError(
+        "invoice_insurer_invoiced_monthly",
+        _(
+            "%(insurer)s is invoiced by a monthly statement: case %(order_id)s goes on the "
+            "statement of the month of its appointment, not on an invoice of its own."
+        )
+        % {"insurer": case.insurer.name, "order_id": case.order_id},
+    )
+
+
 # --- Drafts -------------------------------------------------------------------------------------
 
 
@@ -266,7 +309,7 @@ def _draft(
         insurer=insurer,
         place_of_supply=place_of_supply,
         language=insurer.correspondence_language or "en",
-        terms_days=settings.MEDWORKS_INVOICE_TERMS_DAYS,
+        terms_days=insurer_terms_days(insurer),
         statement_month=statement_month,
         subtotal=subtotal,
         tax_total=tax_total,
@@ -293,7 +336,9 @@ def invoice_draft_for_case(*, case: BookingRequest, actor: Actor) -> Invoice:
     """A draft invoice of `case` from its confirmed quote: one line per quote line at its
     price before tax (the clinic cost plus the MedWorks fee, as the quote says), the quote's
     tax lines, so its total is the amount the insurer confirmed. Written in the insurer's
-    language. Refused: a cancelled case (`invoice_case_cancelled`), one not ready for billing
+    language, due after the insurer's terms (`insurer_terms_days`). Refused: an insurer invoiced
+    by monthly statement (`invoice_insurer_invoiced_monthly`: the case goes on its month's
+    statement), a cancelled case (`invoice_case_cancelled`), one not ready for billing
     (`invoice_case_not_ready`), no confirmed quote (`invoice_quote_not_confirmed`), a case
     already on a live invoice, draft included (`invoice_case_already_invoiced`)."""
     _require_finance(actor)
@@ -303,6 +348,8 @@ def invoice_draft_for_case(*, case: BookingRequest, actor: Actor) -> Invoice:
             .select_related("insurer")
             .get(pk=case.pk)
         )
+        if insurer_invoiced_monthly(locked.insurer):
+            raise _monthly_refusal(locked)
         quote = quote_current(case=locked)
         refusal = _case_refusal(locked, quote)
         if refusal is not None:
@@ -331,6 +378,15 @@ def invoice_draft_for_case(*, case: BookingRequest, actor: Actor) -> Invoice:
             lines=lines,
             taxes=taxes,
         )
+
+
+def insurers_invoiced_monthly() -> list[Organisation]:
+    """The insurers invoiced by monthly statement, by name (`medworks draft-statements`)."""
+    return list(
+        Organisation.objects.filter(
+            kind=OrganisationKind.INSURER, pricing__invoicing=InvoicingCycle.MONTHLY
+        ).order_by("name", "pk")
+    )
 
 
 @dataclass(frozen=True)
@@ -364,8 +420,10 @@ def invoice_draft_statement(
     One invoice shows one rate per tax (one HST line: RULES.md), so the cases are grouped by
     place of supply and rates: usually one statement (the insurer's place of supply), one per
     group otherwise. Cases that cannot be invoiced are left out and listed with the reason;
-    none at all is `statement_nothing_to_invoice`."""
-    _require_finance(actor)
+    none at all is `statement_nothing_to_invoice`. Finance, or the system (`medworks
+    draft-statements`, for the insurers invoiced monthly): finance checks and issues them.
+    Each draft is due after the insurer's terms."""
+    _require_finance(actor, or_system=True)
     if insurer.kind != OrganisationKind.INSURER:
         raise DomainError("invoice_not_an_insurer", _("Only insurers are invoiced."))
     first, start, end = _month_bounds(month)
@@ -590,7 +648,7 @@ def _issue(locked: Invoice, *, actor: Actor, issue_date: dt.date) -> Invoice:
     locked.due_date = issue_date + dt.timedelta(days=locked.terms_days)
     locked.language = insurer.correspondence_language or locked.language or "en"
     locked.buyer_name = insurer.name
-    locked.buyer_address = ""  # insurers have no billing address on record yet (README: next)
+    locked.buyer_address = insurer_billing_address(insurer)  # finance's setting, as it is now
     locked.seller_name = settings.MEDWORKS_LEGAL_NAME
     locked.seller_address = "\n".join(
         part.strip() for part in settings.MEDWORKS_ADDRESS.split("|") if part.strip()
@@ -1117,10 +1175,47 @@ def insurer_credit_apply(
 # --- The overdue sweep --------------------------------------------------------------------------
 
 
+def invoices_remind_before_due(*, today: dt.date | None = None) -> int:
+    """Queue one reminder (`invoice_emails.invoice_due_reminder`) for each invoice issued or
+    partly paid, due in MEDWORKS_INVOICE_REMINDER_DAYS_BEFORE_DUE days or fewer from `today`
+    (and not yet past due), issued before today (the issue email has just given the due date);
+    returns how many were queued. Never twice: the outbox row is the record, checked with the
+    invoice's row locked. Off when the setting is 0. Run by the overdue sweep."""
+    days = settings.MEDWORKS_INVOICE_REMINDER_DAYS_BEFORE_DUE
+    today = today or _today()
+    if days <= 0:
+        return 0
+    soon = list(
+        Invoice.objects.filter(
+            kind=InvoiceKind.INVOICE,
+            status__in=[InvoiceStatus.ISSUED, InvoiceStatus.PARTLY_PAID],
+            due_date__gte=today,
+            due_date__lte=today + dt.timedelta(days=days),
+            issue_date__lt=today,
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    queued = 0
+    for pk in soon:
+        with transaction.atomic():
+            invoice = (
+                Invoice.objects.select_for_update(of=("self",))
+                .select_related("insurer", "credits")
+                .get(pk=pk)
+            )
+            if invoice.status not in (InvoiceStatus.ISSUED, InvoiceStatus.PARTLY_PAID):
+                continue  # paid or credited meanwhile
+            if invoice_emails.invoice_due_reminder(invoice) is not None:
+                queued += 1
+    return queued
+
+
 def invoices_mark_overdue(*, today: dt.date | None = None) -> int:
     """Mark overdue every invoice issued or partly paid whose due date is before `today` (the
     local date by default) with something left to pay, as the system; returns how many.
-    Idempotent: a second run finds none. A periodic job of `medworks worker`."""
+    Idempotent: a second run finds none. A periodic job of `medworks worker`; it also queues
+    the reminders of the invoices soon due (`invoices_remind_before_due`)."""
     today = today or _today()
     due = list(
         Invoice.objects.filter(
@@ -1145,4 +1240,5 @@ def invoices_mark_overdue(*, today: dt.date | None = None) -> int:
         except DomainError:
             continue  # paid or moved meanwhile: nothing to do
         marked += 1
+    invoices_remind_before_due(today=today)
     return marked

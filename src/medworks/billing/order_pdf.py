@@ -8,11 +8,8 @@ file (masked, or none yet), the patient's name and Canadian address, what is req
 summary, the insurer's symptoms), the appointment and the provider to pre-pay. Each page's foot
 names the Order Id and the page.
 
-Why ReportLab: a maintained library, pure Python with Pillow wheels, so `make demo` needs no
-system package (no Cairo, no browser); PDFs written by hand break readers. Platypus wraps long
-texts and splits the tables across pages by itself. The built-in Helvetica is used (no font
-file to ship): it writes English and French (Latin-1 and the usual typography); a character
-outside it (a name in another script) is not drawn, which the email beside the PDF still shows.
+The page build (Letter pages, margins, the foot, the card-number scan) is `pdf.py`'s, shared
+with the invoices' PDFs; it says why ReportLab.
 
 Card numbers: every text put on the page (labels, data, the foot) is collected as the story is
 built, and scanned with `core.cards.contains_card_number`, each alone and all together, before
@@ -23,88 +20,31 @@ Nothing about the patient goes into the PDF's metadata (title: the Order Id only
 
 from __future__ import annotations
 
-import io
 from typing import TYPE_CHECKING
-from xml.sax.saxutils import escape
 
 from django.utils import translation
 from django.utils.translation import gettext as _
-from reportlab.lib import colors
-from reportlab.lib.enums import TA_RIGHT
-from reportlab.lib.pagesizes import LETTER
-from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.platypus import (
-    KeepTogether,
-    Paragraph,
-    SimpleDocTemplate,
-    Spacer,
-    Table,
-    TableStyle,
-)
+from reportlab.platypus import Spacer
 
-from medworks.core.cards import contains_card_number
-from medworks.core.errors import DomainError
+from .pdf import (
+    AMOUNT,
+    AMOUNT_BOLD,
+    BODY,
+    LABEL,
+    SMALL,
+    TITLE,
+    Story,
+    pdf_build,
+    refuse_card_numbers_as_email,
+    shaded_table,
+)
 
 if TYPE_CHECKING:
     from .orders import OrderSheet
 
-_STYLES = getSampleStyleSheet()
-TITLE = ParagraphStyle("OrderTitle", parent=_STYLES["Title"], alignment=0, spaceAfter=2 * mm)
-HEADING = ParagraphStyle(
-    "OrderHeading", parent=_STYLES["Heading2"], fontSize=12, leading=15, spaceBefore=3 * mm
-)
-BODY = ParagraphStyle("OrderBody", parent=_STYLES["BodyText"], fontSize=9.5, leading=12)
-SMALL = ParagraphStyle("OrderSmall", parent=BODY, fontSize=8, leading=10, textColor=colors.grey)
-LABEL = ParagraphStyle("OrderLabel", parent=BODY, fontName="Helvetica-Bold")
-AMOUNT = ParagraphStyle("OrderAmount", parent=BODY, alignment=TA_RIGHT)
-AMOUNT_BOLD = ParagraphStyle("OrderAmountBold", parent=AMOUNT, fontName="Helvetica-Bold")
-_GRID = colors.HexColor("#9aa5b1")
-_SHADE = colors.HexColor("#eef1f4")
 
-
-class _Story:
-    """The flowables of the order, and every text they carry (to scan before drawing)."""
-
-    def __init__(self) -> None:
-        self.flowables: list = []
-        self.texts: list[str] = []
-
-    def para(self, text: str, style: ParagraphStyle = BODY) -> Paragraph:
-        """A paragraph of plain text (escaped: data never becomes markup)."""
-        text = str(text or "")
-        self.texts.append(text)
-        return Paragraph(escape(text).replace("\n", "<br/>"), style)
-
-    def add(self, *flowables) -> None:
-        self.flowables.extend(flowables)
-
-    def heading(self, text: str) -> None:
-        self.add(self.para(text, HEADING))
-
-    def section(self, heading: str, rows: list[tuple[str, str]]) -> None:
-        """A heading and its facts (label and value, one row each; rows with no value are
-        left out), kept on one page."""
-        title = self.para(heading, HEADING)
-        data = [[self.para(label, LABEL), self.para(value)] for label, value in rows if value]
-        if data:
-            table = Table(data, colWidths=[45 * mm, None], hAlign="LEFT")
-            table.setStyle(
-                TableStyle(
-                    [
-                        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                        ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                        ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
-                        ("TOPPADDING", (0, 0), (-1, -1), 1),
-                    ]
-                )
-            )
-            self.add(KeepTogether([title, table]))
-        else:
-            self.add(title)
-
-
-def _charges_table(story: _Story, sheet: OrderSheet) -> Table:
+def _charges_table(story: Story, sheet: OrderSheet):
     """The SOP's table: a row per service, the subtotal, the tax lines, the total."""
     head = [
         story.para(_("Service Requested"), LABEL),
@@ -135,23 +75,18 @@ def _charges_table(story: _Story, sheet: OrderSheet) -> Table:
         ]
     )
     subtotal_row = len(sheet.charges) + 1
-    commands = [
-        ("GRID", (0, 0), (-1, -1), 0.5, _GRID),
-        ("BACKGROUND", (0, 0), (-1, 0), _SHADE),
-        ("BACKGROUND", (0, subtotal_row), (-1, subtotal_row), _SHADE),
-        ("BACKGROUND", (0, -1), (-1, -1), _SHADE),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-    ]
     # A tax line and the total: their label spans the three first columns.
-    for row in range(subtotal_row + 1, len(rows)):
-        commands.append(("SPAN", (0, row), (2, row)))
-    table = Table(rows, colWidths=[None, 30 * mm, 30 * mm, 42 * mm], repeatRows=1)
-    table.setStyle(TableStyle(commands))
-    return table
+    spans = [("SPAN", (0, row), (2, row)) for row in range(subtotal_row + 1, len(rows))]
+    return shaded_table(
+        rows,
+        col_widths=[None, 30 * mm, 30 * mm, 42 * mm],
+        shaded=[subtotal_row, -1],
+        extra=spans,
+    )
 
 
-def _story(sheet: OrderSheet) -> tuple[_Story, str]:
-    story = _Story()
+def _story(sheet: OrderSheet) -> tuple[Story, str]:
+    story = Story()
     story.add(story.para(_("Order %(order_id)s") % {"order_id": sheet.order_id}, TITLE))
     story.add(
         story.para(
@@ -206,19 +141,7 @@ def _story(sheet: OrderSheet) -> tuple[_Story, str]:
         ],
     )
     foot = _("MedWorks Booking Desk · order %(order_id)s · page") % {"order_id": sheet.order_id}
-    story.texts.append(foot)
     return story, foot
-
-
-def _refuse_card_numbers(texts: list[str]) -> None:
-    if any(contains_card_number(text) for text in (*texts, "\n".join(texts))):
-        raise DomainError(
-            "email_contains_card_number",
-            _(
-                "This email would carry a card number, and card numbers are never sent by "
-                "email. Remove the number from the notes or fields it came from."
-            ),
-        )
 
 
 def render(sheet: OrderSheet, *, language: str = "en") -> bytes:
@@ -229,28 +152,11 @@ def render(sheet: OrderSheet, *, language: str = "en") -> bytes:
         story, foot = _story(sheet)
         title = _("Order %(order_id)s") % {"order_id": sheet.order_id}
         author = _("MedWorks Booking Desk")
-    _refuse_card_numbers(story.texts)
-
-    def footer(canvas, doc) -> None:
-        canvas.saveState()
-        canvas.setFont("Helvetica", 8)
-        canvas.setFillColor(colors.grey)
-        canvas.drawString(doc.leftMargin, 10 * mm, f"{foot} {doc.page}")
-        canvas.restoreState()
-
-    out = io.BytesIO()
-    document = SimpleDocTemplate(
-        out,
-        pagesize=LETTER,
-        leftMargin=18 * mm,
-        rightMargin=18 * mm,
-        topMargin=16 * mm,
-        bottomMargin=18 * mm,
+    return pdf_build(
+        story,
+        foot=foot,
         title=title,
         author=author,
-        subject=title,
-        creator=author,
-        lang=language,
+        language=language,
+        refuse=refuse_card_numbers_as_email,
     )
-    document.build(story.flowables, onFirstPage=footer, onLaterPages=footer)
-    return out.getvalue()

@@ -8,6 +8,9 @@
   invoice): an overpayment is shown here, never lost.
 - `ageing(today=, insurer=None)`: each open invoice's balance on `today` by days past its due
   date: current (not yet due), 1-30, 31-60, 61-90, over 90, per insurer with its credit.
+- `statement_of_account(insurer, as_of=)`: one insurer's open items on a date (each invoice
+  with its total, what was paid on it, its balance and days overdue), its unapplied credit,
+  its ageing and what it owes in all: what `statement_pdf.py` draws.
 - `ledger_rows(...)` and `ledger_journal_csv(rows, file)`: the journal as CSV for the
   accountant, streamed (constant memory).
 - `unbalanced_journals()`: journals whose debits and credits differ (none, by construction:
@@ -27,6 +30,7 @@ from decimal import Decimal
 
 from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy
 
 from medworks.accounts.models import Organisation
 from medworks.core.money import to_money
@@ -98,6 +102,14 @@ def invoices_open(insurer, *, on: dt.date | None = None) -> list[Invoice]:
 # --- Ageing -----------------------------------------------------------------------------------
 
 BUCKETS = ("current", "1_30", "31_60", "61_90", "over_90")
+# How the buckets are named on the pages and the statement of account.
+BUCKET_LABELS = {
+    "current": gettext_lazy("Current"),
+    "1_30": gettext_lazy("1-30 days"),
+    "31_60": gettext_lazy("31-60 days"),
+    "61_90": gettext_lazy("61-90 days"),
+    "over_90": gettext_lazy("Over 90 days"),
+}
 
 
 def bucket_of(days_late: int) -> str:
@@ -194,6 +206,72 @@ def ageing(*, today: dt.date, insurer=None) -> Ageing:
             totals[name] += row.buckets[name]
     return Ageing(
         today=today, insurers=rows, buckets=totals, credit=sum((r.credit for r in rows), ZERO)
+    )
+
+
+# --- One insurer's statement of account --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OpenItem:
+    """An invoice with a balance on the statement's date."""
+
+    invoice: Invoice
+    total: Decimal
+    paid: Decimal  # payments, credit applied: the total less the balance, on that date
+    balance: Decimal
+    days_overdue: int  # 0 while not yet past its due date
+    bucket: str
+
+
+@dataclass(frozen=True)
+class AccountStatement:
+    insurer: Organisation
+    as_of: dt.date
+    items: list[OpenItem]
+    credit: Decimal  # unapplied, deducted from what is owed
+    buckets: dict[str, Decimal]
+
+    @property
+    def open_total(self) -> Decimal:
+        """The balances of the open items."""
+        return sum((item.balance for item in self.items), ZERO)
+
+    @property
+    def owed(self) -> Decimal:
+        """What the insurer owes in all: its open items less its credit (negative: MedWorks
+        holds its money)."""
+        return self.open_total - self.credit
+
+
+def statement_of_account(insurer: Organisation, *, as_of: dt.date) -> AccountStatement:
+    """The insurer's account on `as_of` as the ledger says it (journals dated by then): each
+    invoice issued by then with a balance left, oldest first (issue date, number), in its
+    ageing bucket; its unapplied credit; the ageing as `ageing` computes it. Computed every
+    time, never stored: on a fixed date it always says the same."""
+    report = ageing(today=as_of, insurer=insurer)
+    row = next((r for r in report.insurers if r.insurer.pk == insurer.pk), None)
+    aged = sorted(
+        row.invoices if row is not None else [],
+        key=lambda a: (a.invoice.issue_date, a.invoice.number or 0, a.invoice.pk),
+    )
+    items = [
+        OpenItem(
+            invoice=a.invoice,
+            total=a.invoice.total,
+            paid=a.invoice.total - a.balance,
+            balance=a.balance,
+            days_overdue=max(a.days_late, 0),
+            bucket=a.bucket,
+        )
+        for a in aged
+    ]
+    return AccountStatement(
+        insurer=insurer,
+        as_of=as_of,
+        items=items,
+        credit=row.credit if row is not None else ZERO,
+        buckets=dict(row.buckets) if row is not None else dict.fromkeys(BUCKETS, ZERO),
     )
 
 

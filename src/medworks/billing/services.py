@@ -1,4 +1,6 @@
-"""Use cases that change pricing data: the tax table and the insurers' pricing settings.
+"""Use cases that change pricing data: the tax table and the insurers' pricing settings, and
+how each insurer is invoiced (per case or by monthly statement, its terms, where its invoices
+go and the address printed on them: `insurer_invoicing_update`).
 
 Each takes the `Actor` as `actor=`; only finance may (`Capability.TAX_SETTINGS_EDIT`), and
 each change writes one audit row, with the old and new values, in its transaction. A tax rate
@@ -14,6 +16,8 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -35,6 +39,7 @@ from .models import (
     InsurerPricing,
     InsurerServiceMarkup,
     InsurerView,
+    InvoicingCycle,
     TaxableBase,
     TaxName,
     TaxRate,
@@ -53,6 +58,12 @@ INSURER_PRICING_FIELDS = frozenset(
         "in_network_needs_confirmation",
     }
 )
+INSURER_INVOICING_FIELDS = frozenset(
+    {"invoicing", "payment_terms_days", "billing_email", "billing_address"}
+)
+# Payment terms: days from the invoice date to its due date (as a draft's, invoice_draft_edit).
+PAYMENT_TERMS_MAX_DAYS = 365
+BILLING_ADDRESS_MAX_CHARS = 500
 # The HST includes the GST: in one province they never apply on the same day.
 _EXCLUSIVE = {TaxName.HST: {TaxName.HST, TaxName.GST}, TaxName.GST: {TaxName.GST, TaxName.HST}}
 
@@ -450,3 +461,110 @@ def insurer_fixed_price_set(
         action="insurer_fixed_price",
         label=_("Fixed price of %(insurer)s for %(service)s: %(old)s to %(new)s"),
     )
+
+
+def _terms(value: Any) -> int | None:
+    """Days from 0 to PAYMENT_TERMS_MAX_DAYS, or None (blank: the setting's default)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    number = value
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        number = int(value.strip())
+    if isinstance(number, bool) or not isinstance(number, int):
+        number = -1
+    if not 0 <= number <= PAYMENT_TERMS_MAX_DAYS:
+        raise DomainError(
+            "payment_terms_days_invalid",
+            _("%(value)s is not accepted: payment terms are whole days from 0 to %(max)s.")
+            % {"value": repr(value), "max": PAYMENT_TERMS_MAX_DAYS},
+            fields={
+                "payment_terms_days": [
+                    _("Enter whole days from 0 to %(max)s, or leave it blank.")
+                    % {"max": PAYMENT_TERMS_MAX_DAYS}
+                ]
+            },
+        )
+    return number
+
+
+def _billing_email(value: Any) -> str:
+    text = ("" if value is None else str(value)).strip()
+    if not text:
+        return ""
+    try:
+        validate_email(text)
+    except ValidationError:
+        raise DomainError(
+            "billing_email_invalid",
+            _("%(value)s is not an email address.") % {"value": repr(text)},
+            fields={"billing_email": [_("Enter an email address such as ap@insurer.example.")]},
+        ) from None
+    return text.lower()
+
+
+def _billing_address(value: Any) -> str:
+    lines = [line.strip() for line in ("" if value is None else str(value)).splitlines()]
+    text = "\n".join(line for line in lines if line)
+    if len(text) > BILLING_ADDRESS_MAX_CHARS:
+        raise DomainError(
+            "billing_address_too_long",
+            _("A billing address has at most %(max)s characters.")
+            % {"max": BILLING_ADDRESS_MAX_CHARS},
+            fields={
+                "billing_address": [
+                    _("Shorten it to %(max)s characters.") % {"max": BILLING_ADDRESS_MAX_CHARS}
+                ]
+            },
+        )
+    return text
+
+
+def insurer_invoicing_update(
+    *, actor: Actor, insurer: Organisation, data: Mapping[str, Any]
+) -> InsurerPricing:
+    """Change how an insurer is invoiced (any subset of INSURER_INVOICING_FIELDS; finance only,
+    audited `insurer_invoicing.updated` with the old and new values):
+
+    - `invoicing`: an invoice per case, or the month's cases on one statement
+      (`InvoicingCycle`); a monthly insurer's cases are not invoiced one by one;
+    - `payment_terms_days`: days from the invoice date to its due date, 0 to 365; None or
+      blank: the setting MEDWORKS_INVOICE_TERMS_DAYS;
+    - `billing_email`: where its invoices, credit notes and reminders go; blank: the case's
+      contact or the insurer's users (`invoice_emails.invoice_recipients`);
+    - `billing_address`: printed under its name on its invoices (lines kept, blank ones
+      dropped; at most 500 characters; a card number in it is refused).
+
+    Invoices already issued keep what they printed (their snapshot); drafts take the new terms
+    only when drafted again."""
+    _require_finance(actor)
+    _insurer(insurer)
+    unknown = set(data) - INSURER_INVOICING_FIELDS
+    if unknown:
+        raise ValueError(f"not an insurer invoicing field: {', '.join(sorted(unknown))}")
+    refuse_card_numbers(data, ["billing_address", "billing_email"])
+    cleaned: dict[str, Any] = {}
+    if "invoicing" in data:
+        cleaned["invoicing"] = _choice(data["invoicing"], InvoicingCycle, field="invoicing")
+    if "payment_terms_days" in data:
+        cleaned["payment_terms_days"] = _terms(data["payment_terms_days"])
+    if "billing_email" in data:
+        cleaned["billing_email"] = _billing_email(data["billing_email"])
+    if "billing_address" in data:
+        cleaned["billing_address"] = _billing_address(data["billing_address"])
+    with transaction.atomic():
+        Organisation.objects.select_for_update().get(pk=insurer.pk)
+        pricing, _created = InsurerPricing.objects.get_or_create(insurer=insurer)
+        changes = _apply(pricing, cleaned)
+        if not changes:
+            return pricing
+        pricing.save()
+        _audit(
+            actor=actor,
+            action="insurer_invoicing.updated",
+            obj=pricing,
+            summary=_("Changed %(fields)s of the invoicing of %(insurer)s")
+            % {"fields": ", ".join(sorted(changes)), "insurer": insurer.name},
+            insurer_id=insurer.pk,
+            changes=changes,
+        )
+    return pricing

@@ -9,3 +9,8 @@ class PaymentsConfig(AppConfig):
     name = "medworks.payments"
     label = "payments"
     verbose_name = _("Payments")
+
+    def ready(self) -> None:
+        from . import events
+
+        events.declare()

@@ -1,5 +1,6 @@
 """The insurer portal's invoices: its issued invoices and credit notes with their status and
-balance, one invoice with its lines, taxes and the payments received on it, and its PDF.
+balance, one invoice with its lines, taxes and the payments received on it, and its PDF; and
+its statement of account (its open invoices, its credit and their ageing) as a PDF.
 
 Only the organisation's own, never a draft (`billing.insurer_invoices`): another insurer's id
 is 404. Each PDF download is recorded (`invoice.pdf_downloaded`, origin "portal").
@@ -26,6 +27,7 @@ from medworks.bookings.models import BookingRequest
 from medworks.core.errors import NotFound
 
 from ..access import actor_of, require_capability
+from ..statements import statement_pdf_response
 
 INVOICES_PER_PAGE = 25
 
@@ -86,3 +88,9 @@ def portal_invoice_pdf(request: HttpRequest, invoice_id: int) -> HttpResponse:
     response["Content-Disposition"] = content_disposition_header(True, invoice.pdf.filename)
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@require_capability(Capability.INSURER_PORTAL)
+def portal_statement_pdf(request: HttpRequest) -> HttpResponse:
+    """The organisation's own statement of account (today, or `?as_of=YYYY-MM-DD`); audited."""
+    return statement_pdf_response(request, request.user.organisation, origin="portal")

@@ -11,6 +11,11 @@ urlpatterns: list = [
     path("portal/requests/new/", views.portal_request_new, name="portal_request_new"),
     path("portal/search/", views.portal_search, name="portal_search"),
     path("portal/invoices/", invoices.portal_invoices, name="portal_invoices"),
+    path(
+        "portal/invoices/statement.pdf",
+        invoices.portal_statement_pdf,
+        name="portal_statement_pdf",
+    ),
     path("portal/invoices/<id:invoice_id>/", invoices.portal_invoice, name="portal_invoice"),
     path(
         "portal/invoices/<id:invoice_id>/pdf/",

@@ -36,7 +36,7 @@ from ..access import actor_of, require_capability
 from ..actions import case_or_404, form_action_response, place_slot_errors, run_action
 from ..pricing import quote_panel
 from ..slots import SlotFormSet
-from . import documents, invoices, payables
+from . import documents, invoices, payables, payment_requests
 from .escalations import escalation_panel
 from .forms import (
     ApproveSlotForm,
@@ -254,6 +254,7 @@ def _render_case(
         **order_panel(request, case),  # the order to finance (staff/orders.py)
         **invoices.invoice_panel(request, case),  # its invoice (staff/invoices.py)
         **payables.payables_panel(request, case),  # the provider's side (staff/payables.py)
+        **payment_requests.payments_panel(request, case),  # pre-payment (payment_requests.py)
         **escalation_panel(request, case, forms),
     }
     return render(request, "web/staff/bookings/case.html", context, status=status)

@@ -1,16 +1,20 @@
 """Each insurer's settings in the back office: its pricing and tax (finance edits, through
-`billing.services`), its per-service markups and fixed prices (finance), and its designated
-service area (the coordinator and management, through `accounts.services`). Every member of
-staff reads them; the forms are shown only to whoever may use them, and each POST checks its own
-capability. URLs name the insurer's id only.
+`billing.services`), how it is invoiced (finance: per case or by monthly statement, its payment
+terms, billing email and billing address), its per-service markups and fixed prices (finance),
+and its designated service area (the coordinator and management, through `accounts.services`).
+Every member of staff reads them; the forms are shown only to whoever may use them, and each
+POST checks its own capability. URLs name the insurer's id only.
 
-The page's own URL takes the pricing form's POST; the other forms post to their own URLs. A
-refusal is shown on the form, on the page again (422); a change is a message and a redirect.
+The page's own URL takes the pricing form's POST; the other forms post to their own URLs, each
+through `_override_action` (bind the form, run the use case, answer). A refusal is shown on the
+form, on the page again (422); a change is a message and a redirect.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -24,15 +28,18 @@ from medworks.accounts.models import Organisation, OrganisationKind
 from medworks.accounts.permissions import Capability
 from medworks.accounts.selectors import service_area_minutes_of
 from medworks.accounts.services import insurer_service_area_set
-from medworks.billing.models import InsurerView, TaxableBase, TaxTreatment
+from medworks.billing.models import InsurerView, InvoicingCycle, TaxableBase, TaxTreatment
 from medworks.billing.selectors import (
     insurer_pricing_of,
     insurer_service_overrides,
     insurers_with_pricing,
 )
 from medworks.billing.services import (
+    INSURER_INVOICING_FIELDS,
     INSURER_PRICING_FIELDS,
+    PAYMENT_TERMS_MAX_DAYS,
     insurer_fixed_price_set,
+    insurer_invoicing_update,
     insurer_pricing_update,
     insurer_service_markup_set,
 )
@@ -100,6 +107,47 @@ class InsurerPricingForm(forms.Form):
     )
 
 
+class InsurerInvoicingForm(forms.Form):
+    """What is typed is parsed here; the ranges and the email's shape are the service's rule."""
+
+    invoicing = forms.ChoiceField(
+        label=gettext_lazy("Invoicing"),
+        choices=InvoicingCycle.choices,
+        help_text=gettext_lazy(
+            "By monthly statement, the month's cases are billed together and a case is not "
+            "invoiced on its own."
+        ),
+    )
+    payment_terms_days = forms.IntegerField(
+        label=gettext_lazy("Payment terms (days)"),
+        required=False,
+        widget=forms.NumberInput(attrs={"size": 5}),
+    )
+    billing_email = forms.CharField(
+        label=gettext_lazy("Billing email"),
+        required=False,
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+        help_text=gettext_lazy(
+            "Invoices, credit notes and reminders go here. Blank: to the case's contact, or "
+            "for a statement to the insurer's users."
+        ),
+    )
+    billing_address = forms.CharField(
+        label=gettext_lazy("Billing address"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy("Printed under the insurer's name on its invoices."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["payment_terms_days"].help_text = gettext(
+            "Whole days from 0 to %(max)s from the invoice date to its due date. Blank: the "
+            "default, %(days)s days."
+        ) % {"max": PAYMENT_TERMS_MAX_DAYS, "days": settings.MEDWORKS_INVOICE_TERMS_DAYS}
+
+
 class ServiceMarkupForm(forms.Form):
     service = forms.ModelChoiceField(
         label=gettext_lazy("Service"),
@@ -142,8 +190,8 @@ class ServiceAreaForm(forms.Form):
         ) % {"minutes": settings.MEDWORKS_SERVICE_AREA_MINUTES}
 
 
-# Prefixes: the page holds the four forms at once, and two of them have a markup field.
-PRICING, MARKUP, FIXED, AREA = "pricing", "markup", "fixed", "area"
+# Prefixes: the page holds the five forms at once, and two of them have a markup field.
+PRICING, INVOICING, MARKUP, FIXED, AREA = "pricing", "invoicing", "markup", "fixed", "area"
 
 
 def _insurer_or_404(insurer_id: int) -> Organisation:
@@ -162,6 +210,10 @@ def _page(
             prefix=PRICING,
             initial={field: getattr(pricing, field) for field in INSURER_PRICING_FIELDS},
         ),
+        INVOICING: lambda: InsurerInvoicingForm(
+            prefix=INVOICING,
+            initial={field: getattr(pricing, field) for field in INSURER_INVOICING_FIELDS},
+        ),
         MARKUP: lambda: ServiceMarkupForm(prefix=MARKUP),
         FIXED: lambda: FixedPriceForm(prefix=FIXED),
         AREA: lambda: ServiceAreaForm(
@@ -177,7 +229,9 @@ def _page(
         "service_area": service_area_minutes_of(insurer),
         "service_area_is_default": insurer.service_area_minutes is None,
         "default_service_area": settings.MEDWORKS_SERVICE_AREA_MINUTES,
+        "default_terms_days": settings.MEDWORKS_INVOICE_TERMS_DAYS,
         "pricing_form": forms_[PRICING],
+        "invoicing_form": forms_[INVOICING],
         "markup_form": forms_[MARKUP],
         "fixed_form": forms_[FIXED],
         "area_form": forms_[AREA],
@@ -228,69 +282,108 @@ def _pricing_save(request: HttpRequest, insurer_id: int) -> HttpResponse:
     return _page(request, insurer, status=422, **{PRICING: form})
 
 
-@require_POST
-@require_capability(Capability.TAX_SETTINGS_EDIT)
-def insurer_service_markup(request: HttpRequest, insurer_id: int) -> HttpResponse:
+def _override_action(
+    request: HttpRequest,
+    insurer_id: int,
+    *,
+    form_class: type[forms.Form],
+    prefix: str,
+    action: Callable[[Organisation, dict], Any],
+    success: Callable[[Organisation, dict, Any], str],
+    anchor: str,
+) -> HttpResponse:
+    """A form of the page that sets one of the insurer's own values over a default (a
+    service's markup or price, its invoicing, its service area), posted to its own URL: bind
+    it, run `action(insurer, cleaned_data)` (the use case), then the message `success(insurer,
+    cleaned_data, result)` and back to the page's `anchor`; a refusal is the page again with
+    the form as posted (422). The view's decorator checks the capability first."""
     insurer = _insurer_or_404(insurer_id)
-    form = ServiceMarkupForm(request.POST, prefix=MARKUP)
+    form = form_class(request.POST, prefix=prefix)
     if run_form_action(
         request,
         form,
-        lambda data: insurer_service_markup_set(
+        lambda data: action(insurer, data),
+        success=lambda result: success(insurer, form.cleaned_data, result),
+    ):
+        return _back(insurer, anchor)
+    return _page(request, insurer, status=422, **{prefix: form})
+
+
+@require_POST
+@require_capability(Capability.TAX_SETTINGS_EDIT)
+def insurer_invoicing(request: HttpRequest, insurer_id: int) -> HttpResponse:
+    return _override_action(
+        request,
+        insurer_id,
+        form_class=InsurerInvoicingForm,
+        prefix=INVOICING,
+        action=lambda insurer, data: insurer_invoicing_update(
+            actor=actor_of(request), insurer=insurer, data=data
+        ),
+        success=lambda insurer, data, _pricing: (
+            gettext("Invoicing settings of %(insurer)s saved.") % {"insurer": insurer.name}
+        ),
+        anchor="invoicing",
+    )
+
+
+@require_POST
+@require_capability(Capability.TAX_SETTINGS_EDIT)
+def insurer_service_markup(request: HttpRequest, insurer_id: int) -> HttpResponse:
+    return _override_action(
+        request,
+        insurer_id,
+        form_class=ServiceMarkupForm,
+        prefix=MARKUP,
+        action=lambda insurer, data: insurer_service_markup_set(
             actor=actor_of(request),
             insurer=insurer,
             service=data["service"],
             markup_percent=data["markup_percent"],
         ),
-        success=lambda row: (
-            gettext("Markup for %(service)s saved.") % {"service": form.cleaned_data["service"]}
+        success=lambda insurer, data, row: (
+            gettext("Markup for %(service)s saved.") % {"service": data["service"]}
             if row is not None
-            else gettext("No markup of its own for %(service)s now.")
-            % {"service": form.cleaned_data["service"]}
+            else gettext("No markup of its own for %(service)s now.") % {"service": data["service"]}
         ),
-    ):
-        return _back(insurer, "per-service")
-    return _page(request, insurer, status=422, **{MARKUP: form})
+        anchor="per-service",
+    )
 
 
 @require_POST
 @require_capability(Capability.TAX_SETTINGS_EDIT)
 def insurer_fixed_price(request: HttpRequest, insurer_id: int) -> HttpResponse:
-    insurer = _insurer_or_404(insurer_id)
-    form = FixedPriceForm(request.POST, prefix=FIXED)
-    if run_form_action(
+    return _override_action(
         request,
-        form,
-        lambda data: insurer_fixed_price_set(
+        insurer_id,
+        form_class=FixedPriceForm,
+        prefix=FIXED,
+        action=lambda insurer, data: insurer_fixed_price_set(
             actor=actor_of(request), insurer=insurer, service=data["service"], price=data["price"]
         ),
-        success=lambda row: (
-            gettext("Fixed price for %(service)s saved.")
-            % {"service": form.cleaned_data["service"]}
+        success=lambda insurer, data, row: (
+            gettext("Fixed price for %(service)s saved.") % {"service": data["service"]}
             if row is not None
-            else gettext("No fixed price for %(service)s now.")
-            % {"service": form.cleaned_data["service"]}
+            else gettext("No fixed price for %(service)s now.") % {"service": data["service"]}
         ),
-    ):
-        return _back(insurer, "per-service")
-    return _page(request, insurer, status=422, **{FIXED: form})
+        anchor="per-service",
+    )
 
 
 @require_POST
 @require_capability(Capability.DIRECTORY_EDIT)
 def insurer_service_area(request: HttpRequest, insurer_id: int) -> HttpResponse:
-    insurer = _insurer_or_404(insurer_id)
-    form = ServiceAreaForm(request.POST, prefix=AREA)
-    if run_form_action(
+    return _override_action(
         request,
-        form,
-        lambda data: insurer_service_area_set(
+        insurer_id,
+        form_class=ServiceAreaForm,
+        prefix=AREA,
+        action=lambda insurer, data: insurer_service_area_set(
             actor=actor_of(request), insurer=insurer, minutes=data["minutes"]
         ),
-        success=lambda org: (
+        success=lambda _insurer, _data, org: (
             gettext("Service area of %(insurer)s: %(minutes)s minutes.")
             % {"insurer": org.name, "minutes": service_area_minutes_of(org)}
         ),
-    ):
-        return _back(insurer, "service-area")
-    return _page(request, insurer, status=422, **{AREA: form})
+        anchor="service-area",
+    )

@@ -28,6 +28,8 @@ from medworks.accounts.models import Organisation, OrganisationKind
 from medworks.accounts.permissions import Capability, user_can
 from medworks.billing.invoices import (
     credit_note_issue,
+    insurer_invoiced_monthly,
+    insurers_invoiced_monthly,
     invoice_draft_discard,
     invoice_draft_for_case,
     invoice_draft_statement,
@@ -45,6 +47,7 @@ from medworks.billing.models import (
     PaymentReceived,
 )
 from medworks.billing.receivables import (
+    BUCKET_LABELS,
     BUCKETS,
     ageing,
     insurer_credit,
@@ -60,15 +63,9 @@ from medworks.core.errors import DomainError, NotFound
 
 from ..access import actor_of, require_capability
 from ..actions import case_or_404, run_action, run_form_action
+from ..statements import statement_pdf_response
 
 PAGE_SIZE = 50
-BUCKET_LABELS = {
-    "current": gettext_lazy("Current"),
-    "1_30": gettext_lazy("1-30 days"),
-    "31_60": gettext_lazy("31-60 days"),
-    "61_90": gettext_lazy("61-90 days"),
-    "over_90": gettext_lazy("Over 90 days"),
-}
 
 
 def _insurers():
@@ -186,7 +183,9 @@ def _detail_url(invoice: Invoice) -> str:
 def invoice_panel(request: HttpRequest, case: BookingRequest) -> dict:
     """The context of `web/staff/bookings/_invoice_panel.html`, as `invoice_panel`: the case's
     invoices and credit notes with their balances, and whether finance may draft one now (the
-    case ready for billing, its quote confirmed, no live invoice: the use case decides again)."""
+    case ready for billing, its quote confirmed, no live invoice, its insurer invoiced per
+    case: the use case decides again). An insurer invoiced by monthly statement: the panel
+    says the case goes on the statement of its month instead of offering the button."""
     invoices = list(
         Invoice.objects.filter(lines__case=case)
         .distinct()
@@ -197,12 +196,16 @@ def invoice_panel(request: HttpRequest, case: BookingRequest) -> dict:
     live = any(i.kind == InvoiceKind.INVOICE and i.status != InvoiceStatus.VOIDED for i in invoices)
     ready = case.status == BookingStatus.READY_FOR_BILLING
     confirmed = ready and quote_confirmed_amount(case=case) is not None
+    monthly = insurer_invoiced_monthly(case.insurer)
+    finance = user_can(request.user, Capability.INVOICING)
     return {
         "invoice_panel": {
             "shown": ready or bool(invoices),
             "rows": [(i, balances[i.pk]) for i in invoices],
-            "can_draft": user_can(request.user, Capability.INVOICING) and confirmed and not live,
+            "can_draft": finance and confirmed and not live and not monthly,
             "waits_for_confirmation": ready and not confirmed and not live,
+            "monthly": ready and monthly and not live,
+            "finance": finance,
         }
     }
 
@@ -365,8 +368,13 @@ def invoice_draft_case(request: HttpRequest, order_id: str) -> HttpResponse:
 @require_capability(Capability.INVOICING)
 def invoice_statement(request: HttpRequest) -> HttpResponse:
     """Draft an insurer's statements for a month; the cases left out are listed with why."""
+    monthly = insurers_invoiced_monthly()
     if request.method != "POST":
-        return render(request, "web/staff/invoices/statements.html", {"form": StatementForm()})
+        return render(
+            request,
+            "web/staff/invoices/statements.html",
+            {"form": StatementForm(), "monthly": monthly},
+        )
     form = StatementForm(request.POST)
     made = []
 
@@ -394,7 +402,11 @@ def invoice_statement(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "web/staff/invoices/statements.html",
-        {"form": StatementForm() if done else form, "result": made[0] if done else None},
+        {
+            "form": StatementForm() if done else form,
+            "result": made[0] if done else None,
+            "monthly": monthly,
+        },
         status=200 if done else 422,
     )
 
@@ -474,6 +486,14 @@ def receivables(request: HttpRequest) -> HttpResponse:
             "finance": user_can(request.user, Capability.INVOICING),
         },
     )
+
+
+@require_safe
+@require_capability(Capability.INVOICING)
+def receivables_statement_pdf(request: HttpRequest, insurer_id: int) -> HttpResponse:
+    """An insurer's statement of account (finance's; each download audited)."""
+    insurer = get_object_or_404(Organisation, pk=insurer_id, kind=OrganisationKind.INSURER)
+    return statement_pdf_response(request, insurer, origin="back_office")
 
 
 class _Lines(io.StringIO):

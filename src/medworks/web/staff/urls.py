@@ -16,6 +16,7 @@ from . import (
     invoices,
     orders,
     payables,
+    payment_requests,
     pricing,
     queue,
     tax_rates,
@@ -117,6 +118,11 @@ urlpatterns: list = [
         name="insurer_settings",
     ),
     path(
+        "staff/insurers/<id:insurer_id>/invoicing/",
+        insurer_settings.insurer_invoicing,
+        name="insurer_invoicing",
+    ),
+    path(
         "staff/insurers/<id:insurer_id>/service-markup/",
         insurer_settings.insurer_service_markup,
         name="insurer_service_markup",
@@ -152,6 +158,11 @@ urlpatterns: list = [
     path(_CASE + "invoice/draft/", invoices.invoice_draft_case, name="invoice_draft_for_case"),
     path("staff/payments/new/", invoices.payment_record_page, name="payment_record"),
     path("staff/receivables/", invoices.receivables, name="receivables"),
+    path(
+        "staff/receivables/<id:insurer_id>/statement.pdf",
+        invoices.receivables_statement_pdf,
+        name="receivables_statement_pdf",
+    ),
     # Providers' invoices and what MedWorks owes them
     path("staff/payables/", payables.payables_page, name="payables"),
     path(
@@ -176,6 +187,37 @@ urlpatterns: list = [
     ),
     path(
         _CASE + "provider-invoice/new/", payables.provider_invoice_new, name="provider_invoice_new"
+    ),
+    # Pre-paying providers (SOP case 4)
+    path(
+        "staff/payment-requests/",
+        payment_requests.payment_request_list,
+        name="payment_request_list",
+    ),
+    path(
+        "staff/payment-requests/new/",
+        payment_requests.payment_request_new,
+        name="payment_request_new",
+    ),
+    path(
+        "staff/payment-requests/<id:request_id>/",
+        payment_requests.payment_request_detail,
+        name="payment_request_detail",
+    ),
+    path(
+        "staff/payment-requests/<id:request_id>/step/<slug:name>/",
+        payment_requests.payment_request_step_view,
+        name="payment_request_step",
+    ),
+    path(
+        "staff/payment-requests/<id:request_id>/change/",
+        payment_requests.payment_request_change_view,
+        name="payment_request_change",
+    ),
+    path(
+        "staff/payment-requests/<id:request_id>/paid/",
+        payment_requests.payment_made_view,
+        name="payment_made",
     ),
     path(
         "staff/receivables/journal.csv", invoices.ledger_journal_download, name="ledger_journal_csv"
