@@ -334,6 +334,8 @@ MEDWORKS_PERIODIC_JOBS = [
     "medworks.bookings.services.appointment_reminders_queue",
     "medworks.bookings.services.clinic_reminders_queue",
     "medworks.billing.invoices.invoices_mark_overdue",
+    # Card security codes past MEDWORKS_CVC_MAX_HOURS, and expired cards, destroyed.
+    "medworks.payments.vault.cards_sweep",
 ]
 MEDWORKS_PERIODIC_SECONDS = env_int("MEDWORKS_PERIODIC_SECONDS", 60)
 
@@ -630,6 +632,11 @@ MEDWORKS_CARD_KEYS = _card_keys(
 # How long a card's security code may wait in the vault for the payment before it is destroyed
 # (hours). It is destroyed as soon as the payment is authorised in any case.
 MEDWORKS_CVC_MAX_HOURS = env_int("MEDWORKS_CVC_MAX_HOURS", 72, minimum=1)
+# The card processor: a class of payments/gateway.py's PaymentGateway. The offline one records
+# charges and approves them (a card ending in 0002 is declined), for development and tests.
+MEDWORKS_PAYMENT_GATEWAY = env_str(
+    "MEDWORKS_PAYMENT_GATEWAY", "medworks.payments.gateway.OfflineGateway"
+)
 
 # Largest document accepted (bytes).
 MEDWORKS_DOCUMENT_MAX_BYTES = env_int("MEDWORKS_DOCUMENT_MAX_BYTES", 25 * 1024 * 1024)

@@ -16,7 +16,7 @@ and a brief summary of what is required with the symptoms the insurer gave. Here
   evidence the coordinator reconciles (SOP case 4 step 6).
 - `order_refusal(case, quote=...)`: why an order cannot be sent now, or None; the use case
   raises it and the case page shows it instead of the button, so the rule is written once.
-- `card_reference(case)`: the card on file, masked; None until the card vault exists.
+- `card_reference(case)`: the card on file, masked, read from the payments app's vault.
 - `order_last(case)`: the order's latest stored version, for the case page.
 
 Decisions (and why):
@@ -101,15 +101,19 @@ class CardOnFile:
     url: str  # the secure card page
 
 
-def card_reference(case: BookingRequest) -> CardOnFile | None:
-    """The card on file for the case's pre-payment, masked, or None.
+# Filled in by the payments app (PaymentsConfig.ready): billing, below it, never imports it.
+_CARD_REFERENCE: list = []
 
-    None for now: no card vault exists yet. The pre-payment issue fills this in (brand and
-    last four digits only, and the link to the secure card page, where the insurer enters its
-    card and the listed roles see it, each reveal logged: RULES.md, cards). Until then the
-    order says that no card is on file and where the insurer will enter it.
-    """
-    return None
+
+def card_reference_register(reader) -> None:
+    """`reader(case) -> CardOnFile | None`: the card vault's masked reference."""
+    _CARD_REFERENCE[:] = [reader]
+
+
+def card_reference(case: BookingRequest) -> CardOnFile | None:
+    """The card on file for the case's pre-payment, masked (brand and last four digits only,
+    and the link to the secure card page), or None: no card yet, or no vault installed."""
+    return _CARD_REFERENCE[0](case) if _CARD_REFERENCE else None
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,11 @@ class PaymentsConfig(AppConfig):
     verbose_name = _("Payments")
 
     def ready(self) -> None:
+        from medworks.billing.orders import card_reference_register
+
         from . import events
+        from .vault import card_reference
 
         events.declare()
+        # The order to finance names the card on file, masked (billing.orders).
+        card_reference_register(card_reference)

@@ -19,7 +19,14 @@ PAYMENT_REQUEST_EVENTS = [
     EventKind("payment_request_paid", _("Provider pre-paid")),
     EventKind("payment_request_cancelled", _("Pre-payment request cancelled")),
 ]
+# The insurer's card: the insurer is told its card is on file (brand and last four only).
+CARD_EVENTS = [
+    EventKind("card_on_file", _("Insurer's card on file"), _("Card on file")),
+    EventKind("card_charged", _("Insurer's card charged"), _("Card charged")),
+    EventKind("card_declined", _("Insurer's card declined")),
+]
 
 
 def declare() -> None:
     CASE_EVENTS.declare(PAYMENT_REQUEST_EVENTS)
+    CASE_EVENTS.declare(CARD_EVENTS)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import documents, invoices, pricing, views
+from . import cards, documents, invoices, pricing, views
 
 _CASE = "portal/requests/<str:order_id>/"
 
@@ -30,6 +30,7 @@ urlpatterns: list = [
     path(_CASE + "quote/confirm/", pricing.portal_quote_confirm, name="portal_quote_confirm"),
     path(_CASE + "quote/dispute/", pricing.portal_quote_dispute, name="portal_quote_dispute"),
     path(_CASE + "documents/new/", documents.portal_document_new, name="portal_document_new"),
+    path(_CASE + "card/", cards.portal_card, name="portal_card"),
     path(
         _CASE + "documents/<id:version_id>/",
         documents.portal_document_download,

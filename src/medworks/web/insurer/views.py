@@ -24,7 +24,7 @@ from ..access import actor_of, require_capability
 from ..actions import calendar_response, case_or_404, origin_of, run_action, run_form_action
 from ..forms import NoteForm, add_domain_errors
 from ..pricing import quote_panel
-from . import documents, invoices
+from . import cards, documents, invoices
 from .forms import PortalFilterForm, PortalSearchForm
 
 
@@ -225,6 +225,7 @@ def _portal_case_context(request: HttpRequest, case: BookingRequest, **forms) ->
         **documents.portal_panel_context(request, case),
         **quote_panel(request, case),
         "case_invoice": invoices.case_invoice_panel(case),
+        "card_panel": cards.card_panel(case),
     }
 
 

@@ -12,6 +12,7 @@ Balances are read from the ledger (`billing.receivables`), never stored.
 from __future__ import annotations
 
 import io
+import uuid
 from decimal import Decimal
 
 from django import forms
@@ -60,6 +61,8 @@ from medworks.billing.workflow import INVOICE_WORKFLOW
 from medworks.bookings.models import BookingRequest, BookingStatus
 from medworks.core.audit import audit_record
 from medworks.core.errors import DomainError, NotFound
+from medworks.payments.charges import charges_of
+from medworks.payments.vault import card_current
 
 from ..access import actor_of, require_capability
 from ..actions import case_or_404, run_action, run_form_action
@@ -241,6 +244,23 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _card_to_charge(invoice: Invoice, finance: bool):
+    """The insurer's card on file for the invoice's one case, when finance may charge it
+    (payments.charges decides again), with the charges made so far."""
+    if (
+        not finance
+        or invoice.kind != InvoiceKind.INVOICE
+        or invoice.status not in (INVOICE_OPEN_STATUSES)
+    ):
+        return None
+    cases = {line.case for line in invoice.lines.all() if line.case_id}
+    if len(cases) != 1:
+        return None
+    (case,) = cases
+    card = card_current(case)
+    return {"card": card, "charges": charges_of(case)} if card is not None else None
+
+
 def _detail(request: HttpRequest, invoice: Invoice, *, status: int = 200, **bound):
     actor = actor_of(request)
     finance = user_can(request.user, Capability.INVOICING)
@@ -261,6 +281,8 @@ def _detail(request: HttpRequest, invoice: Invoice, *, status: int = 200, **boun
         "has_pdf": hasattr(invoice, "pdf") and invoice.display_number != "",
         "finance": finance,
         "moves": moves,
+        "card": _card_to_charge(invoice, finance),
+        "idempotency_key": uuid.uuid4().hex,
         "discard_form": bound.get("discard") or NoteForm(prefix="discard"),
         "credit_form": bound.get("credit") or CreditNoteForm(prefix="credit"),
     }

@@ -328,19 +328,21 @@ def payment_made_view(request, request_id: int):
 def payments_panel(request, case: BookingRequest) -> dict:
     """The case page's pre-payment panel: the requests the case is in, and the link to
     prepare one when it can be pre-paid."""
-    if not user_can(request.user, Capability.PAYMENT_VIEW):
+    from medworks.billing.selectors import prepayment_needed
+
+    if not user_can(request.user, Capability.PAYMENT_VIEW) or not prepayment_needed(case):
         return {"payments_panel": None}
     requests = list(
         PaymentRequest.objects.filter(lines__case=case).distinct().order_by("-prepared_at")
     )
     live = [r for r in requests if r.status not in ("rejected", "cancelled")]
-    from medworks.billing.selectors import prepayment_needed
+
+    from medworks.payments.vault import card_current
 
     return {
         "payments_panel": {
             "requests": requests,
-            "can_prepare": prepayment_needed(case)
-            and not live
-            and user_can(request.user, Capability.PAYMENT_PREPARE),
+            "card": card_current(case),
+            "can_prepare": not live and user_can(request.user, Capability.PAYMENT_PREPARE),
         }
     }

@@ -5,6 +5,7 @@ from django.urls import path
 
 from . import (
     api_keys,
+    cards,
     case,
     directory,
     documents,
@@ -188,7 +189,15 @@ urlpatterns: list = [
     path(
         _CASE + "provider-invoice/new/", payables.provider_invoice_new, name="provider_invoice_new"
     ),
-    # Pre-paying providers (SOP case 4)
+    # Pre-paying providers (SOP case 4): the insurer's card, the payment requests
+    path(_CASE + "card/", cards.staff_card, name="staff_card"),
+    path(_CASE + "card/enter/", cards.staff_card_enter, name="staff_card_enter"),
+    path(_CASE + "card/reveal/", cards.staff_card_reveal, name="staff_card_reveal"),
+    path(
+        "staff/invoices/<id:invoice_id>/charge-card/",
+        cards.invoice_card_charge,
+        name="invoice_card_charge",
+    ),
     path(
         "staff/payment-requests/",
         payment_requests.payment_request_list,
