@@ -33,6 +33,7 @@ _PAYMENT_CAPABILITIES = (
     Capability.PAYMENT_PREPARE,
     Capability.PAYMENT_REVIEW,
     Capability.PAYMENT_APPROVE,
+    Capability.INVOICING,  # finance sends the EFT files that pay approved requests
 )
 
 
@@ -73,6 +74,15 @@ _reviews = _needs(
     Capability.PAYMENT_REVIEW, gettext_lazy("only the Chief of Staff reviews a pre-payment.")
 )
 _approves = _needs(Capability.PAYMENT_APPROVE, gettext_lazy("only the CEO approves a pre-payment."))
+
+
+def _records_payment(request: PaymentRequest, actor: Actor) -> str | None:
+    """The booking team records the payment made on the call; finance, an EFT file it sent."""
+    if actor.kind == ActorKind.SYSTEM:
+        return None
+    if actor_can(actor, Capability.PAYMENT_PREPARE) or actor_can(actor, Capability.INVOICING):
+        return None
+    return _("only the booking team, or finance for an EFT file, records the payment.")
 
 
 def _reviews_or_approves(request: PaymentRequest, actor: Actor) -> str | None:
@@ -137,7 +147,7 @@ PAYMENT_REQUEST_TRANSITIONS = [
         S.PAID,
         _STAFF_OR_SYSTEM,
         button=False,
-        guards=(_prepares,),
+        guards=(_records_payment,),
     ),
     Transition(
         "cancel",
