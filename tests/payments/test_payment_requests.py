@@ -102,7 +102,7 @@ def test_the_chain_runs_preparer_chief_of_staff_ceo_with_an_email_at_each_step(
     [
         ("review", "booking_agent", "only the Chief of Staff reviews"),
         ("review", "ceo", "only the Chief of Staff reviews"),
-        ("review", "finance_user", "You may not"),
+        ("review", "finance_user", "only the Chief of Staff reviews"),
         ("submit", "chief", "only the booking team prepares"),
     ],
 )
