@@ -201,3 +201,28 @@ def test_a_ciphertext_moved_to_another_card_does_not_open(prepaid_case, booking_
     second = _store(prepaid_case, booking_agent, number="5555 5555 5555 4444")
     with pytest.raises(VaultError):
         unseal(second.number_sealed, context=f"card:{first.pk}:number")
+
+
+def test_the_reseal_command_says_what_it_moved_and_stops_cleanly_without_the_old_key(
+    prepaid_case, booking_agent, settings
+):
+    import io
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from medworks.settings import _card_keys
+
+    old, new = _key(), _key()
+    settings.MEDWORKS_CARD_KEYS = _card_keys(f"old:{old}", production=False, secret_key="x")
+    _store(prepaid_case, booking_agent)
+    settings.MEDWORKS_CARD_KEYS = _card_keys(f"new:{new}", production=False, secret_key="x")
+    with pytest.raises(CommandError) as stopped:
+        call_command("vault_reseal", stdout=io.StringIO())
+    assert "Nothing was re-sealed" in str(stopped.value)
+    settings.MEDWORKS_CARD_KEYS = _card_keys(
+        f"new:{new},old:{old}", production=False, secret_key="x"
+    )
+    out = io.StringIO()
+    call_command("vault_reseal", stdout=out)
+    assert out.getvalue().strip() == "2 secrets sealed under the current key."
