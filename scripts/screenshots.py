@@ -153,7 +153,17 @@ def take(base_url: str, out: Path, chromium: Path) -> list[Path]:
             # Management's queue of escalations (the Iqaluit case the desk escalated), and
             # finance's settings of an insurer.
             ("senior", "en-CA", [("/staff/escalations/", "escalations")]),
-            ("finance", "en-CA", [("/staff/insurers/", "insurer-settings")]),
+            (
+                "finance",
+                "en-CA",
+                [
+                    ("/staff/insurers/", "insurer-settings"),
+                    ("/staff/receivables/", "receivables"),
+                    ("/staff/payables/", "payables"),
+                ],
+            ),
+            # The CEO's queue: the pre-payment the Chief of Staff reviewed (SOP case 4).
+            ("ceo", "en-CA", [("/staff/payment-requests/", "payment-requests")]),
         ]:
             context = browser.new_context(
                 base_url=base_url,
@@ -176,6 +186,10 @@ def take(base_url: str, out: Path, chromium: Path) -> list[Path]:
                 page.get_by_text("Record the provider found").click()
                 page.get_by_test_id("escalation").scroll_into_view_if_needed()
                 shot("case-escalated", full_page=False)
+            if username == "ceo":
+                page.get_by_test_id("payments-waiting").get_by_role("link").first.click()
+                expect(page.get_by_test_id("sop-table")).to_be_visible()
+                shot("payment-request", full_page=False)
             context.close()
 
         browser.close()

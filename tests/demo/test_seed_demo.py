@@ -64,7 +64,7 @@ def test_the_demo_has_booking_requests_in_several_states_made_once(db):
         BookingStatus.BOOKED,
         BookingStatus.READY_FOR_BILLING,
     }
-    assert BookingRequest.objects.count() == 10
+    assert BookingRequest.objects.count() == 11
     remote = BookingRequest.objects.get(insurer_reference="DEMO-1008")
     assert remote.status == BookingStatus.ESCALATED
     assert remote.events.get(kind="escalate").actor_kind == "system"
@@ -85,6 +85,18 @@ def test_the_demo_has_money_both_ways(db):
     ]
     assert list(Invoice.objects.values_list("status", flat=True)) == [InvoiceStatus.ISSUED]
     assert list(unbalanced_journals()) == []
+
+
+def test_the_demo_has_a_pre_payment_waiting_for_the_ceo_and_a_card_on_file(db):
+    from medworks.payments.models import PaymentRequest, StoredCard
+
+    demo_seed()
+    demo_seed()
+
+    (request,) = PaymentRequest.objects.all()
+    assert request.status == "awaiting_approval"
+    assert request.reviewed_by.username == "chief"
+    assert StoredCard.objects.get().masked == "Visa ending in 1111"
 
 
 def test_the_demo_prints_the_address_it_serves_and_where_its_emails_go(db, capsys, settings):

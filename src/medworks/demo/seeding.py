@@ -88,6 +88,7 @@ def demo_seed(*, spreadsheet: Path = DEMO_SPREADSHEET) -> tuple[ImportReport, li
             user.roles.add(Role.objects.get(code=role))
             logins.append(DemoLogin(username, name, RoleCode(role).label, orgs[kind].name))
     demo_booking_requests(insurer=insurer)
+    demo_prepayment(insurer=insurer)
     return report, logins
 
 
@@ -270,3 +271,112 @@ def _demo_seen_and_invoiced(case, *, billed: bool) -> None:
             actor=finance,
         )
         invoice_issue(invoice=invoice_draft_for_case(case=case, actor=finance), actor=finance)
+
+
+DEMO_PREPAID_PROVIDER = "Northshore Physiotherapy (pre-paid)"
+
+
+def demo_prepayment(*, insurer: Organisation) -> None:
+    """SOP case 4: a provider paid in advance, a case booked there whose charges the insurer
+    confirmed, the insurer's card on file, and the payment request reviewed by the Chief of
+    Staff, waiting for the CEO. Idempotent (the reference DEMO-1011)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from medworks.billing.quotes import quote_confirm
+    from medworks.billing.selectors import quote_current
+    from medworks.bookings import services
+    from medworks.bookings.models import BookingRequest
+    from medworks.network.geo import grid_cell
+    from medworks.network.models import GeoPrecision, Location, Offering, Service
+    from medworks.network.text import name_key
+    from medworks.payments.requests import payment_request_prepare, payment_request_step
+    from medworks.payments.vault import card_store
+
+    if BookingRequest.objects.filter(insurer=insurer, insurer_reference="DEMO-1011").exists():
+        return
+    partner, _ = AffiliatePartner.objects.get_or_create(
+        name_key=name_key(DEMO_PREPAID_PROVIDER),
+        defaults={
+            "name": DEMO_PREPAID_PROVIDER,
+            "is_affiliate": False,
+            "accepts_prepayment": True,
+            "billing_arrangements": ["credit_card", "eft", "insurer_card"],
+            "contact_email": "front@northshore.example",
+        },
+    )
+    location = Location.objects.create(
+        partner=partner,
+        name="Northshore Physiotherapy Yorkville",
+        name_key=name_key("Northshore Physiotherapy Yorkville"),
+        address="80 Bloor Street West",
+        city="Toronto",
+        province="ON",
+        postal_code="M5S 2V1",
+        latitude=43.6697,
+        longitude=-79.3907,
+        geo_precision=GeoPrecision.POSTAL_CODE,
+        geo_cell=grid_cell(43.6697, -79.3907),
+    )
+    Offering.objects.create(
+        location=location, service=Service.objects.get(code="XRAY"), clinic_price="140.00"
+    )
+    agent = Actor.for_user(User.objects.get(username="agent"))
+    submitter = Actor.for_user(User.objects.get(username="insurer"))
+    day = timezone.localdate() + dt.timedelta(days=6)
+    case = services.booking_request_submit(
+        insurer=insurer,
+        actor=submitter,
+        data={
+            "insurer_reference": "DEMO-1011",
+            "policy_number": "POL-1011",
+            "insurer_contact_name": "Isabel Insurer",
+            "insurer_contact_email": "insurer@demo.medworks.example",
+            "patient_first_name": "Ava",
+            "patient_last_name": "Morin",
+            "patient_date_of_birth": "1985-02-03",
+            "patient_address": "12 Demo Avenue",
+            "patient_city": "Toronto",
+            "patient_postal_code": "M5S 2V1",
+            "patient_province": "",
+            "patient_language": "en",
+            "services": ["XRAY"],
+            "symptoms": "Shoulder pain.",
+            "summary": "Imaging as requested by the adjuster.",
+            "preferred_dates": [day.isoformat()],
+            "urgency": "routine",
+            "preferred_time_window": "any",
+            "results_delivery": "direct_to_patient",
+        },
+    )
+    case = services.booking_request_take(case=case, actor=agent)
+    case = services.booking_request_select_clinic(case=case, location=location, actor=agent)
+    quote_confirm(quote=quote_current(case=case), actor=submitter)
+    tz = timezone.get_current_timezone()
+    offer = services.availability_offer_record(
+        case=case,
+        slots=[
+            {
+                "starts_at": dt.datetime.combine(day, dt.time(10), tz),
+                "duration_minutes": 30,
+                "practitioner": "Dr. Demo",
+            }
+        ],
+        actor=agent,
+    )
+    services.availability_offer_approve(slot=offer.slots.get(), actor=submitter)
+    case.refresh_from_db()
+    card_store(
+        case=case,
+        number="4111 1111 1111 1111",  # a processor's test number: the demo only
+        name_on_card="Isabel Insurer",
+        expiry_month="08",
+        expiry_year=str(timezone.localdate().year + 2),
+        security_code="123",
+        actor=submitter,
+    )
+    request = payment_request_prepare(cases=[case], method="medworks_card", actor=agent)
+    payment_request_step(request=request, name="submit", actor=agent)
+    chief = Actor.for_user(User.objects.get(username="chief"))
+    payment_request_step(request=request, name="review", actor=chief)
