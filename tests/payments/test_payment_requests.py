@@ -298,6 +298,17 @@ def test_the_payment_made_is_recorded_for_the_approved_amount_and_posted(
 def test_paid_with_the_insurers_card_the_insurer_holds_a_credit(
     prepaid_case, booking_agent, chief, ceo, insurer
 ):
+    from medworks.payments.vault import card_store
+
+    card = card_store(
+        case=prepaid_case,
+        number="4111111111111111",
+        name_on_card="Isabel Insurer",
+        expiry_month="08",
+        expiry_year=str(timezone.localdate().year + 2),
+        security_code="123",
+        actor=act(booking_agent),
+    )
     request = _through_approval(
         prepaid_case, booking_agent, chief, ceo, method=PaymentMethod.INSURER_CARD
     )
@@ -311,6 +322,9 @@ def test_paid_with_the_insurers_card_the_insurer_holds_a_credit(
     )
     # The clinic charged the insurer's card: the insurer paid that much of what it owes.
     assert insurer_credit(insurer) == D("120.00")
+    # The payment is recorded: the card's number and security code are gone.
+    card.refresh_from_db()
+    assert card.number_sealed is None and card.security_code_sealed is None
 
 
 def test_a_quote_changed_after_approval_blocks_the_payment_until_brought_up_to_date(

@@ -58,6 +58,7 @@ from .models import (
     PaymentRequestStatus,
     ProviderPrepayment,
 )
+from .vault import card_current, card_secrets_destroy
 from .workflow import PAYMENT_REQUEST_WORKFLOW, payment_request_event_write
 
 ZERO = Decimal("0.00")
@@ -436,6 +437,14 @@ def payment_made_record(
             recorded_by=actor.user,
         )
         _post_payment(locked, payment, actor=actor)
+        if locked.method == PaymentMethod.INSURER_CARD:
+            # Its payment is recorded: the insurer's card's number and security code go.
+            for line in locked.lines.select_related("case"):
+                card = card_current(line.case)
+                if card is not None:
+                    card_secrets_destroy(
+                        card=card, actor=actor, why=f"{locked.display_number} paid"
+                    )
         audit_record(
             actor=actor,
             action="payment_request.payment_recorded",
