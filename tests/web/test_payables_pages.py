@@ -257,5 +257,6 @@ def test_the_case_page_shows_how_the_provider_is_paid_and_its_invoices(
     page = _text(client.get(url))
     assert reverse("web:provider_invoice_detail", args=[invoice.pk]) in page
     assert "HC-1" in page and "Received" in page
+    assert 'data-testid="case-payable">$0.00<' in page  # not approved yet: nothing owed
     client.force_login(finance_user)  # finance reads the case; it does not record invoices
     assert reverse("web:provider_invoice_new", args=[case.order_id]) not in _text(client.get(url))

@@ -10,6 +10,8 @@ again. Balances come from the ledger (`billing.payables`), never stored.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -409,10 +411,13 @@ def payables_panel(request, case: BookingRequest) -> dict:
     one (the booking team)."""
     plan = payment_plan_of(case)
     invoices = case_provider_invoices(case)
+    rows = [(i, provider_invoice_balance(i)) for i in invoices]
     return {
         "payables_panel": {
             "plan": plan,
-            "rows": [(i, provider_invoice_balance(i)) for i in invoices],
+            "rows": rows,
+            # What MedWorks owes for the case now: its providers' approved invoices, unpaid.
+            "payable": sum((owed for _invoice, owed in rows), Decimal("0.00")),
             "can_record": plan is not None and user_can(request.user, Capability.BOOKING_WORK),
         }
     }
