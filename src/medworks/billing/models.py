@@ -575,6 +575,8 @@ class Invoice(models.Model):
                 name="invoice_total_is_subtotal_plus_tax",
             ),
         ]
+        # The invoices page's first page, newest first, without sorting every invoice.
+        indexes = [models.Index(fields=["-created_at", "-id"], name="invoice_newest_first")]
 
     def __str__(self) -> str:
         return self.display_number or f"Draft invoice {self.pk}"
