@@ -638,6 +638,39 @@ MEDWORKS_PAYMENT_GATEWAY = env_str(
     "MEDWORKS_PAYMENT_GATEWAY", "medworks.payments.gateway.OfflineGateway"
 )
 
+# EFT to providers (payments/eft.py): MedWorks as its bank knows it in CPA-005 files. The
+# defaults are the demo's outside production, empty in production: there, EFT export is
+# refused at use until MEDWORKS_EFT_ORIGINATOR_ID is set [verify each value with the bank].
+# A malformed originator ID stops start-up; the other values are checked when a file is made.
+_EFT_DEMO = not PRODUCTION
+MEDWORKS_EFT_ORIGINATOR_ID = env_str(
+    "MEDWORKS_EFT_ORIGINATOR_ID", "MEDWORKS01" if _EFT_DEMO else ""
+).strip()
+if MEDWORKS_EFT_ORIGINATOR_ID:
+    import re as _re
+
+    if not _re.fullmatch(r"[A-Z0-9]{1,10}", MEDWORKS_EFT_ORIGINATOR_ID):
+        raise ImproperlyConfigured(
+            "MEDWORKS_EFT_ORIGINATOR_ID must be the 1-10 upper-case letters or digits the bank "
+            f"gave, not {MEDWORKS_EFT_ORIGINATOR_ID!r}"
+        )
+MEDWORKS_EFT_SHORT_NAME = env_str("MEDWORKS_EFT_SHORT_NAME", "MEDWORKS" if _EFT_DEMO else "")
+MEDWORKS_EFT_LONG_NAME = env_str(
+    "MEDWORKS_EFT_LONG_NAME", "MEDWORKS HEALTH SERVICES INC" if _EFT_DEMO else ""
+)
+MEDWORKS_EFT_DESTINATION_DATA_CENTRE = env_str(
+    "MEDWORKS_EFT_DESTINATION_DATA_CENTRE", "00310" if _EFT_DEMO else ""
+).strip()
+MEDWORKS_EFT_RETURN_INSTITUTION = env_str(
+    "MEDWORKS_EFT_RETURN_INSTITUTION", "003" if _EFT_DEMO else ""
+).strip()
+MEDWORKS_EFT_RETURN_TRANSIT = env_str(
+    "MEDWORKS_EFT_RETURN_TRANSIT", "00012" if _EFT_DEMO else ""
+).strip()
+MEDWORKS_EFT_RETURN_ACCOUNT = env_str(
+    "MEDWORKS_EFT_RETURN_ACCOUNT", "1234567" if _EFT_DEMO else ""
+).strip()
+
 # Largest document accepted (bytes).
 MEDWORKS_DOCUMENT_MAX_BYTES = env_int("MEDWORKS_DOCUMENT_MAX_BYTES", 25 * 1024 * 1024)
 # The "documents" storage: encrypted files under DATA_DIR/documents, or any Django storage

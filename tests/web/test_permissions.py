@@ -10,7 +10,9 @@ from django.urls import get_resolver, reverse
 
 from medworks.core.models import AuditEvent
 
+from .test_card_pages import CARD_ROUTES
 from .test_documents_permissions import DOCUMENT_ROUTES
+from .test_eft_pages import EFT_ROUTES
 from .test_insurer_settings import INSURER_SETTINGS_ROUTES
 from .test_invoice_pages import INVOICE_ROUTES
 from .test_payables_pages import PAYABLES_ROUTES
@@ -182,6 +184,8 @@ def test_every_route_is_in_the_table_and_guarded_by_a_capability():
     routed -= set(INVOICE_ROUTES)  # finance's invoicing (tests/web/test_invoice_pages.py)
     routed -= set(PAYABLES_ROUTES)  # providers' invoices (tests/web/test_payables_pages.py)
     routed -= set(PAYMENT_ROUTES)  # pre-payments (tests/web/test_payment_request_pages.py)
+    routed -= set(EFT_ROUTES)  # EFT: bank accounts and files (tests/web/test_eft_pages.py)
+    routed -= set(CARD_ROUTES)  # the insurer's card (tests/web/test_card_pages.py)
     assert routed == {name for name, *_ in ROUTES}
     for pattern in patterns:
         if pattern.name not in PUBLIC:

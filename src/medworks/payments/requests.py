@@ -438,12 +438,17 @@ def payment_made_record(
         )
         _post_payment(locked, payment, actor=actor)
         if locked.method == PaymentMethod.INSURER_CARD:
-            # Its payment is recorded: the insurer's card's number and security code go.
+            # The clinic's charge is authorised: the security code goes (PCI DSS: never kept
+            # after an authorisation). The number stays sealed for MedWorks' own charge of
+            # its fee and the tax (step 5), which destroys it (payments.charges).
             for line in locked.lines.select_related("case"):
                 card = card_current(line.case)
                 if card is not None:
                     card_secrets_destroy(
-                        card=card, actor=actor, why=f"{locked.display_number} paid"
+                        card=card,
+                        actor=actor,
+                        why=f"{locked.display_number} paid",
+                        number=False,
                     )
         audit_record(
             actor=actor,

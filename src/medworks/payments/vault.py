@@ -260,10 +260,12 @@ def _destroy(card: StoredCard, *, number: bool, security_code: bool, when) -> li
     return done
 
 
-def card_secrets_destroy(*, card: StoredCard, actor: Actor, why: str) -> list[str]:
-    """The payment is recorded: the security code and the number go (inside the caller's
-    transaction). Returns what was destroyed."""
-    done = _destroy(card, number=True, security_code=True, when=timezone.now())
+def card_secrets_destroy(
+    *, card: StoredCard, actor: Actor, why: str, number: bool = True
+) -> list[str]:
+    """The payment is recorded: the security code goes, and the number unless `number` is
+    False (inside the caller's transaction). Returns what was destroyed."""
+    done = _destroy(card, number=number, security_code=True, when=timezone.now())
     if done:
         audit_record(
             actor=actor,
@@ -344,4 +346,7 @@ def vault_reseal() -> int:
             if bytes(fresh) != bytes(account.details_sealed):
                 ProviderBankAccount.objects.filter(pk=account.pk).update(details_sealed=fresh)
                 moved += 1
+        from .eft import eft_files_reseal
+
+        moved += eft_files_reseal()
     return moved

@@ -8,12 +8,23 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from medworks.core.cards import contains_card_number
+
 
 class SecretInput(forms.TextInput):
     """A text box that never puts its value back into the page."""
 
     def format_value(self, value):
         return None
+
+
+class CardFreeInput(forms.TextInput):
+    """A text box whose value goes back into the page to be corrected, unless it holds a card
+    number (refused there: the page never says it back)."""
+
+    def format_value(self, value):
+        value = super().format_value(value)
+        return None if value and contains_card_number(str(value)) else value
 
 
 class CardForm(forms.Form):
@@ -27,7 +38,7 @@ class CardForm(forms.Form):
     name_on_card = forms.CharField(
         label=_("Name on card"),
         max_length=40,
-        widget=forms.TextInput(attrs={"autocomplete": "cc-name"}),
+        widget=CardFreeInput(attrs={"autocomplete": "cc-name"}),
     )
     expiry_month = forms.CharField(
         label=_("Expiry month (MM)"),
@@ -68,6 +79,7 @@ class RevealForm(forms.Form):
     reason = forms.CharField(
         label=_("Why the card is shown"),
         max_length=200,
+        widget=CardFreeInput,
         help_text=_("For example: the payment call with the clinic. Every showing is recorded."),
     )
 

@@ -9,6 +9,7 @@ from . import (
     case,
     directory,
     documents,
+    eft,
     escalations,
     find,
     inbox,
@@ -231,4 +232,13 @@ urlpatterns: list = [
     path(
         "staff/receivables/journal.csv", invoices.ledger_journal_download, name="ledger_journal_csv"
     ),
+    # Paying providers by EFT (SOP case 4 step 5): bank accounts, CPA-005 files (finance)
+    path(
+        "staff/partners/<id:partner_id>/bank-account/",
+        eft.provider_bank_account,
+        name="provider_bank_account",
+    ),
+    path("staff/eft-files/", eft.eft_files_page, name="eft_files"),
+    path("staff/eft-files/new/", eft.eft_file_create_view, name="eft_file_create"),
+    path("staff/eft-files/<id:file_id>/", eft.eft_file_download, name="eft_file_download"),
 ]
