@@ -65,3 +65,5 @@ bench: install
 	$(BIN)/python bench/bench_import.py
 	$(BIN)/python bench/bench_work_queue.py
 	$(BIN)/python bench/bench_api.py
+	$(BIN)/python bench/bench_receivables.py
+	$(BIN)/python bench/bench_statement_run.py
