@@ -249,11 +249,50 @@ def _open_invoice_of(case: BookingRequest) -> Invoice | None:
     return line.invoice if line is not None else None
 
 
+def _standing_quotes(case_ids) -> dict[int, Quote]:
+    """The standing quote of each case (`selectors.quote_current` for many at once: a
+    statement of a thousand cases reads them in three queries, not four thousand)."""
+    quotes: dict[int, Quote] = {}
+    for quote in (
+        Quote.objects.filter(case_id__in=list(case_ids))
+        .exclude(status=QuoteStatus.SUPERSEDED)
+        .select_related("location", "confirmed_by")
+        .prefetch_related("lines__service", "taxes")
+        .order_by("case_id", "-version")
+    ):
+        quotes.setdefault(quote.case_id, quote)
+    return quotes
+
+
+def _open_invoices(case_ids) -> dict[int, Invoice]:
+    """The live invoice each case is on (`_open_invoice_of` for many at once)."""
+    found: dict[int, Invoice] = {}
+    for line in (
+        InvoiceLine.objects.filter(
+            case_id__in=list(case_ids),
+            invoice__kind=InvoiceKind.INVOICE,
+            invoice__status__in=INVOICE_LIVE_STATUSES,
+        )
+        .select_related("invoice")
+        .order_by("case_id", "pk")
+    ):
+        found.setdefault(line.case_id, line.invoice)
+    return found
+
+
+_UNKNOWN = object()
+
+
 def _case_refusal(
-    case: BookingRequest, quote: Quote | None, *, invoice: Invoice | None = None
+    case: BookingRequest,
+    quote: Quote | None,
+    *,
+    invoice: Invoice | None = None,
+    existing=_UNKNOWN,
 ) -> DomainError | None:
     """Why `case` cannot be invoiced now at `quote` (its standing quote), or None. `invoice`:
-    the invoice being issued (the case is on it, so not "already invoiced")."""
+    the invoice being issued (the case is on it, so not "already invoiced"); `existing`: the
+    live invoice the case is on, when the caller read them all at once."""
     values = {"order_id": case.order_id}
     if case.status == BookingStatus.CANCELLED:
         return DomainError(
@@ -283,7 +322,8 @@ def _case_refusal(
             "invoice_quote_not_confirmed",
             _("The confirmed amount of case %(order_id)s is not its quote's total.") % values,
         )
-    existing = _open_invoice_of(case)
+    if existing is _UNKNOWN:
+        existing = _open_invoice_of(case)
     if existing is not None and (invoice is None or existing.pk != invoice.pk):
         return DomainError(
             "invoice_case_already_invoiced",
@@ -445,9 +485,10 @@ def invoice_draft_statement(
         )
         groups: dict[tuple, list[tuple[BookingRequest, Quote]]] = {}
         left_out = []
+        quotes, open_invoices = _standing_quotes(ids), _open_invoices(ids)
         for case in cases:
-            quote = quote_current(case=case)
-            refusal = _case_refusal(case, quote)
+            quote = quotes.get(case.pk)
+            refusal = _case_refusal(case, quote, existing=open_invoices.get(case.pk))
             if refusal is not None:
                 left_out.append((case, refusal))
                 continue
@@ -614,10 +655,15 @@ def _issue(locked: Invoice, *, actor: Actor, issue_date: dt.date) -> Invoice:
             _("%(invoice)s is for nothing.") % {"invoice": invoice_label(locked)},
         )
     if locked.kind == InvoiceKind.INVOICE:
-        for case_id in sorted({line.case_id for line in lines if line.case_id}):
-            case = BookingRequest.objects.get(pk=case_id)  # locked by the caller
-            quote = quote_current(case=case)
-            refusal = _case_refusal(case, quote, invoice=locked)
+        case_ids = sorted({line.case_id for line in lines if line.case_id})
+        cases = BookingRequest.objects.in_bulk(case_ids)  # locked by the caller
+        quotes, open_invoices = _standing_quotes(case_ids), _open_invoices(case_ids)
+        for case_id in case_ids:
+            case = cases[case_id]
+            quote = quotes.get(case_id)
+            refusal = _case_refusal(
+                case, quote, invoice=locked, existing=open_invoices.get(case_id)
+            )
             if refusal is None and not all(
                 line.quote_id == quote.pk for line in lines if line.case_id == case_id
             ):
