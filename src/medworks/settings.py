@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "medworks.billing",
     "medworks.payments",
     "medworks.mailbox",
+    "medworks.webhooks",
     "medworks.demo",
 ]
 
@@ -336,8 +337,26 @@ MEDWORKS_PERIODIC_JOBS = [
     "medworks.billing.invoices.invoices_mark_overdue",
     # Card security codes past MEDWORKS_CVC_MAX_HOURS, and expired cards, destroyed.
     "medworks.payments.vault.cards_sweep",
+    # Webhook deliveries due whose task was lost (webhooks/README.md).
+    "medworks.webhooks.services.webhook_deliveries_sweep",
 ]
 MEDWORKS_PERIODIC_SECONDS = env_int("MEDWORKS_PERIODIC_SECONDS", 60)
+
+# Webhooks to insurers' systems (webhooks/README.md). Seconds before a receiver that has not
+# answered is given up for this attempt (a short one: a worker waits on it).
+MEDWORKS_WEBHOOKS_TIMEOUT_SECONDS = env_int("MEDWORKS_WEBHOOKS_TIMEOUT_SECONDS", 5, minimum=1)
+# A delivery is retried with backoff this long after its event, then shown as failed.
+MEDWORKS_WEBHOOKS_GIVE_UP_HOURS = env_int("MEDWORKS_WEBHOOKS_GIVE_UP_HOURS", 24, minimum=1)
+# An endpoint whose attempts fail this many times in a row is disabled, its contact emailed.
+MEDWORKS_WEBHOOKS_DISABLE_AFTER = env_int("MEDWORKS_WEBHOOKS_DISABLE_AFTER", 20, minimum=1)
+# After a secret is rotated, the old one still signs beside the new one this long (hours).
+MEDWORKS_WEBHOOKS_ROTATION_OVERLAP_HOURS = env_int(
+    "MEDWORKS_WEBHOOKS_ROTATION_OVERLAP_HOURS", 24, minimum=0
+)
+# Tests only: plain http and loopback/private addresses as endpoints. Refused in production.
+MEDWORKS_WEBHOOKS_ALLOW_PRIVATE = env_bool("MEDWORKS_WEBHOOKS_ALLOW_PRIVATE", False)
+if PRODUCTION and MEDWORKS_WEBHOOKS_ALLOW_PRIVATE:
+    raise ImproperlyConfigured("MEDWORKS_WEBHOOKS_ALLOW_PRIVATE is for tests, never production")
 
 # Inbound mail: the booking team's mailbox, read over IMAP (mailbox/README.md). Off while
 # MEDWORKS_IMAP_HOST is empty. TLS "ssl" (implicit, port 993) or "starttls" (port 143) verify

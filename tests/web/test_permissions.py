@@ -9,6 +9,7 @@ import pytest
 from django.urls import get_resolver, reverse
 
 from medworks.core.models import AuditEvent
+from tests.webhooks.test_pages import WEBHOOK_ROUTES
 
 from .test_card_pages import CARD_ROUTES
 from .test_documents_permissions import DOCUMENT_ROUTES
@@ -186,6 +187,7 @@ def test_every_route_is_in_the_table_and_guarded_by_a_capability():
     routed -= set(PAYMENT_ROUTES)  # pre-payments (tests/web/test_payment_request_pages.py)
     routed -= set(EFT_ROUTES)  # EFT: bank accounts and files (tests/web/test_eft_pages.py)
     routed -= set(CARD_ROUTES)  # the insurer's card (tests/web/test_card_pages.py)
+    routed -= set(WEBHOOK_ROUTES)  # webhook endpoints (tests/webhooks/test_pages.py)
     assert routed == {name for name, *_ in ROUTES}
     for pattern in patterns:
         if pattern.name not in PUBLIC:

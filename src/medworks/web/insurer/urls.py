@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import cards, documents, invoices, pricing, views
+from . import cards, documents, invoices, pricing, views, webhooks
 
 _CASE = "portal/requests/<str:order_id>/"
 
@@ -21,6 +21,29 @@ urlpatterns: list = [
         "portal/invoices/<id:invoice_id>/pdf/",
         invoices.portal_invoice_pdf,
         name="portal_invoice_pdf",
+    ),
+    # The insurer's own webhook endpoints (web/insurer/webhooks.py)
+    path("portal/webhooks/", webhooks.webhook_list, name="portal_webhooks"),
+    path(
+        "portal/webhooks/<id:endpoint_id>/", webhooks.webhook_detail, name="portal_webhook_detail"
+    ),
+    path(
+        "portal/webhooks/<id:endpoint_id>/rotate/",
+        webhooks.webhook_rotate,
+        name="portal_webhook_rotate",
+    ),
+    path(
+        "portal/webhooks/<id:endpoint_id>/step/<slug:name>/",
+        webhooks.webhook_step,
+        name="portal_webhook_step",
+    ),
+    path(
+        "portal/webhooks/<id:endpoint_id>/test/", webhooks.webhook_test, name="portal_webhook_test"
+    ),
+    path(
+        "portal/webhooks/<id:endpoint_id>/resend/",
+        webhooks.webhook_resend,
+        name="portal_webhook_resend",
     ),
     path(_CASE, views.portal_request, name="portal_request"),
     path(_CASE + "approve/", views.portal_request_approve, name="portal_request_approve"),

@@ -23,6 +23,7 @@ from . import (
     queue,
     tax_rates,
     transfer,
+    webhooks,
 )
 
 _CASE = "staff/bookings/<str:order_id>/"
@@ -112,6 +113,25 @@ urlpatterns: list = [
     path("staff/api-keys/", api_keys.api_key_list, name="api_keys"),
     path("staff/api-keys/new/", api_keys.api_key_create, name="api_key_create"),
     path("staff/api-keys/revoke/", api_keys.api_key_revoke, name="api_key_revoke"),
+    # Insurers' webhook endpoints (web/staff/webhooks.py; the delivery id is posted).
+    path("staff/webhooks/", webhooks.webhook_list, name="staff_webhooks"),
+    path("staff/webhooks/<id:endpoint_id>/", webhooks.webhook_detail, name="staff_webhook_detail"),
+    path(
+        "staff/webhooks/<id:endpoint_id>/rotate/",
+        webhooks.webhook_rotate,
+        name="staff_webhook_rotate",
+    ),
+    path(
+        "staff/webhooks/<id:endpoint_id>/step/<slug:name>/",
+        webhooks.webhook_step,
+        name="staff_webhook_step",
+    ),
+    path("staff/webhooks/<id:endpoint_id>/test/", webhooks.webhook_test, name="staff_webhook_test"),
+    path(
+        "staff/webhooks/<id:endpoint_id>/resend/",
+        webhooks.webhook_resend,
+        name="staff_webhook_resend",
+    ),
     # Finance's settings: each insurer's pricing, tax and service area; the tax rate table.
     path("staff/insurers/", insurer_settings.insurer_settings_list, name="insurer_settings_list"),
     path(
