@@ -25,14 +25,13 @@ from medworks.accounts.permissions import Capability, actor_can
 from medworks.billing.invoices import payment_record
 from medworks.billing.models import Invoice, InvoiceLine, PaymentMethod
 from medworks.billing.receivables import invoice_balance
-from medworks.bookings.models import BookingEvent
 from medworks.core.actor import Actor
-from medworks.core.audit import audit_record
 from medworks.core.errors import DomainError, PermissionDenied
 
 from .gateway import GatewayUnavailable, gateway
-from .models import CardCharge, ChargeStatus
+from .models import CardCharge
 from .vault import card_current, card_for_payment, card_secrets_destroy
+from .workflow import CARD_CHARGE_WORKFLOW
 
 
 def _case_of(invoice: Invoice):
@@ -111,26 +110,15 @@ def card_charge(*, invoice: Invoice, actor: Actor, idempotency_key: str) -> Card
                 "card_gateway_unavailable",
                 _("The card processor did not answer: nothing was charged. Try again."),
             ) from None
-        charge.settled_at = timezone.now()
         payload = {"charge_id": charge.pk, "card": card.masked, "amount": f"{amount:.2f}"}
         if not result.approved:
-            charge.status = ChargeStatus.DECLINED
-            charge.decline_reason = result.decline_reason[:200]
-            charge.save(update_fields=["status", "decline_reason", "settled_at"])
-            BookingEvent.objects.record(
-                request=case, actor=actor, kind="card_declined", payload=payload
+            CardCharge.objects.filter(pk=charge.pk).update(
+                decline_reason=result.decline_reason[:200]
             )
-            audit_record(
-                actor=actor,
-                action="card.charge_declined",
-                obj=charge,
-                summary=f"{card.masked} declined for {amount:.2f}",
-                payload={**payload, "reason": charge.decline_reason},
+            return CARD_CHARGE_WORKFLOW.fire(
+                record=charge, name="decline", actor=actor, payload=payload
             )
-            return charge
-        charge.status = ChargeStatus.SUCCEEDED
-        charge.gateway_reference = result.reference[:64]
-        charge.save(update_fields=["status", "gateway_reference", "settled_at"])
+        CardCharge.objects.filter(pk=charge.pk).update(gateway_reference=result.reference[:64])
         payment_record(
             insurer=locked.insurer,
             amount=amount,
@@ -141,13 +129,8 @@ def card_charge(*, invoice: Invoice, actor: Actor, idempotency_key: str) -> Card
             allocations=[locked],
         )
         card_secrets_destroy(card=card, actor=actor, why=f"charge {charge.pk} recorded")
-        BookingEvent.objects.record(request=case, actor=actor, kind="card_charged", payload=payload)
-        audit_record(
-            actor=actor,
-            action="card.charged",
-            obj=charge,
-            summary=f"{card.masked} charged {amount:.2f}",
-            payload={**payload, "reference": charge.gateway_reference},
+        charge = CARD_CHARGE_WORKFLOW.fire(
+            record=charge, name="succeed", actor=actor, payload=payload
         )
     return charge
 

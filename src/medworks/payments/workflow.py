@@ -1,4 +1,5 @@
-"""The payment request's lifecycle (SOP case 4 steps 1-3), declared on core's machine.
+"""The payment request's lifecycle (SOP case 4 steps 1-3), declared on core's machine; a card
+charge's, below.
 
     (born) draft --submit (booking team)--> awaiting_review --review (Chief of Staff)-->
            awaiting_approval --approve (CEO)--> approved --pay (booking team)--> paid
@@ -24,7 +25,7 @@ from medworks.core.actor import Actor, ActorKind, Party
 from medworks.core.audit import audit_record
 from medworks.core.workflow import Transition, Workflow
 
-from .models import PaymentRequest, PaymentRequestStatus
+from .models import CardCharge, ChargeStatus, PaymentRequest, PaymentRequestStatus
 
 S = PaymentRequestStatus
 _STAFF = frozenset({Party.STAFF})
@@ -244,4 +245,73 @@ PAYMENT_REQUEST_WORKFLOW = Workflow(
     illegal_message=_illegal,
     illegal_code="payment_request_status_illegal",
     select_related=("provider",),
+)
+
+
+# --- A charge of the insurer's card ------------------------------------------------------------
+#
+#     (born) pending --succeed--> succeeded
+#            pending --decline--> declined
+#
+# Born `pending` by payments.charges.card_charge just before the processor is asked; its
+# answer settles it, once (`settled_at` is the step's time). Finance (INVOICING) or the system.
+
+C = ChargeStatus
+_CHARGE_EVENTS = {
+    "succeed": ("card_charged", "card.charged", "charged"),
+    "decline": ("card_declined", "card.charge_declined", "declined for"),
+}
+
+CARD_CHARGE_TRANSITIONS = [
+    Transition(
+        "succeed",
+        gettext_lazy("Record the charge"),
+        frozenset({C.PENDING}),
+        C.SUCCEEDED,
+        _STAFF_OR_SYSTEM,
+        button=False,
+    ),
+    Transition(
+        "decline",
+        gettext_lazy("Record the decline"),
+        frozenset({C.PENDING}),
+        C.DECLINED,
+        _STAFF_OR_SYSTEM,
+        button=False,
+    ),
+]
+
+
+def card_charge_party_of(actor: Actor, charge: CardCharge) -> Party | None:
+    if actor.kind == ActorKind.SYSTEM:
+        return Party.SYSTEM
+    return Party.STAFF if actor_can(actor, Capability.INVOICING) else None
+
+
+def _card_charge_event(*, record, transition, actor, party, previous, note, payload) -> None:
+    kind, action, verb = _CHARGE_EVENTS[transition.name]
+    BookingEvent.objects.record(request=record.case, actor=actor, kind=kind, payload=payload)
+    audit_record(
+        actor=actor,
+        action=action,
+        obj=record,
+        summary=f"{record.card.masked} {verb} {record.amount:.2f}",
+        payload={
+            **payload,
+            "reference": record.gateway_reference,
+            "reason": record.decline_reason,
+        },
+    )
+
+
+CARD_CHARGE_WORKFLOW = Workflow(
+    name="card_charge",
+    noun=gettext_lazy("card charge"),
+    model=CardCharge,
+    transitions=CARD_CHARGE_TRANSITIONS,
+    party_of=card_charge_party_of,
+    write_event=_card_charge_event,
+    illegal_code="card_charge_settled",
+    changed_at_field="settled_at",
+    select_related=("card", "case"),
 )
