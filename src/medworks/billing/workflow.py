@@ -35,7 +35,8 @@ from django.utils.translation import gettext_lazy
 
 from medworks.accounts.permissions import Capability, actor_can
 from medworks.bookings.locks import lock_case
-from medworks.bookings.models import BookingEvent, BookingRequest
+from medworks.bookings.models import BookingEvent
+from medworks.bookings.timeline import record_step_on_cases
 from medworks.bookings.workflow import party_of as case_party_of
 from medworks.core.actor import Actor, ActorKind, Party
 from medworks.core.audit import audit_record
@@ -339,21 +340,22 @@ def invoice_event_write(
         "total": f"{invoice.total:.2f}",
         **(extra or {}),
     }
-    if kind:
-        case_ids = (
-            InvoiceLine.objects.filter(invoice=invoice, case__isnull=False)
-            .values_list("case_id", flat=True)
-            .distinct()
-            .order_by("case_id")
-        )
-        for case in BookingRequest.objects.filter(pk__in=list(case_ids)).order_by("pk"):
-            BookingEvent.objects.record(request=case, actor=actor, kind=kind, payload=payload)
-    audit_record(
-        actor=actor,
-        action=action,
+    record_step_on_cases(
         obj=invoice,
-        summary=f"{invoice} {previous + ' -> ' if previous else ''}{invoice.status}",
-        payload={**payload, "note": note} if note else payload,
+        case_ids=(
+            InvoiceLine.objects.filter(invoice=invoice, case__isnull=False).values_list(
+                "case_id", flat=True
+            )
+            if kind
+            else ()
+        ),
+        kind=kind,
+        action=action,
+        actor=actor,
+        payload=payload,
+        previous=previous,
+        note=note,
+        note_on_cases=False,
     )
 
 
@@ -515,17 +517,15 @@ def provider_invoice_event_write(
         "total": f"{invoice.total:.2f}",
         **(extra or {}),
     }
-    case_ids = sorted(set(invoice.lines.values_list("case_id", flat=True)))
-    for case in BookingRequest.objects.filter(pk__in=case_ids).order_by("pk"):
-        BookingEvent.objects.record(
-            request=case, actor=actor, kind=kind, note=note, payload=payload
-        )
-    audit_record(
-        actor=actor,
-        action=kind.replace("provider_invoice_", "provider_invoice."),
+    record_step_on_cases(
         obj=invoice,
-        summary=f"{invoice} {previous + ' -> ' if previous else ''}{invoice.status}",
-        payload={**payload, "note": note} if note else payload,
+        case_ids=invoice.lines.values_list("case_id", flat=True),
+        kind=kind,
+        action=kind.replace("provider_invoice_", "provider_invoice."),
+        actor=actor,
+        payload=payload,
+        previous=previous,
+        note=note,
     )
 
 

@@ -20,7 +20,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from medworks.accounts.permissions import Capability, actor_can
-from medworks.bookings.models import BookingEvent, BookingRequest
+from medworks.bookings.models import BookingEvent
+from medworks.bookings.timeline import record_step_on_cases
 from medworks.core.actor import Actor, ActorKind, Party
 from medworks.core.audit import audit_record
 from medworks.core.workflow import Transition, Workflow
@@ -191,17 +192,15 @@ def payment_request_event_write(
         "method": request.method,
         **(extra or {}),
     }
-    case_ids = sorted(set(request.lines.values_list("case_id", flat=True)))
-    for case in BookingRequest.objects.filter(pk__in=case_ids).order_by("pk"):
-        BookingEvent.objects.record(
-            request=case, actor=actor, kind=kind, note=note, payload=payload
-        )
-    audit_record(
-        actor=actor,
-        action=kind.replace("payment_request_", "payment_request."),
+    record_step_on_cases(
         obj=request,
-        summary=f"{request.display_number} {previous + ' -> ' if previous else ''}{request.status}",
-        payload={**payload, "note": note} if note else payload,
+        case_ids=request.lines.values_list("case_id", flat=True),
+        kind=kind,
+        action=kind.replace("payment_request_", "payment_request."),
+        actor=actor,
+        payload=payload,
+        previous=previous,
+        note=note,
     )
 
 
