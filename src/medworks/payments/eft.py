@@ -26,7 +26,7 @@ paid, and the CPA-005 files that pay the approved EFT requests. One transaction 
   credit per request (the request's clinic cost, the provider's name, the request's number
   as cross reference, funds available on `created_on`); each request goes to paid through
   the workflow's `pay` step with a ProviderPrepayment and the same ledger posting as a
-  payment made on the call (`requests._post_payment`: Dr cost of services / Cr bank).
+  payment made on the call (`requests.post_prepayment`: Dr cost of services / Cr bank).
 - `eft_file_text(eft_file=, actor=)`: the file for the bank (finance), each download audited.
 - `eft_files_reseal()`: the files sealed again under the vault's current key.
 
@@ -67,7 +67,7 @@ from .models import (
     ProviderBankAccount,
     ProviderPrepayment,
 )
-from .requests import _post_payment, request_drift
+from .requests import post_prepayment, request_drift
 from .vault_crypto import reseal, seal, unseal
 from .workflow import PAYMENT_REQUEST_WORKFLOW
 
@@ -445,7 +445,7 @@ def _pay(request: PaymentRequest, *, credit: Credit, label: str, paid_on, actor:
         confirmation=credit.cross_reference,
         recorded_by=actor.user,
     )
-    _post_payment(paid, payment, actor=actor)
+    post_prepayment(paid, payment, actor=actor)
     audit_record(
         actor=actor,
         action="payment_request.payment_recorded",

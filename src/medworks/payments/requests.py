@@ -436,7 +436,7 @@ def payment_made_record(
             confirmation=confirmation[:100],
             recorded_by=actor.user,
         )
-        _post_payment(locked, payment, actor=actor)
+        post_prepayment(locked, payment, actor=actor)
         if locked.method == PaymentMethod.INSURER_CARD:
             # The clinic's charge is authorised: the security code goes (PCI DSS: never kept
             # after an authorisation). The number stays sealed for MedWorks' own charge of
@@ -461,7 +461,8 @@ def payment_made_record(
     return payment
 
 
-def _post_payment(request: PaymentRequest, payment: ProviderPrepayment, *, actor: Actor) -> None:
+def post_prepayment(request: PaymentRequest, payment: ProviderPrepayment, *, actor: Actor) -> None:
+    """The ledger journal of a pre-payment made (the call's, or an EFT file's)."""
     lines = list(request.lines.select_related("case"))
     postings = [
         debit(LedgerAccount.COST_OF_SERVICES, line.clinic_cost, case_id=line.case_id)

@@ -28,10 +28,12 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from medworks.accounts.permissions import Capability, actor_can
+from medworks.billing.orders import CardOnFile
 from medworks.bookings.models import BookingEvent, BookingRequest, BookingStatus
 from medworks.core.actor import Actor
 from medworks.core.audit import audit_record
@@ -45,7 +47,7 @@ from .cards import (
     name_on_card_check,
     security_code_check,
 )
-from .models import CardEntry, StoredCard
+from .models import CardEntry, ProviderBankAccount, StoredCard
 from .vault_crypto import reseal, seal, unseal
 
 _CLOSED = frozenset({BookingStatus.CANCELLED, BookingStatus.CLOSED})
@@ -75,10 +77,6 @@ def _entry_of(actor: Actor, case: BookingRequest) -> str:
 
 def card_reference(case: BookingRequest):
     """The order's line about the card (billing.orders.CardOnFile): masked, with the page."""
-    from django.urls import reverse
-
-    from medworks.billing.orders import CardOnFile
-
     card = card_current(case)
     if card is None:
         return None
@@ -338,8 +336,6 @@ def vault_reseal() -> int:
             if update:
                 StoredCard.objects.filter(pk=card.pk).update(**update)
                 moved += len(update)
-        from .models import ProviderBankAccount
-
         for account in ProviderBankAccount.objects.select_for_update():
             context = f"bank:{account.provider_id}:details"
             fresh = reseal(account.details_sealed, context=context)

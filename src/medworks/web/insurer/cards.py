@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from medworks.accounts.permissions import Capability
+from medworks.billing.selectors import prepayment_needed
 from medworks.core.errors import DomainError
 from medworks.payments.vault import card_current, card_store
 
@@ -65,8 +66,6 @@ def portal_card(request: HttpRequest, order_id: str) -> HttpResponse:
 def card_panel(case) -> dict | None:
     """The case page's card box: shown when the provider is pre-paid (SOP case 4) or a card is
     already on file, with the card masked and the link to the secure form."""
-    from medworks.billing.selectors import prepayment_needed
-
     card = card_current(case)
     if card is None and not prepayment_needed(case):
         return None

@@ -19,6 +19,7 @@ from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from medworks.accounts.permissions import Capability, user_can
+from medworks.billing.selectors import prepayment_needed
 from medworks.bookings.models import BookingRequest
 from medworks.payments.models import (
     PaymentMethod,
@@ -34,6 +35,7 @@ from medworks.payments.requests import (
     request_drift,
 )
 from medworks.payments.selectors import prepayable_cases, sop_table
+from medworks.payments.vault import card_current
 from medworks.payments.workflow import PAYMENT_REQUEST_WORKFLOW
 
 from ..access import actor_of, require_capability
@@ -328,16 +330,12 @@ def payment_made_view(request, request_id: int):
 def payments_panel(request, case: BookingRequest) -> dict:
     """The case page's pre-payment panel: the requests the case is in, and the link to
     prepare one when it can be pre-paid."""
-    from medworks.billing.selectors import prepayment_needed
-
     if not user_can(request.user, Capability.PAYMENT_VIEW) or not prepayment_needed(case):
         return {"payments_panel": None}
     requests = list(
         PaymentRequest.objects.filter(lines__case=case).distinct().order_by("-prepared_at")
     )
     live = [r for r in requests if r.status not in ("rejected", "cancelled")]
-
-    from medworks.payments.vault import card_current
 
     return {
         "payments_panel": {
