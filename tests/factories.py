@@ -203,3 +203,24 @@ def appointment_time_passes(case, *, hours: int = 2):
     appointment.starts_at = timezone.now() - dt.timedelta(hours=hours)
     appointment.save(update_fields=["starts_at"])
     return appointment
+
+
+def mark_reconciled(case) -> None:
+    """The order's reconciliation written as reconciled, for tests of the booking workflow's
+    `close` (the reconciliation's own tests take the real path: tests/reconciliation)."""
+    from django.utils import timezone
+
+    from medworks.reconciliation.models import CheckState, Reconciliation, ReconciliationStatus
+
+    day = timezone.localdate(case.created_at)
+    Reconciliation.objects.update_or_create(
+        case=case,
+        defaults={
+            "status": ReconciliationStatus.RECONCILED,
+            "month": day.replace(day=1),
+            "insurer_id": case.insurer_id,
+            "order_date": day,
+            **{name: CheckState.MET for name in ("order_email", "payment_process")},
+            **{name: CheckState.MET for name in ("provider_invoice", "insurer_payment")},
+        },
+    )

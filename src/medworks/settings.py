@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "medworks.documents",
     "medworks.billing",
     "medworks.payments",
+    "medworks.reconciliation",
     "medworks.mailbox",
     "medworks.webhooks",
     "medworks.demo",
@@ -339,6 +340,8 @@ MEDWORKS_PERIODIC_JOBS = [
     "medworks.payments.vault.cards_sweep",
     # Webhook deliveries due whose task was lost (webhooks/README.md).
     "medworks.webhooks.services.webhook_deliveries_sweep",
+    # Every order booked and not reconciled: its four checks evaluated again.
+    "medworks.reconciliation.services.reconciliation_sweep",
 ]
 MEDWORKS_PERIODIC_SECONDS = env_int("MEDWORKS_PERIODIC_SECONDS", 60)
 

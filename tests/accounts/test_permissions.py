@@ -20,9 +20,11 @@ _BOOKING_TEAM = _STAFF_READ | {
 }
 _EDITORS = {C.DIRECTORY_EDIT, C.DIRECTORY_IMPORT, C.API_KEYS_MANAGE}
 # The corporate booking coordinator is on the payment call: it may see the card whole.
-_COORDINATOR = _BOOKING_TEAM | _EDITORS | {C.CARD_REVEAL}
-# The SOP's management team also takes escalated cases and records the provider found.
-_MANAGEMENT = _BOOKING_TEAM | _EDITORS | {C.ESCALATION_HANDLE}
+# It reconciles every order (SOP case 4 step 6).
+_COORDINATOR = _BOOKING_TEAM | _EDITORS | {C.CARD_REVEAL, C.RECONCILIATION_VIEW, C.RECONCILE}
+# The SOP's management team also takes escalated cases and records the provider found; it
+# reads the dashboard.
+_MANAGEMENT = _BOOKING_TEAM | _EDITORS | {C.ESCALATION_HANDLE, C.DASHBOARD_VIEW}
 
 EXPECTED = {
     R.BOOKING_AGENT: _BOOKING_TEAM,
@@ -33,9 +35,15 @@ EXPECTED = {
     R.SENIOR_MANAGER: _MANAGEMENT | {C.TWO_FACTOR_RESET},  # a lost phone
     # Case 4: the Chief of Staff reviews a pre-payment (and is on the call), the CEO approves.
     R.CHIEF_OF_STAFF: _STAFF_READ
-    | {C.MATCH_CLINICS, C.PAYMENT_VIEW, C.PAYMENT_REVIEW, C.CARD_REVEAL},
-    R.CEO: _STAFF_READ | {C.MATCH_CLINICS, C.PAYMENT_VIEW, C.PAYMENT_APPROVE},
-    R.FINANCE: _STAFF_READ | {C.TAX_SETTINGS_EDIT, C.INVOICING, C.PAYMENT_VIEW},
+    | {C.MATCH_CLINICS, C.PAYMENT_VIEW, C.PAYMENT_REVIEW, C.CARD_REVEAL}
+    | {C.RECONCILIATION_VIEW, C.DASHBOARD_VIEW},
+    R.CEO: _STAFF_READ
+    | {C.MATCH_CLINICS, C.PAYMENT_VIEW, C.PAYMENT_APPROVE, C.RECONCILIATION_VIEW}
+    | {C.DASHBOARD_VIEW},
+    # Finance closes the month and reopens it for a correction.
+    R.FINANCE: _STAFF_READ
+    | {C.TAX_SETTINGS_EDIT, C.INVOICING, C.PAYMENT_VIEW, C.RECONCILIATION_VIEW}
+    | {C.MONTH_CLOSE, C.DASHBOARD_VIEW},
     R.INSURER_USER: {C.INSURER_PORTAL, C.BOOKING_SUBMIT},
     R.CLINIC_USER: {C.CLINIC_PORTAL, C.CLINIC_AVAILABILITY},
 }

@@ -242,6 +242,10 @@ def test_completed_then_ready_for_billing_then_closed(
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.COMPLETED
     services.booking_request_step(case=case, name="mark_ready_for_billing", actor=act(coordinator))
+    with pytest.raises(DomainError) as unreconciled:  # reconciliation's guard
+        services.booking_request_step(case=case, name="close", actor=act(coordinator))
+    assert "the order is not reconciled yet" in unreconciled.value.message
+    factories.mark_reconciled(case)
     closed = services.booking_request_step(case=case, name="close", actor=act(coordinator))
     assert closed.status == S.CLOSED
     kinds = list(case.events.values_list("kind", flat=True))

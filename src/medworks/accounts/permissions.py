@@ -37,6 +37,12 @@ class Capability(StrEnum):
     # The insurer's card: staff enter it during a phone call; a few see it whole, with a reason.
     CARD_ENTER = "card_enter"
     CARD_REVEAL = "card_reveal"
+    # Reconciliation (SOP case 4 step 6): the corporate booking coordinator checks every order;
+    # finance closes a month and reopens it for a correction; management reads the dashboard.
+    RECONCILIATION_VIEW = "reconciliation_view"  # the SOP table and its exports name patients
+    RECONCILE = "reconcile"
+    MONTH_CLOSE = "month_close"
+    DASHBOARD_VIEW = "dashboard_view"  # figures only: no patient is named on the dashboard
 
 
 _R = RoleCode
@@ -98,6 +104,12 @@ GRANTS: dict[Capability, frozenset[str]] = {
     # The full number is for the call with the clinic: the Chief of Staff, who takes part in
     # it, and the corporate booking coordinator (RULES.md: listed roles, each reveal logged).
     Capability.CARD_REVEAL: frozenset({_R.CHIEF_OF_STAFF, _R.BOOKING_COORDINATOR}),
+    Capability.RECONCILIATION_VIEW: frozenset(
+        {_R.BOOKING_COORDINATOR, _R.FINANCE, _R.CHIEF_OF_STAFF, _R.CEO}
+    ),
+    Capability.RECONCILE: frozenset({_R.BOOKING_COORDINATOR}),
+    Capability.MONTH_CLOSE: frozenset({_R.FINANCE}),
+    Capability.DASHBOARD_VIEW: frozenset(_MANAGEMENT | {_R.CHIEF_OF_STAFF, _R.CEO, _R.FINANCE}),
 }
 
 # A role only counts inside the organisation kind it belongs to.
