@@ -83,8 +83,23 @@ def test_the_demo_has_money_both_ways(db):
         "paid",
         "received",
     ]
-    assert list(Invoice.objects.values_list("status", flat=True)) == [InvoiceStatus.ISSUED]
+    # The insurer paid half of it (the reconciliation's discrepancy below).
+    assert list(Invoice.objects.values_list("status", flat=True)) == [InvoiceStatus.PARTLY_PAID]
     assert list(unbalanced_journals()) == []
+
+
+def test_the_demo_has_orders_to_reconcile_one_in_discrepancy(db):
+    from medworks.reconciliation.models import Reconciliation, ReconciliationStatus
+
+    demo_seed()
+    demo_seed()
+
+    rows = {r.case.insurer_reference: r for r in Reconciliation.objects.select_related("case")}
+    assert set(rows) == {"DEMO-1007", "DEMO-1009", "DEMO-1010", "DEMO-1011"}
+    partly_paid = rows["DEMO-1010"]
+    assert partly_paid.status == ReconciliationStatus.DISCREPANCY
+    assert partly_paid.insurer_payment == "discrepancy"
+    assert {r.status for ref, r in rows.items() if ref != "DEMO-1010"} == {"open"}
 
 
 def test_the_demo_has_a_pre_payment_waiting_for_the_ceo_and_a_card_on_file(db):

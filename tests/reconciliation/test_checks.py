@@ -237,3 +237,25 @@ def test_the_current_month_cannot_be_closed(finance_user):
     with pytest.raises(DomainError) as refused:
         month_close(month=timezone.localdate(), actor=act(finance_user))
     assert refused.value.code == "month_not_over"
+
+
+def test_one_order_that_cannot_be_checked_does_not_stop_the_sweep(
+    db, booking_agent, finance_user, monkeypatch, caplog
+):
+    insurer = make_insurer(finance_user)
+    broken, fine = (
+        ready_case(insurer=insurer, location=clinic(), agent=booking_agent) for _ in range(2)
+    )
+    from medworks.reconciliation import services
+
+    real = services.evaluate
+
+    def evaluate_or_fail(case):
+        if case.pk == broken.pk:
+            raise RuntimeError("a corrupt record")
+        return real(case)
+
+    monkeypatch.setattr(services, "evaluate", evaluate_or_fail)
+    assert reconciliation_sweep() == 1
+    assert list(Reconciliation.objects.values_list("case_id", flat=True)) == [fine.pk]
+    assert f"case {broken.pk} could not be checked" in caplog.text

@@ -89,6 +89,7 @@ def demo_seed(*, spreadsheet: Path = DEMO_SPREADSHEET) -> tuple[ImportReport, li
             logins.append(DemoLogin(username, name, RoleCode(role).label, orgs[kind].name))
     demo_booking_requests(insurer=insurer)
     demo_prepayment(insurer=insurer)
+    demo_reconciliation(insurer=insurer)
     return report, logins
 
 
@@ -380,3 +381,31 @@ def demo_prepayment(*, insurer: Organisation) -> None:
     payment_request_step(request=request, name="submit", actor=agent)
     chief = Actor.for_user(User.objects.get(username="chief"))
     payment_request_step(request=request, name="review", actor=chief)
+
+
+def demo_reconciliation(*, insurer: Organisation) -> None:
+    """SOP case 4 step 6: the insurer paid part of DEMO-1010's invoice (a discrepancy in the
+    coordinator's queue), and every booked order's checks evaluated. Idempotent."""
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from medworks.billing.invoices import payment_record
+    from medworks.billing.models import Invoice, PaymentReceived
+    from medworks.reconciliation.services import reconciliation_sweep
+
+    finance = Actor.for_user(User.objects.get(username="finance"))
+    invoice = Invoice.objects.filter(
+        insurer=insurer, lines__case__insurer_reference="DEMO-1010"
+    ).first()
+    if invoice is not None and not PaymentReceived.objects.filter(insurer=insurer).exists():
+        payment_record(
+            insurer=insurer,
+            amount=(invoice.total / 2).quantize(Decimal("0.01")),
+            received_on=timezone.localdate(),
+            method="eft",
+            reference="DEMO-WIRE-1010",
+            actor=finance,
+            allocations=[(invoice, (invoice.total / 2).quantize(Decimal("0.01")))],
+        )
+    reconciliation_sweep()

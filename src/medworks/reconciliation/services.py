@@ -5,6 +5,7 @@ reopen a month."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from django.db import transaction
 from django.db.models import Count
@@ -27,6 +28,7 @@ from .models import (
 )
 from .workflow import MONTH_WORKFLOW, RECONCILIATION_WORKFLOW
 
+logger = logging.getLogger(__name__)
 S = ReconciliationStatus
 # An order is reconciled once it was booked: from then on it has a clinic cost and a price.
 RECONCILED_CASE_STATUSES = frozenset(
@@ -130,9 +132,15 @@ def reconciliation_sweep(*, now: dt.datetime | None = None, limit: int = SWEEP_B
         .order_by("checked_at", "pk")
         .values_list("case_id", flat=True)[: max(limit - len(new), 0)]
     )
+    checked = 0
     for pk in [*new, *stale]:
-        reconciliation_refresh(case=BookingRequest(pk=pk), actor=system)
-    return len(new) + len(stale)
+        try:
+            reconciliation_refresh(case=BookingRequest(pk=pk), actor=system)
+            checked += 1
+        except Exception:
+            # One order's failure (its own transaction rolled back) must not stop the others.
+            logger.exception("reconciliation sweep: case %s could not be checked", pk)
+    return checked
 
 
 def _require(actor: Actor, capability: Capability, message: str) -> None:
