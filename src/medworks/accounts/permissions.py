@@ -43,6 +43,8 @@ class Capability(StrEnum):
     RECONCILE = "reconcile"
     MONTH_CLOSE = "month_close"
     DASHBOARD_VIEW = "dashboard_view"  # figures only: no patient is named on the dashboard
+    # Privacy (PIPEDA/PHIPA): the breach register and the access trail of a patient or a user.
+    PRIVACY = "privacy"
 
 
 _R = RoleCode
@@ -110,6 +112,8 @@ GRANTS: dict[Capability, frozenset[str]] = {
     Capability.RECONCILE: frozenset({_R.BOOKING_COORDINATOR}),
     Capability.MONTH_CLOSE: frozenset({_R.FINANCE}),
     Capability.DASHBOARD_VIEW: frozenset(_MANAGEMENT | {_R.CHIEF_OF_STAFF, _R.CEO, _R.FINANCE}),
+    # The people accountable for privacy: the Chief of Staff and the Director of Operations.
+    Capability.PRIVACY: frozenset({_R.CHIEF_OF_STAFF, _R.DIRECTOR_OF_OPERATIONS}),
 }
 
 # A role only counts inside the organisation kind it belongs to.
