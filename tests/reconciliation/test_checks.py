@@ -259,3 +259,15 @@ def test_one_order_that_cannot_be_checked_does_not_stop_the_sweep(
     assert reconciliation_sweep() == 1
     assert list(Reconciliation.objects.values_list("case_id", flat=True)) == [fine.pk]
     assert f"case {broken.pk} could not be checked" in caplog.text
+
+
+def test_a_prepaid_order_whose_invoice_is_also_paid_is_paid_twice(
+    prepaid_case, booking_agent, chief, ceo, finance_user
+):
+    prepaid(prepaid_case, booking_agent, chief, ceo)
+    invoice = provider_invoice(prepaid_case, booking_agent)
+    provider_paid(invoice, finance_user)
+    check = evaluate(prepaid_case).of("payment_process")
+    assert check.state == C.DISCREPANCY
+    assert check.amounts == {"prepaid": "120.00", "paid": f"{invoice.total:.2f}"}
+    assert check.message.startswith("Paid twice")

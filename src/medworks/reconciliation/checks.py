@@ -189,7 +189,7 @@ def _payment_process(case, plan: PaymentPlan | None, agreed: Decimal | None, lin
         return Check(name, CheckState.MET, _("Direct billing: the provider's invoice is paid."))
 
     # A pre-payment.
-    unapproved = ProviderPayment.objects.filter(invoice_id__in=list(invoices)).order_by("pk")
+    on_invoices = list(ProviderPayment.objects.filter(invoice_id__in=list(invoices)).order_by("pk"))
     request_line = (
         PaymentRequestLine.objects.filter(case=case)
         .exclude(
@@ -206,7 +206,24 @@ def _payment_process(case, plan: PaymentPlan | None, agreed: Decimal | None, lin
         and request.reviewed_by_id is not None
         and request.approved_by_id is not None
     )
-    paid_outside = [p for p in unapproved if not approved]
+    if approved and on_invoices:
+        # Pre-paid through the request, and the provider's invoice paid too: paid twice.
+        total = sum((p.amount for p in on_invoices), ZERO)
+        return Check(
+            name,
+            CheckState.DISCREPANCY,
+            _(
+                "Paid twice: pre-paid %(prepaid)s (%(number)s), and %(paid)s paid on the "
+                "provider's invoice."
+            )
+            % {
+                "prepaid": f"{request_line.clinic_cost:.2f}",
+                "number": request.display_number,
+                "paid": f"{total:.2f}",
+            },
+            {"prepaid": _amount(request_line.clinic_cost), "paid": _amount(total)},
+        )
+    paid_outside = on_invoices  # not approved (the paid-twice case is above)
     if paid_outside:
         total = sum((p.amount for p in paid_outside), ZERO)
         return Check(
