@@ -67,3 +67,4 @@ bench: install
 	$(BIN)/python bench/bench_api.py
 	$(BIN)/python bench/bench_receivables.py
 	$(BIN)/python bench/bench_statement_run.py
+	$(BIN)/python bench/bench_reconciliation.py

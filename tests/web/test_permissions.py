@@ -12,12 +12,15 @@ from medworks.core.models import AuditEvent
 from tests.webhooks.test_pages import WEBHOOK_ROUTES
 
 from .test_card_pages import CARD_ROUTES
+from .test_dashboard_page import DASHBOARD_ROUTES
 from .test_documents_permissions import DOCUMENT_ROUTES
 from .test_eft_pages import EFT_ROUTES
 from .test_insurer_settings import INSURER_SETTINGS_ROUTES
 from .test_invoice_pages import INVOICE_ROUTES
 from .test_payables_pages import PAYABLES_ROUTES
 from .test_payment_request_pages import PAYMENT_ROUTES
+from .test_reconciliation_pages import RECONCILIATION_ROUTES
+from .test_reconciliation_table_page import RECONCILIATION_TABLE_ROUTES
 from .test_staff_bookings import STAFF_BOOKING_ROUTES
 from .test_tax_rate_pages import TAX_RATE_ROUTES
 
@@ -188,6 +191,9 @@ def test_every_route_is_in_the_table_and_guarded_by_a_capability():
     routed -= set(EFT_ROUTES)  # EFT: bank accounts and files (tests/web/test_eft_pages.py)
     routed -= set(CARD_ROUTES)  # the insurer's card (tests/web/test_card_pages.py)
     routed -= set(WEBHOOK_ROUTES)  # webhook endpoints (tests/webhooks/test_pages.py)
+    routed -= set(DASHBOARD_ROUTES)  # the management dashboard (tests/web/test_dashboard_page.py)
+    routed -= set(RECONCILIATION_ROUTES)  # queue, checks, months (test_reconciliation_pages.py)
+    routed -= set(RECONCILIATION_TABLE_ROUTES)  # the SOP table (test_reconciliation_table_page)
     assert routed == {name for name, *_ in ROUTES}
     for pattern in patterns:
         if pattern.name not in PUBLIC:

@@ -409,6 +409,55 @@ def record_listed(*, user, cases, origin: str = "", listed: str) -> None:
     )
 
 
+def record_listed_ids(*, actor, case_ids, origin: str = "", listed: str) -> int:
+    """`record_listed` for a long list given by ids (an export of 100,000 orders): the same
+    rows, one per case, built by the database in one INSERT ... SELECT instead of in Python
+    (the ORM's bulk insert quoted every value and cost more than the export itself)."""
+    from django.db import connection
+
+    from medworks.core.models import AuditEvent
+
+    ids = [int(pk) for pk in case_ids]
+    if not ids:
+        return 0
+    quote = connection.ops.quote_name
+    audit, cases = quote(AuditEvent._meta.db_table), quote(BookingRequest._meta.db_table)
+    if connection.vendor == "postgresql":
+        text_id, summary, payload, where = (
+            "b.id::text",
+            "left(b.order_id || ' listed', 255)",
+            "jsonb_build_object('patient_id', b.patient_id, 'origin', %s::text, 'list', %s::text)",
+            "b.id = ANY(%s)",
+        )
+        where_params = [ids]
+    else:
+        text_id, summary, payload = (
+            "CAST(b.id AS TEXT)",
+            "substr(b.order_id || ' listed', 1, 255)",
+            "json_object('patient_id', b.patient_id, 'origin', %s, 'list', %s)",
+        )
+        where = f"b.id IN ({', '.join(['%s'] * len(ids))})"
+        where_params = ids
+    sql = (
+        f"INSERT INTO {audit} (occurred_at, actor_id, actor_kind, actor_detail, action, "  # noqa: S608
+        f"object_type, object_id, summary, payload) "
+        f"SELECT %s, %s, %s, %s, 'booking_request.listed', 'bookings.bookingrequest', "
+        f"{text_id}, {summary}, {payload} FROM {cases} b WHERE {where} ORDER BY b.id"
+    )
+    params = [
+        timezone.now(),
+        actor.user.pk if actor.user is not None else None,
+        actor.kind.value,
+        actor.detail[:64],
+        origin[:100],
+        listed,
+        *where_params,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
 def portal_requests(*, user, status: str = "") -> QuerySet[BookingRequest]:
     """An insurer's cases for its portal list, most recently changed first.
 

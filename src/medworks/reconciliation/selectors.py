@@ -26,6 +26,7 @@ _COLUMNS = (
     "case__order_id",
     "case__patient__first_name",
     "case__patient__last_name",
+    "case__patient_id",
     "services",
     "order_date",
     "appointment_at",
@@ -96,6 +97,8 @@ class TableRow:
     payment_method: str  # a BillingArrangement value, or ""
     status: str  # a ReconciliationStatus value
     insurer: str
+    # The patient's id, for the access record of a page shown or an export written (RULES.md).
+    patient_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -160,6 +163,7 @@ def _row(values: dict, number: int) -> TableRow:
         payment_method=values["payment_method"],
         status=values["status"],
         insurer=values["insurer__name"],
+        patient_id=values.get("case__patient_id"),
     )
 
 

@@ -7,6 +7,7 @@ from . import (
     api_keys,
     cards,
     case,
+    dashboard,
     directory,
     documents,
     eft,
@@ -21,6 +22,8 @@ from . import (
     payment_requests,
     pricing,
     queue,
+    reconciliation,
+    reconciliation_table,
     tax_rates,
     transfer,
     webhooks,
@@ -30,6 +33,7 @@ _CASE = "staff/bookings/<str:order_id>/"
 
 urlpatterns: list = [
     path("staff/", directory.staff_home, name="staff_home"),
+    path("staff/dashboard/", dashboard.dashboard, name="dashboard"),
     # The directory
     path("staff/partners/", directory.partner_list, name="partner_list"),
     path("staff/partners/new/", directory.partner_create, name="partner_create"),
@@ -185,6 +189,17 @@ urlpatterns: list = [
         invoices.receivables_statement_pdf,
         name="receivables_statement_pdf",
     ),
+    # The SOP's reconciliation table and its exports (staff/reconciliation_table.py)
+    path(
+        "staff/reconciliation/",
+        reconciliation_table.reconciliation_table,
+        name="reconciliation_table",
+    ),
+    path(
+        "staff/reconciliation/export.<str:fmt>",
+        reconciliation_table.reconciliation_export,
+        name="reconciliation_export",
+    ),
     # Providers' invoices and what MedWorks owes them
     path("staff/payables/", payables.payables_page, name="payables"),
     path(
@@ -261,4 +276,42 @@ urlpatterns: list = [
     path("staff/eft-files/", eft.eft_files_page, name="eft_files"),
     path("staff/eft-files/new/", eft.eft_file_create_view, name="eft_file_create"),
     path("staff/eft-files/<id:file_id>/", eft.eft_file_download, name="eft_file_download"),
+    # Reconciliation (SOP case 4 step 6, staff/reconciliation.py): the coordinator's queue and
+    # each order's checks; finance's months.
+    path(
+        "staff/reconciliation/queue/",
+        reconciliation.reconciliation_queue,
+        name="reconciliation_queue",
+    ),
+    path(_CASE + "reconciliation/", reconciliation.reconciliation_case, name="reconciliation_case"),
+    path(
+        _CASE + "reconciliation/check/",
+        reconciliation.reconciliation_check,
+        name="reconciliation_check",
+    ),
+    path(
+        _CASE + "reconciliation/reconcile/",
+        reconciliation.reconciliation_reconcile_view,
+        name="reconciliation_reconcile",
+    ),
+    path(
+        _CASE + "reconciliation/reopen/",
+        reconciliation.reconciliation_reopen_view,
+        name="reconciliation_reopen",
+    ),
+    path(
+        "staff/reconciliation/months/",
+        reconciliation.reconciliation_months,
+        name="reconciliation_months",
+    ),
+    path(
+        "staff/reconciliation/months/<str:month>/close/",
+        reconciliation.reconciliation_month_close,
+        name="reconciliation_month_close",
+    ),
+    path(
+        "staff/reconciliation/months/<str:month>/reopen/",
+        reconciliation.reconciliation_month_reopen,
+        name="reconciliation_month_reopen",
+    ),
 ]
