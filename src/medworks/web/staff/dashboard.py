@@ -62,7 +62,7 @@ def _charts(figures: Dashboard) -> dict:
                 "Per month of request, the percentage of cases escalated to management."
             ),
             labels=months,
-            series=[(gettext("Escalated (%)"), [m.escalation_percent for m in figures.months])],
+            series=[(gettext("Share escalated"), [m.escalation_percent for m in figures.months])],
         ),
         "revenue_months": bar_chart(
             key="chart-revenue-months",
