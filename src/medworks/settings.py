@@ -100,10 +100,13 @@ INSTALLED_APPS = [
     "medworks.reconciliation",
     "medworks.mailbox",
     "medworks.webhooks",
+    "medworks.privacy",
     "medworks.demo",
 ]
 
 MIDDLEWARE = [
+    # First: every log line of a request carries its id, and the answer says it (X-Request-ID).
+    "medworks.web.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # A strict Content-Security-Policy and a Permissions-Policy on every page.
     "medworks.web.security.SecurityHeadersMiddleware",
@@ -249,6 +252,8 @@ CSRF_COOKIE_SECURE = PRODUCTION
 CSRF_FAILURE_VIEW = "medworks.api.errors.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# The orchestrator probes /healthz over plain HTTP, straight at the app: never sent to HTTPS.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
@@ -294,14 +299,40 @@ OTP_STATIC_THROTTLE_FACTOR = 1
 # Never show a TOTP key in the admin (django-otp's device pages are also unregistered there).
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
-# Logs never carry patient or card data: messages name ids, not people.
+# Logs never carry patient or card data: messages name ids, not people (core/logs.py: a
+# Luhn-valid digit run is written "[card]" whatever the message). On stderr, one JSON object
+# a line in production (time, level, logger, message, request_id, task, exc_info), plain
+# lines elsewhere; MEDWORKS_LOG_FORMAT=json|text chooses. Every line carries the request id
+# (web/request_id.py) or the worker's task.
+MEDWORKS_LOG_FORMAT = env_str("MEDWORKS_LOG_FORMAT", "json" if PRODUCTION else "text").strip()
+if MEDWORKS_LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured(
+        f"MEDWORKS_LOG_FORMAT must be json or text, not {MEDWORKS_LOG_FORMAT!r}"
+    )
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "medworks.core.logs.LogContextFilter"}},
+    "formatters": {
+        "text": {"()": "medworks.core.logs.TextFormatter"},
+        "json": {"()": "medworks.core.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stderr",
+            "formatter": MEDWORKS_LOG_FORMAT,
+            "filters": ["context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+        # At DEBUG it writes a template's whole context (forms, cases, people as their repr) for
+        # each variable it cannot resolve: never below INFO, whatever LOG_LEVEL says.
+        "django.template": {"level": "INFO"},
+    },
 }
 
 # --- Email and background work -------------------------------------------------------------
@@ -342,8 +373,71 @@ MEDWORKS_PERIODIC_JOBS = [
     "medworks.webhooks.services.webhook_deliveries_sweep",
     # Every order booked and not reconciled: its four checks evaluated again.
     "medworks.reconciliation.services.reconciliation_sweep",
+    # Retention (privacy/retention.py): at most once a day, a no-op in between.
+    "medworks.privacy.retention.retention_periodic",
 ]
 MEDWORKS_PERIODIC_SECONDS = env_int("MEDWORKS_PERIODIC_SECONDS", 60)
+
+
+# --- Retention (privacy/README.md; RULES.md: retention periods per record type) -----------
+def env_retention_days(name: str, default: dict[str, int], floors: dict[str, int]) -> dict:
+    """Days per record type, as JSON ({"webhook_deliveries": 30}) or "type=days,...", merged
+    over the defaults. Unknown types, days below 1 or below a type's legal floor are refused."""
+    import json
+
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return dict(default)
+    try:
+        given = (
+            json.loads(raw)
+            if raw.startswith("{")
+            else dict(part.split("=", 1) for part in raw.split(",") if part.strip())
+        )
+        parsed = {str(k).strip(): int(v) for k, v in dict(given).items()}
+    except (ValueError, TypeError):
+        raise ImproperlyConfigured(f"{name} must be JSON or type=days,..., not {raw!r}") from None
+    if set(parsed) - set(default):
+        raise ImproperlyConfigured(f"{name}: record types are {', '.join(sorted(default))}")
+    for key, days in parsed.items():
+        if days < max(1, floors.get(key, 1)):
+            raise ImproperlyConfigured(
+                f"{name}: {key} is kept at least {max(1, floors.get(key, 1))} days"
+            )
+    return {**default, **parsed}
+
+
+# How long each kind of record is kept once its case or message is over (days). Never
+# touched by the job: the audit trail, invoices, payments and the ledger (tax records: 6
+# years), the breach register (24 months after each entry's last change). [verify] with
+# the company's lawyer before go-live.
+MEDWORKS_RETENTION_DAYS = env_retention_days(
+    "MEDWORKS_RETENTION_DAYS",
+    {
+        # A closed case's patient is anonymised after this (6 years of tax records, and one).
+        "closed_case_patient_data": 7 * 365,
+        "cancelled_case_patient_data": 2 * 365,
+        # The original email kept on a closed or cancelled case.
+        "case_source_emails": 365,
+        # Messages read from the mailbox, once handled: their original and what was read.
+        "inbound_email_sources": 365,
+        # Sent (or given up) emails' bodies and attachments.
+        "email_outbox_bodies": 90,
+        # Webhook deliveries delivered or given up.
+        "webhook_deliveries": 90,
+    },
+    # A closed case's patient supports its invoices: never before the 6 years tax records keep.
+    floors={"closed_case_patient_data": 6 * 365 + 2},
+)
+# /healthz counts a worker alive while it claimed a task or ran the periodic jobs within this
+# many seconds (notifications/heartbeats.py); longer than the periodic jobs' cadence, or an
+# idle worker would flap.
+MEDWORKS_HEALTH_WORKER_STALE_SECONDS = env_int("MEDWORKS_HEALTH_WORKER_STALE_SECONDS", 300)
+if MEDWORKS_HEALTH_WORKER_STALE_SECONDS <= MEDWORKS_PERIODIC_SECONDS:
+    raise ImproperlyConfigured(
+        "MEDWORKS_HEALTH_WORKER_STALE_SECONDS must be more than MEDWORKS_PERIODIC_SECONDS "
+        f"({MEDWORKS_PERIODIC_SECONDS}), not {MEDWORKS_HEALTH_WORKER_STALE_SECONDS}"
+    )
 
 # Webhooks to insurers' systems (webhooks/README.md). Seconds before a receiver that has not
 # answered is given up for this attempt (a short one: a worker waits on it).
@@ -580,6 +674,30 @@ def _document_key() -> bytes:
 
 
 MEDWORKS_DOCUMENT_KEY = _document_key()
+
+
+def _backup_key(raw: str) -> bytes | None:
+    """MEDWORKS_BACKUP_KEY: the key `medworks backup` encrypts its archives with (32 random
+    bytes, base64, either alphabet), or None when unset: only backup and restore need it, and
+    they say how to make one (documents/backup.py). Keep it apart from the backups."""
+    import base64
+    import binascii
+
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    try:
+        key = base64.urlsafe_b64decode(
+            raw.replace("+", "-").replace("/", "_") + "=" * (-len(raw) % 4)
+        )
+    except (binascii.Error, ValueError):
+        key = b""
+    if len(key) != 32:
+        raise ImproperlyConfigured("MEDWORKS_BACKUP_KEY must be 32 random bytes in base64")
+    return key
+
+
+MEDWORKS_BACKUP_KEY = _backup_key(os.environ.get("MEDWORKS_BACKUP_KEY", ""))
 
 # The card vault's keyring (payments/vault_crypto.py): insurers' card numbers and, until the
 # payment, security codes are sealed with AES-256-GCM under these keys. Separate from the

@@ -3,6 +3,8 @@ from django.http import HttpRequest, HttpResponsePermanentRedirect
 from django.templatetags.static import static
 from django.urls import include, path
 
+from medworks.web.health import healthz
+
 
 def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
     """Browsers ask for /favicon.ico whatever the page says: send them to the icon. Resolved
@@ -15,5 +17,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("medworks.api.urls")),
     path("favicon.ico", favicon),
+    # For the proxy and the orchestrator, not a page (web/health.py): outside the web: routes,
+    # whose pages all answer below 500 (tests/web/test_no_500.py) and need a capability or are
+    # listed public (tests/web/test_permissions.py).
+    path("healthz", healthz, name="healthz"),
     path("", include("medworks.web.urls")),
 ]

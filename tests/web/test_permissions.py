@@ -19,6 +19,7 @@ from .test_insurer_settings import INSURER_SETTINGS_ROUTES
 from .test_invoice_pages import INVOICE_ROUTES
 from .test_payables_pages import PAYABLES_ROUTES
 from .test_payment_request_pages import PAYMENT_ROUTES
+from .test_privacy_pages import PRIVACY_ROUTES
 from .test_reconciliation_pages import RECONCILIATION_ROUTES
 from .test_reconciliation_table_page import RECONCILIATION_TABLE_ROUTES
 from .test_staff_bookings import STAFF_BOOKING_ROUTES
@@ -188,6 +189,7 @@ def test_every_route_is_in_the_table_and_guarded_by_a_capability():
     routed -= set(INVOICE_ROUTES)  # finance's invoicing (tests/web/test_invoice_pages.py)
     routed -= set(PAYABLES_ROUTES)  # providers' invoices (tests/web/test_payables_pages.py)
     routed -= set(PAYMENT_ROUTES)  # pre-payments (tests/web/test_payment_request_pages.py)
+    routed -= set(PRIVACY_ROUTES)  # the privacy office (tests/web/test_privacy_pages.py)
     routed -= set(EFT_ROUTES)  # EFT: bank accounts and files (tests/web/test_eft_pages.py)
     routed -= set(CARD_ROUTES)  # the insurer's card (tests/web/test_card_pages.py)
     routed -= set(WEBHOOK_ROUTES)  # webhook endpoints (tests/webhooks/test_pages.py)

@@ -45,3 +45,25 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.template} #{self.pk} ({self.status})"
+
+
+class WorkerHeartbeat(models.Model):
+    """One row per `medworks worker` process, written by its own loop (notifications/heartbeats.py).
+
+    /healthz counts the workers whose last claim or sweep is recent. A worker that stops
+    properly deletes its row; the row of one that died stays, reported stale, until a worker
+    prunes it a day later.
+    """
+
+    name = models.CharField(max_length=255, unique=True)  # hostname:pid
+    started_at = models.DateTimeField(default=timezone.now)
+    # The last time it claimed and ran a task.
+    last_claimed_at = models.DateTimeField(null=True, blank=True)
+    # The last time it ran the periodic jobs (MEDWORKS_PERIODIC_JOBS).
+    last_swept_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

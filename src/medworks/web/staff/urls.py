@@ -21,6 +21,7 @@ from . import (
     payables,
     payment_requests,
     pricing,
+    privacy,
     queue,
     reconciliation,
     reconciliation_table,
@@ -112,6 +113,35 @@ urlpatterns: list = [
         "staff/patients/<id:patient_id>/access/",
         documents.staff_patient_access,
         name="staff_patient_access",
+    ),
+    # The privacy office (staff/privacy.py): the breach register, the access trail.
+    path("staff/privacy/breaches/", privacy.breach_list, name="privacy_breaches"),
+    path("staff/privacy/breaches/new/", privacy.breach_new, name="privacy_breach_new"),
+    path(
+        "staff/privacy/breaches/<id:breach_id>/",
+        privacy.breach_detail,
+        name="privacy_breach_detail",
+    ),
+    path("staff/privacy/access/", privacy.access_trail_search, name="privacy_access"),
+    path(
+        "staff/privacy/access/patients/<id:patient_id>/",
+        privacy.patient_trail,
+        name="privacy_patient_trail",
+    ),
+    path(
+        "staff/privacy/access/patients/<id:patient_id>/export.csv",
+        privacy.patient_trail_export,
+        name="privacy_patient_trail_export",
+    ),
+    path(
+        "staff/privacy/access/users/<id:user_id>/",
+        privacy.user_trail,
+        name="privacy_user_trail",
+    ),
+    path(
+        "staff/privacy/access/users/<id:user_id>/export.csv",
+        privacy.user_trail_export,
+        name="privacy_user_trail_export",
     ),
     # Insurers' API keys (the key id is posted, so no URL names a key).
     path("staff/api-keys/", api_keys.api_key_list, name="api_keys"),
