@@ -6,7 +6,8 @@ Builds a throwaway demo database (migrate + `medworks seed-demo`) in a temporary
 starts `medworks runserver` on a free local port, signs in as the demo coordinator with
 Playwright driving Debian's Chromium, and saves: login, directory list, partner detail, find a
 clinic with results, the import page with a dry-run report, the work queue, and two case pages
-(sourcing, dates offered), and the portals (the insurer's in English and in French). Your own
+(sourcing, dates offered), the reconciliation table, queue and an order in discrepancy, the
+dashboard, and the portals (the insurer's in English and in French). Your own
 `var/` is untouched.
 """
 
@@ -139,6 +140,16 @@ def take(base_url: str, out: Path, chromium: Path) -> list[Path]:
         page.get_by_role("button", name="Search").click()
         expect(page.get_by_test_id("search-results")).to_be_visible()
         shot("case-search", full_page=False)
+        # Reconciliation (SOP case 4 step 6): the SOP table, the coordinator's queue and the
+        # order in discrepancy (the demo insurer paid half of its invoice).
+        page.goto("/staff/reconciliation/")
+        expect(page.get_by_test_id("reconciliation-table")).to_be_visible()
+        shot("reconciliation-table", full_page=False)
+        page.goto("/staff/reconciliation/queue/")
+        expect(page.get_by_test_id("reconciliation-queue")).to_be_visible()
+        shot("reconciliation-queue", full_page=False)
+        page.locator("[data-testid=queue-row][data-status=discrepancy] a").first.click()
+        shot("reconciliation-order", full_page=False)
         context.close()
 
         # The portals, each signed in as its demo user; one in French (the browser's language).
@@ -160,6 +171,7 @@ def take(base_url: str, out: Path, chromium: Path) -> list[Path]:
                     ("/staff/insurers/", "insurer-settings"),
                     ("/staff/receivables/", "receivables"),
                     ("/staff/payables/", "payables"),
+                    ("/staff/dashboard/", "dashboard"),
                 ],
             ),
             # The CEO's queue: the pre-payment the Chief of Staff reviewed (SOP case 4).

@@ -942,8 +942,10 @@ def _positive(value, *, field: str) -> Decimal:
 
 def _insurer_locked(insurer: Organisation) -> Organisation:
     """The insurer's row, locked: its payments and credit are applied one at a time (the
-    lock order: the insurer, then its invoices by id)."""
-    locked = Organisation.objects.select_for_update().get(pk=insurer.pk)
+    lock order: the insurer, then its invoices by id). FOR NO KEY UPDATE: it serialises the
+    insurer's payments without blocking the key-share locks of rows that point at the insurer
+    (a new case, an audit row), which a plain FOR UPDATE deadlocked with under load."""
+    locked = Organisation.objects.select_for_update(no_key=True).get(pk=insurer.pk)
     if locked.kind != OrganisationKind.INSURER:
         raise DomainError("invoice_not_an_insurer", _("Only insurers are invoiced."))
     return locked

@@ -352,7 +352,7 @@ def insurer_pricing_update(
             data["in_network_needs_confirmation"], field="in_network_needs_confirmation"
         )
     with transaction.atomic():
-        Organisation.objects.select_for_update().get(pk=insurer.pk)
+        Organisation.objects.select_for_update(no_key=True).get(pk=insurer.pk)
         pricing, _created = InsurerPricing.objects.get_or_create(insurer=insurer)
         changes = _apply(pricing, cleaned)
         if not changes:
@@ -384,7 +384,7 @@ def _override_set(
     """Create, change or (value None) remove one per-service row of an insurer, audited as
     `<action>.set` or `<action>.removed`."""
     with transaction.atomic():
-        Organisation.objects.select_for_update().get(pk=insurer.pk)
+        Organisation.objects.select_for_update(no_key=True).get(pk=insurer.pk)
         row = model.objects.filter(insurer=insurer, service=service).first()
         old = None if row is None else getattr(row, field)
         if old == value:
@@ -552,7 +552,7 @@ def insurer_invoicing_update(
     if "billing_address" in data:
         cleaned["billing_address"] = _billing_address(data["billing_address"])
     with transaction.atomic():
-        Organisation.objects.select_for_update().get(pk=insurer.pk)
+        Organisation.objects.select_for_update(no_key=True).get(pk=insurer.pk)
         pricing, _created = InsurerPricing.objects.get_or_create(insurer=insurer)
         changes = _apply(pricing, cleaned)
         if not changes:
