@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from medworks.core.actor import ActorKind
+
 from .models import OrganisationKind, RoleCode
 
 
@@ -145,3 +147,16 @@ def capabilities_of(user) -> frozenset[Capability]:
 def actor_can(actor, capability: Capability) -> bool:
     """`user_can` for a core.actor.Actor: a signed link or the system holds no capability."""
     return user_can(actor.principal, capability)
+
+
+def capability_guard(capability: Capability, refusal):
+    """A workflow guard (core.workflow): the actor holds `capability`, else `refusal`; the
+    system (a job) passes."""
+
+    def guard(record, actor) -> str | None:
+        if actor.kind == ActorKind.SYSTEM:
+            return None
+        return None if actor_can(actor, capability) else str(refusal)
+
+    guard.__name__ = f"needs_{capability.value}"
+    return guard

@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from medworks.core.money import CURRENCY, MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
+from medworks.core.money import CURRENCY, money_field
 from medworks.network.models import Province
 
 # A tax rate is a fraction (0.13 for 13%); five places hold Quebec's 9.975%.
@@ -209,9 +209,7 @@ class InsurerFixedPrice(models.Model):
         limit_choices_to={"kind": "insurer"},
     )
     service = models.ForeignKey("network.Service", on_delete=models.PROTECT, related_name="+")
-    price = models.DecimalField(
-        _("price before tax"), max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES
-    )
+    price = money_field(_("price before tax"))
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -246,13 +244,7 @@ class CostSource(models.TextChoices):
     ENTERED = "entered", _("Entered for this case")  # staff entered the clinic's cost
 
 
-def _money(verbose_name, **kwargs):
-    return models.DecimalField(
-        verbose_name,
-        max_digits=MONEY_MAX_DIGITS,
-        decimal_places=MONEY_DECIMAL_PLACES,
-        **kwargs,
-    )
+_money = money_field
 
 
 class Quote(models.Model):

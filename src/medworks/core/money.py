@@ -67,3 +67,12 @@ def format_money(value: Decimal | int | str, language: str = "en") -> str:
     if (language or "en")[:2] == "fr":
         return sign + text.replace(",", "\u202f").replace(".", ",") + "\xa0$"
     return f"{sign}${text}"
+
+
+def money_field(verbose_name, **kwargs):
+    """A model field holding an amount of money: Decimal, to the cent, CAD."""
+    from django.db import models
+
+    return models.DecimalField(
+        verbose_name, max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES, **kwargs
+    )

@@ -19,7 +19,7 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from medworks.accounts.permissions import Capability, actor_can
+from medworks.accounts.permissions import Capability, actor_can, capability_guard
 from medworks.bookings.models import BookingEvent
 from medworks.bookings.timeline import record_step_on_cases
 from medworks.core.actor import Actor, ActorKind, Party
@@ -39,14 +39,7 @@ _PAYMENT_CAPABILITIES = (
 )
 
 
-def _needs(capability: Capability, refusal):
-    def guard(request: PaymentRequest, actor: Actor) -> str | None:
-        if actor.kind == ActorKind.SYSTEM:
-            return None
-        return None if actor_can(actor, capability) else str(refusal)
-
-    guard.__name__ = f"needs_{capability.value}"
-    return guard
+_needs = capability_guard
 
 
 def _is(user, other_id) -> bool:

@@ -13,18 +13,11 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from medworks.core.money import CURRENCY, MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
+from medworks.core.money import CURRENCY, money_field
 
 
-def _money(verbose_name, **kwargs):
-    return models.DecimalField(
-        verbose_name,
-        max_digits=MONEY_MAX_DIGITS,
-        decimal_places=MONEY_DECIMAL_PLACES,
-        null=True,
-        blank=True,
-        **kwargs,
-    )
+def _money(verbose_name):
+    return money_field(verbose_name, null=True, blank=True)  # empty until the order is priced
 
 
 class ReconciliationStatus(models.TextChoices):

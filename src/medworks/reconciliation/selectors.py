@@ -230,11 +230,17 @@ def reconciliation_queue(*, limit: int = 200) -> QuerySet[Reconciliation]:
     )
 
 
-def queue_counts() -> dict[str, int]:
+def counts_by_status(rows: QuerySet[Reconciliation] | None = None) -> dict[str, int]:
+    """How many of `rows` (every order) are in each state, every state listed."""
     counts = {s: 0 for s in ReconciliationStatus.values}
-    for row in Reconciliation.objects.values("status").annotate(n=Count("pk")).order_by():
+    rows = Reconciliation.objects.all() if rows is None else rows
+    for row in rows.values("status").annotate(n=Count("pk")).order_by():
         counts[row["status"]] = row["n"]
     return counts
+
+
+def queue_counts() -> dict[str, int]:
+    return counts_by_status()
 
 
 def reconciliation_of(case) -> Reconciliation | None:

@@ -8,7 +8,6 @@ import datetime as dt
 import logging
 
 from django.db import transaction
-from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,6 +25,7 @@ from .models import (
     ReconciliationMonth,
     ReconciliationStatus,
 )
+from .selectors import counts_by_status
 from .workflow import MONTH_WORKFLOW, RECONCILIATION_WORKFLOW
 
 logger = logging.getLogger(__name__)
@@ -227,15 +227,7 @@ def reconciliation_reopen(*, case: BookingRequest, actor: Actor, note: str) -> R
 
 def month_counts(month: dt.date) -> dict[str, int]:
     """How many of the month's orders are in each state."""
-    counts = {status: 0 for status in S.values}
-    for row in (
-        Reconciliation.objects.filter(month=month)
-        .values("status")
-        .annotate(n=Count("pk"))
-        .order_by()
-    ):
-        counts[row["status"]] = row["n"]
-    return counts
+    return counts_by_status(Reconciliation.objects.filter(month=month))
 
 
 def month_close(*, month: dt.date, actor: Actor, note: str = "") -> ReconciliationMonth:

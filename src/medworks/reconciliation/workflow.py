@@ -17,8 +17,8 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from medworks.accounts.permissions import Capability, actor_can
-from medworks.bookings.models import BookingEvent
+from medworks.accounts.permissions import Capability, actor_can, capability_guard
+from medworks.bookings.timeline import record_step_on_cases
 from medworks.core.actor import Actor, ActorKind, Party
 from medworks.core.audit import audit_record
 from medworks.core.workflow import Transition, Workflow
@@ -36,14 +36,7 @@ _STAFF = frozenset({Party.STAFF})
 _STAFF_OR_SYSTEM = frozenset({Party.STAFF, Party.SYSTEM})
 
 
-def _needs(capability: Capability, refusal):
-    def guard(record, actor: Actor) -> str | None:
-        if actor.kind == ActorKind.SYSTEM:
-            return None
-        return None if actor_can(actor, capability) else str(refusal)
-
-    guard.__name__ = f"needs_{capability.value}"
-    return guard
+_needs = capability_guard
 
 
 def _nothing_missing(record: Reconciliation, actor: Actor) -> str | None:
@@ -131,16 +124,15 @@ def _party_of(actor: Actor, record) -> Party | None:
 
 def _write_event(*, record, transition, actor, party, previous, note, payload) -> None:
     kind, action = _EVENT_OF[transition.name]
-    payload = {"from": previous, "to": record.status, "party": party.value, **payload}
-    BookingEvent.objects.record(
-        request=record.case, actor=actor, kind=kind, note=note, payload=payload
-    )
-    audit_record(
-        actor=actor,
-        action=action,
+    record_step_on_cases(
         obj=record,
-        summary=f"{record.case.order_id} {previous} -> {record.status}",
-        payload={**payload, "note": note} if note else payload,
+        case_ids=[record.case_id],
+        kind=kind,
+        action=action,
+        actor=actor,
+        payload={"from": previous, "to": record.status, "party": party.value, **payload},
+        previous=previous,
+        note=note,
     )
 
 

@@ -202,8 +202,8 @@ def _as_now(row: Reconciliation | None, evaluation: checks.Evaluation):
     now = copy.copy(row)
     for check in evaluation.checks:
         setattr(now, check.name, check.state)
-    if evaluation.has_discrepancy and now.status == ReconciliationStatus.OPEN:
-        now.status = ReconciliationStatus.DISCREPANCY
+    # Its state is left as stored: `reconcile` is taken from open and discrepancy alike, so
+    # the steps offered do not depend on it.
     return now
 
 
